@@ -1,0 +1,72 @@
+#pragma once
+// Concepts that constrain weft's algorithms to Kokkos execution spaces and views.
+
+#include <Kokkos_Core.hpp>
+
+#include <type_traits>
+
+namespace weft {
+
+/// A Kokkos execution space (Kokkos::Serial, Kokkos::OpenMP, Kokkos::Cuda, ...).
+template <class Exec>
+concept execution_space = Kokkos::is_execution_space<std::remove_cvref_t<Exec>>::value;
+
+/// Any Kokkos::View.
+template <class View>
+concept view = Kokkos::is_view<std::remove_cvref_t<View>>::value;
+
+/// A Kokkos::View of the given rank, any layout (strided subviews included).
+template <class View, int Rank>
+concept view_of_rank = view<View> && static_cast<int>(std::remove_cvref_t<View>::rank) == Rank;
+
+/// A rank-1 Kokkos::View of any layout.
+template <class View>
+concept rank1_view = view_of_rank<View, 1>;
+
+/// A rank-1, 2 or 3 Kokkos::View: what the stencils take.
+template <class View>
+concept stencil_view = view_of_rank<View, 1> || view_of_rank<View, 2> || view_of_rank<View, 3>;
+
+/// Kernels launched on `Exec` can dereference `View`'s memory.
+template <class Exec, class View>
+concept accessible_from =
+    (bool)Kokkos::SpaceAccessibility<std::remove_cvref_t<Exec>,
+                               typename std::remove_cvref_t<View>::memory_space>::accessible;
+
+
+/// A view whose elements can be written (its value type is not const).
+template <class View>
+concept writable_view =
+    view<View> && !std::is_const_v<typename std::remove_cvref_t<View>::value_type>;
+
+namespace detail {
+
+template <class View>
+using value_t = typename std::remove_cvref_t<View>::non_const_value_type;
+
+/// Read-only reference to an element of View (what functions receive).
+template <class View>
+using const_reference_t = const typename std::remove_cvref_t<View>::non_const_value_type&;
+
+template <class View>
+using default_exec_t = typename std::remove_cvref_t<View>::execution_space;
+
+/// Where an overload matched but a view's memory is out of the space's reach,
+/// fail the build with a sentence rather than a template backtrace.
+template <class Exec, class... Views>
+constexpr void static_check_accessible() {
+  static_assert((accessible_from<Exec, Views> && ...),
+                "weft: the execution space cannot access the memory space of a view passed to "
+                "this algorithm; run it on a space that can (e.g. the view's own "
+                "execution_space) or deep_copy the data first.");
+}
+
+template <class View>
+constexpr void static_check_writable() {
+  static_assert(writable_view<View>,
+                "weft: the output view has a const value type; pass a view whose elements "
+                "can be written.");
+}
+
+}  // namespace detail
+}  // namespace weft

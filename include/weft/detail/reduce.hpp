@@ -1,0 +1,99 @@
+#pragma once
+// Kernel bodies of the reduction family (reduce.hpp).
+
+#include "fold.hpp"
+#include "policy.hpp"
+
+#include <Kokkos_Core.hpp>
+
+#include <cstdint>
+#include <string>
+
+namespace weft::detail {
+
+/// i -> v(i)
+template <class View>
+struct element_map {
+  View v;
+  KOKKOS_INLINE_FUNCTION decltype(auto) operator()(std::int64_t i) const { return v(i); }
+};
+
+/// i -> f(v(i))
+template <class View, class F>
+struct unary_map {
+  View v;
+  F f;
+  KOKKOS_INLINE_FUNCTION decltype(auto) operator()(std::int64_t i) const { return f(v(i)); }
+};
+
+/// i -> f(a(i), b(i))
+template <class A, class B, class F>
+struct binary_map {
+  A a;
+  B b;
+  F f;
+  KOKKOS_INLINE_FUNCTION decltype(auto) operator()(std::int64_t i) const { return f(a(i), b(i)); }
+};
+
+/// Folds map(i) over a range with Fold (identity_fold or optional_fold).
+template <class Fold, class Map>
+struct fold_functor {
+  using value_type = typename Fold::value_type;
+  Fold fold;
+  Map map;
+
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, value_type& acc) const {
+    fold.add(acc, map(i));
+  }
+  KOKKOS_INLINE_FUNCTION void init(value_type& acc) const { fold.init(acc); }
+  KOKKOS_INLINE_FUNCTION void join(value_type& dst, const value_type& src) const {
+    fold.join(dst, src);
+  }
+  WEFT_DETAIL_VOLATILE_JOIN(value_type)
+};
+
+/// init op map(0) op ... op map(n-1), with op associative and commutative.
+/// Blocks until the result is on the host (Kokkos fences the instance).
+template <class T, class Exec, class Op, class Map>
+T fold_range(const Exec& exec, const char* label, std::int64_t n, const T& init, Op op, Map map) {
+  if (n == 0) return init;
+  using fold_type = fold_for<T, Op>;
+  fold_functor<fold_type, Map> functor{fold_type{op}, map};
+  typename fold_type::value_type acc;
+  Kokkos::parallel_reduce(label, range(exec, n), functor, acc);
+  return op(init, fold_type::get(acc));
+}
+
+/// Location of the smallest (Less = a < b) or largest (Less = b < a) element,
+/// smallest index on ties. index < 0 marks "nothing seen yet".
+template <class View, bool Largest>
+struct extremum_functor {
+  using element_type = typename View::non_const_value_type;
+  struct value_type {
+    element_type value;
+    std::int64_t index;
+  };
+  View v;
+
+  KOKKOS_INLINE_FUNCTION static bool better(const element_type& a, std::int64_t ia,
+                                            const value_type& b) {
+    if (b.index < 0) return true;
+    const bool a_first = Largest ? (b.value < a) : (a < b.value);
+    const bool b_first = Largest ? (a < b.value) : (b.value < a);
+    return a_first || (!b_first && ia < b.index);
+  }
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, value_type& acc) const {
+    const element_type x = v(i);
+    if (better(x, i, acc)) {
+      acc.value = x;
+      acc.index = i;
+    }
+  }
+  KOKKOS_INLINE_FUNCTION void init(value_type& acc) const { acc.index = -1; }
+  KOKKOS_INLINE_FUNCTION void join(value_type& dst, const value_type& src) const {
+    if (src.index >= 0 && better(src.value, src.index, dst)) dst = src;
+  }
+  WEFT_DETAIL_VOLATILE_JOIN(value_type)
+};
+
+}  // namespace weft::detail

@@ -1,0 +1,217 @@
+#pragma once
+// Internals of the stencils (stencil.hpp): the neighbourhood accessor handed
+// to the user's function, the kernel, and the split of the domain into an
+// interior that needs no boundary checks and a thin band around it that does.
+
+#include "policy.hpp"
+
+#include <Kokkos_Core.hpp>
+
+#include <cstdint>
+
+namespace weft {
+
+struct periodic;
+template <class T>
+struct constant;
+struct clamp;
+struct interior_only;
+
+namespace detail {
+
+/// How a read outside [0, n) is resolved in one dimension. Each returns the
+/// in-range index to read, or -1 for "use the constant".
+template <class Boundary>
+struct outside_read;
+
+template <>
+struct outside_read<periodic> {
+  // |offset| <= radius <= n, so one wrap suffices.
+  KOKKOS_INLINE_FUNCTION static std::int64_t index(std::int64_t c, std::int64_t n) {
+    return c < 0 ? c + n : (c >= n ? c - n : c);
+  }
+};
+
+template <>
+struct outside_read<clamp> {
+  KOKKOS_INLINE_FUNCTION static std::int64_t index(std::int64_t c, std::int64_t n) {
+    return c < 0 ? 0 : (c >= n ? n - 1 : c);
+  }
+};
+
+template <class T>
+struct outside_read<constant<T>> {
+  KOKKOS_INLINE_FUNCTION static std::int64_t index(std::int64_t c, std::int64_t n) {
+    return (c < 0 || c >= n) ? -1 : c;
+  }
+};
+
+template <int Rank>
+using point = Kokkos::Array<std::int64_t, Rank>;
+
+/// What the user's stencil function receives: nb(di[, dj[, dk]]) reads the
+/// input at the centre plus that offset, nb.index() is the centre's (global)
+/// index. Checked = false reads straight through (interior points, or a
+/// halo that already holds the boundary values).
+template <class View, class Boundary, bool Checked>
+class neighbourhood {
+ public:
+  static constexpr int rank = static_cast<int>(View::rank);
+  using value_type = typename View::non_const_value_type;
+  using index_type = std::conditional_t<rank == 1, std::int64_t, point<rank>>;
+
+  KOKKOS_INLINE_FUNCTION neighbourhood(const View& in, const Boundary& boundary,
+                                       const point<rank>& centre, const point<rank>& index_shift)
+      : in_(in), boundary_(boundary), centre_(centre), index_shift_(index_shift) {}
+
+  template <class... Offsets>
+    requires(sizeof...(Offsets) == rank)
+  KOKKOS_INLINE_FUNCTION value_type operator()(Offsets... offsets) const {
+    if constexpr (Checked) {
+      return checked_read(point<rank>{static_cast<std::int64_t>(offsets)...});
+    } else if constexpr (rank == 1) {
+      return in_(centre_[0] + offsets...);
+    } else {
+      return read_at(point<rank>{static_cast<std::int64_t>(offsets)...});
+    }
+  }
+
+  /// The centre point's index: an integer in 1-D, a Kokkos::Array in 2-D and 3-D.
+  KOKKOS_INLINE_FUNCTION index_type index() const {
+    if constexpr (rank == 1) {
+      return centre_[0] + index_shift_[0];
+    } else {
+      point<rank> p;
+      for (int d = 0; d < rank; ++d) p[d] = centre_[d] + index_shift_[d];
+      return p;
+    }
+  }
+
+  /// The centre point's index along dimension d.
+  KOKKOS_INLINE_FUNCTION std::int64_t index(int d) const { return centre_[d] + index_shift_[d]; }
+
+ private:
+  KOKKOS_INLINE_FUNCTION value_type read_at(const point<rank>& offset) const {
+    if constexpr (rank == 2) {
+      return in_(centre_[0] + offset[0], centre_[1] + offset[1]);
+    } else {
+      return in_(centre_[0] + offset[0], centre_[1] + offset[1], centre_[2] + offset[2]);
+    }
+  }
+
+  KOKKOS_INLINE_FUNCTION value_type checked_read(const point<rank>& offset) const {
+    point<rank> at;
+    for (int d = 0; d < rank; ++d) {
+      at[d] = outside_read<Boundary>::index(centre_[d] + offset[d],
+                                            static_cast<std::int64_t>(in_.extent(d)));
+      if constexpr (requires { boundary_.value; }) {
+        if (at[d] < 0) return static_cast<value_type>(boundary_.value);
+      }
+    }
+    if constexpr (rank == 1) return in_(at[0]);
+    else if constexpr (rank == 2) return in_(at[0], at[1]);
+    else return in_(at[0], at[1], at[2]);
+  }
+
+  const View& in_;
+  const Boundary& boundary_;
+  point<rank> centre_;
+  point<rank> index_shift_;
+};
+
+/// out(x) = f(nb at x) over a box. `centre_shift` maps output coordinates to
+/// input coordinates (non-zero when the input carries a halo), `index_shift`
+/// maps input coordinates to the indices nb.index() reports.
+template <class In, class Out, class Boundary, bool Checked, class F>
+struct stencil_functor {
+  static constexpr int rank = static_cast<int>(In::rank);
+  using nb_type = neighbourhood<In, Boundary, Checked>;
+  In in;
+  Out out;
+  Boundary boundary;
+  F f;
+  point<rank> centre_shift;
+  point<rank> index_shift;
+
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i) const
+    requires(rank == 1)
+  {
+    out(i) = f(nb_type(in, boundary, point<1>{i + centre_shift[0]}, index_shift));
+  }
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j) const
+    requires(rank == 2)
+  {
+    out(i, j) = f(nb_type(in, boundary, point<2>{i + centre_shift[0], j + centre_shift[1]},
+                          index_shift));
+  }
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j, std::int64_t k) const
+    requires(rank == 3)
+  {
+    out(i, j, k) = f(nb_type(
+        in, boundary, point<3>{i + centre_shift[0], j + centre_shift[1], k + centre_shift[2]},
+        index_shift));
+  }
+};
+
+/// A half-open box [lo, hi) of output points.
+template <int Rank>
+struct box {
+  point<Rank> lo;
+  point<Rank> hi;
+  bool empty() const {
+    for (int d = 0; d < Rank; ++d)
+      if (hi[d] <= lo[d]) return true;
+    return false;
+  }
+};
+
+/// Points of an n-box whose whole radius-r neighbourhood lies inside it.
+template <int Rank>
+box<Rank> interior_box(const point<Rank>& n, std::int64_t r) {
+  box<Rank> b;
+  for (int d = 0; d < Rank; ++d) {
+    b.lo[d] = r;
+    b.hi[d] = n[d] - r > r ? n[d] - r : r;
+  }
+  return b;
+}
+
+/// The 2*Rank slabs that, with interior_box, tile the n-box exactly once:
+/// slab (d, side) takes the interior range in dimensions before d, the low or
+/// high band in d, and everything in dimensions after d.
+template <int Rank>
+box<Rank> band_slab(const point<Rank>& n, std::int64_t r, int d, bool high) {
+  const box<Rank> inner = interior_box<Rank>(n, r);
+  box<Rank> b;
+  for (int e = 0; e < Rank; ++e) {
+    if (e < d) {
+      b.lo[e] = inner.lo[e];
+      b.hi[e] = inner.hi[e];
+    } else if (e > d) {
+      b.lo[e] = 0;
+      b.hi[e] = n[e];
+    }
+  }
+  if (high) {
+    b.lo[d] = n[d] - r > r ? n[d] - r : r;
+    b.hi[d] = n[d];
+  } else {
+    b.lo[d] = 0;
+    b.hi[d] = r < n[d] ? r : n[d];
+  }
+  return b;
+}
+
+/// Launches functor over a box (nothing for an empty one).
+template <class Exec, int Rank, class Functor>
+void launch_box(const Exec& exec, const char* label, const box<Rank>& b, const Functor& functor) {
+  if (b.empty()) return;
+  if constexpr (Rank == 1) {
+    Kokkos::parallel_for(label, range(exec, b.lo[0], b.hi[0]), functor);
+  } else {
+    Kokkos::parallel_for(label, md_policy<Exec, Rank>(exec, b.lo, b.hi), functor);
+  }
+}
+
+}  // namespace detail
+}  // namespace weft

@@ -1,0 +1,50 @@
+#pragma once
+// Function objects for reductions and scans, callable on host and device.
+//
+// Each is a class template whose default, e.g. weft::plus<> (or just
+// weft::plus{}), is transparent: it takes two arguments of any types and
+// returns what the operator gives. weft::plus<double> fixes the type.
+// weft knows the identity element of these on arithmetic types and then uses
+// a cheaper reduction; any other associative callable works too.
+
+#include <Kokkos_Core.hpp>
+
+namespace weft {
+
+#define WEFT_DETAIL_BINARY_FUNCTION_OBJECT(name, expression)                                 \
+  template <class T = void>                                                                  \
+  struct name {                                                                              \
+    KOKKOS_INLINE_FUNCTION constexpr T operator()(const T& a, const T& b) const {            \
+      return expression;                                                                     \
+    }                                                                                        \
+  };                                                                                         \
+  template <>                                                                                \
+  struct name<void> {                                                                        \
+    template <class A, class B>                                                              \
+    KOKKOS_INLINE_FUNCTION constexpr auto operator()(const A& a, const B& b) const {         \
+      return expression;                                                                     \
+    }                                                                                        \
+  };
+
+/// a + b
+WEFT_DETAIL_BINARY_FUNCTION_OBJECT(plus, a + b)
+/// a * b
+WEFT_DETAIL_BINARY_FUNCTION_OBJECT(multiplies, a * b)
+/// The smaller of a and b; a when they compare equal.
+WEFT_DETAIL_BINARY_FUNCTION_OBJECT(minimum, (b < a) ? b : a)
+/// The larger of a and b; a when they compare equal.
+WEFT_DETAIL_BINARY_FUNCTION_OBJECT(maximum, (a < b) ? b : a)
+/// a && b
+WEFT_DETAIL_BINARY_FUNCTION_OBJECT(logical_and, a && b)
+/// a || b
+WEFT_DETAIL_BINARY_FUNCTION_OBJECT(logical_or, a || b)
+/// a & b
+WEFT_DETAIL_BINARY_FUNCTION_OBJECT(bit_and, a & b)
+/// a | b
+WEFT_DETAIL_BINARY_FUNCTION_OBJECT(bit_or, a | b)
+/// a ^ b
+WEFT_DETAIL_BINARY_FUNCTION_OBJECT(bit_xor, a ^ b)
+
+#undef WEFT_DETAIL_BINARY_FUNCTION_OBJECT
+
+}  // namespace weft

@@ -1,0 +1,14 @@
+#pragma once
+// weft: portable parallel primitives on Kokkos execution spaces.
+//
+// The single-address-space API: map, reduce, scan and stencil algorithms on
+// Kokkos views. Never includes <mpi.h>; the MPI API is <weft/distributed.hpp>.
+
+#include "concepts.hpp"
+#include "error.hpp"
+#include "for_each.hpp"
+#include "functional.hpp"
+#include "reduce.hpp"
+#include "scan.hpp"
+#include "stencil.hpp"
+#include "version.hpp"
