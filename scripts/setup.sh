@@ -22,7 +22,7 @@ mkdir -p "$cache_root"
 # A private apt configuration for the extra sources we need (deb-src for
 # trilinos, bookworm-backports for Catch2 v3), so the system's sources are not touched.
 apt_private_dir="$cache_root/apt"
-apt_private_opts=(-o "Dir::Etc::sourcelist=$apt_private_dir/sources.list"
+apt_private_opts=(-o "APT::Sandbox::User=root" -o "Dir::Etc::sourcelist=$apt_private_dir/sources.list"
                   -o "Dir::Etc::sourceparts=/nonexistent"
                   -o "Dir::State::Lists=$apt_private_dir/lists")
 apt_private_ready=0
@@ -47,7 +47,7 @@ is_installed() {
 
 # --- Debian packages -------------------------------------------------------
 packages=(g++ make cmake libopenmpi-dev openmpi-bin libbenchmark-dev
-          python3-matplotlib libpng-dev dpkg-dev)
+          python3-matplotlib libpng-dev)
 missing=()
 for p in "${packages[@]}"; do is_installed "$p" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then
