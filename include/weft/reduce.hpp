@@ -101,9 +101,7 @@ loc<value_t<View>> extremum(const Exec& exec, const View& v, const char* label) 
   static_check_accessible<Exec, View>();
   require(v.extent(0) > 0, label, ": empty input (0 elements) has no ",
           Largest ? "maximum" : "minimum");
-  using functor_type = extremum_functor<View, Largest>;
-  typename functor_type::value_type result;
-  Kokkos::parallel_reduce(label, range(exec, extent(v)), functor_type{v}, result);
+  const auto result = extremum_partial<Largest>(exec, v, label);
   return {result.value, result.index};
 }
 }  // namespace detail

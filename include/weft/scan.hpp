@@ -39,7 +39,8 @@ detail::value_t<Out> transform_inclusive_scan(const Exec& exec, const In& in, co
   detail::check_scan_args<Exec>("weft::transform_inclusive_scan", in, out);
   if (in.extent(0) == 0) return T{};
   return detail::scan_range<false, T>(exec, "weft::transform_inclusive_scan", detail::extent(in), op,
-                                      detail::unary_map<In, UnaryOp>{in, unary_op}, out, T{});
+                                      detail::unary_map<In, UnaryOp>{in, unary_op}, out,
+                                      detail::optional_value<T>{T{}, false});
 }
 
 template <rank1_view In, rank1_view Out, class Op, class UnaryOp>
@@ -55,7 +56,8 @@ detail::value_t<Out> inclusive_scan(const Exec& exec, const In& in, const Out& o
   detail::check_scan_args<Exec>("weft::inclusive_scan", in, out);
   if (in.extent(0) == 0) return T{};
   return detail::scan_range<false, T>(exec, "weft::inclusive_scan", detail::extent(in), op,
-                                      detail::element_map<In>{in}, out, T{});
+                                      detail::element_map<In>{in}, out,
+                                      detail::optional_value<T>{T{}, false});
 }
 
 template <rank1_view In, rank1_view Out, class Op>
@@ -84,7 +86,8 @@ T transform_exclusive_scan(const Exec& exec, const In& in, const Out& out, T ini
   using element_type = detail::value_t<Out>;
   const element_type total = detail::scan_range<true, element_type>(
       exec, "weft::transform_exclusive_scan", detail::extent(in), op,
-      detail::unary_map<In, UnaryOp>{in, unary_op}, out, element_type(init));
+      detail::unary_map<In, UnaryOp>{in, unary_op}, out,
+      detail::optional_value<element_type>{element_type(init), true});
   return op(init, total);
 }
 
@@ -103,7 +106,7 @@ T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op) 
   using element_type = detail::value_t<Out>;
   const element_type total = detail::scan_range<true, element_type>(
       exec, "weft::exclusive_scan", detail::extent(in), op, detail::element_map<In>{in}, out,
-      element_type(init));
+      detail::optional_value<element_type>{element_type(init), true});
   return op(init, total);
 }
 

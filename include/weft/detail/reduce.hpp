@@ -52,16 +52,23 @@ struct fold_functor {
   WEFT_DETAIL_VOLATILE_JOIN(value_type)
 };
 
-/// init op map(0) op ... op map(n-1), with op associative and commutative.
-/// Blocks until the result is on the host (Kokkos fences the instance).
+/// map(0) op ... op map(n-1), or an empty value when n == 0 (op associative
+/// and commutative). Blocks until the result is on the host (Kokkos fences
+/// the instance).
+template <class T, class Exec, class Op, class Map>
+optional_value<T> fold_partial(const Exec& exec, const char* label, std::int64_t n, Op op, Map map) {
+  if (n == 0) return {T{}, false};
+  using fold_type = fold_for<T, Op>;
+  typename fold_type::value_type acc;
+  Kokkos::parallel_reduce(label, range(exec, n), fold_functor<fold_type, Map>{fold_type{op}, map}, acc);
+  return {fold_type::get(acc), true};
+}
+
+/// init op map(0) op ... op map(n-1).
 template <class T, class Exec, class Op, class Map>
 T fold_range(const Exec& exec, const char* label, std::int64_t n, const T& init, Op op, Map map) {
-  if (n == 0) return init;
-  using fold_type = fold_for<T, Op>;
-  fold_functor<fold_type, Map> functor{fold_type{op}, map};
-  typename fold_type::value_type acc;
-  Kokkos::parallel_reduce(label, range(exec, n), functor, acc);
-  return op(init, fold_type::get(acc));
+  const optional_value<T> part = fold_partial<T>(exec, label, n, op, map);
+  return part.valid ? T(op(init, part.value)) : init;
 }
 
 /// Location of the smallest (Less = a < b) or largest (Less = b < a) element,
@@ -95,5 +102,16 @@ struct extremum_functor {
   }
   WEFT_DETAIL_VOLATILE_JOIN(value_type)
 };
+
+/// The extremum_functor's result over v: index < 0 when v is empty. Blocks.
+template <bool Largest, class Exec, class View>
+typename extremum_functor<View, Largest>::value_type extremum_partial(const Exec& exec, const View& v,
+                                                                      const char* label) {
+  using functor_type = extremum_functor<View, Largest>;
+  typename functor_type::value_type result;
+  result.index = -1;
+  if (v.extent(0) > 0) Kokkos::parallel_reduce(label, range(exec, extent(v)), functor_type{v}, result);
+  return result;
+}
 
 }  // namespace weft::detail

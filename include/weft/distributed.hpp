@@ -1,0 +1,15 @@
+#pragma once
+// weft's distributed API: everything in <weft/weft.hpp>, plus MPI
+// communicators, partitions, distributed vectors with halo exchange, and the
+// algorithms on them. Includes <mpi.h>; link weft::distributed.
+
+#include "weft.hpp"
+
+#include "distributed/communicator.hpp"
+#include "distributed/for_each.hpp"
+#include "distributed/movement.hpp"
+#include "distributed/partition.hpp"
+#include "distributed/reduce.hpp"
+#include "distributed/scan.hpp"
+#include "distributed/stencil.hpp"
+#include "distributed/vector.hpp"

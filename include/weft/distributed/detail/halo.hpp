@@ -1,0 +1,188 @@
+#pragma once
+// The halo exchange engine shared by distributed vectors and grids.
+//
+// A halo_plan is built once per (layout, boundary kind) from lists of
+// "send storage element e to rank p" and "the k-th element from rank p lands
+// in storage element s"; both sides list them in the same order, so messages
+// need no headers. Exchanging is then: pack (one kernel), one Isend/Irecv per
+// peer, wait, unpack (one kernel). Buffers live as long as the plan: nothing
+// is allocated per exchange. Device memory goes to MPI directly when the MPI
+// is GPU-aware, else through host mirrors of the buffers.
+
+#include "../../detail/policy.hpp"
+#include "mpi.hpp"
+
+#include <Kokkos_Core.hpp>
+#include <mpi.h>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace weft::detail {
+
+/// One side's message lists, keyed by peer rank, in message order.
+struct halo_lists {
+  std::map<int, std::vector<std::int64_t>> send;  // storage elements to send to each peer
+  std::map<int, std::vector<std::int64_t>> recv;  // storage elements each peer's values land in
+  std::vector<std::int64_t> constant;             // storage elements set to the boundary constant
+};
+
+template <class Buffer, class Storage, class Index>
+struct pack_functor {
+  Buffer buffer;
+  Storage storage;
+  Index index;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const { buffer(k) = storage(index(k)); }
+};
+
+template <class Buffer, class Storage, class Index>
+struct unpack_functor {
+  Buffer buffer;
+  Storage storage;
+  Index index;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const { storage(index(k)) = buffer(k); }
+};
+
+template <class Storage, class Index, class T>
+struct set_functor {
+  Storage storage;
+  Index index;
+  T value;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const { storage(index(k)) = value; }
+};
+
+template <class T, class MemorySpace>
+class halo_plan {
+ public:
+  using storage_view = Kokkos::View<T*, MemorySpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+  using index_view = Kokkos::View<std::int64_t*, MemorySpace>;
+  using buffer_view = Kokkos::View<T*, MemorySpace>;
+  using host_buffer_view = typename buffer_view::HostMirror;
+
+  halo_plan(const halo_lists& lists, const char* algorithm) : direct_(mpi_can_use_directly<MemorySpace>()) {
+    send_index_ = flatten(lists.send, send_peers_, send_counts_, "weft::halo send index");
+    recv_index_ = flatten(lists.recv, recv_peers_, recv_counts_, "weft::halo recv index");
+    constant_index_ = to_device(lists.constant, "weft::halo constant index");
+    send_buffer_ = buffer_view(Kokkos::view_alloc("weft::halo send buffer", Kokkos::WithoutInitializing),
+                               send_index_.extent(0));
+    recv_buffer_ = buffer_view(Kokkos::view_alloc("weft::halo recv buffer", Kokkos::WithoutInitializing),
+                               recv_index_.extent(0));
+    if (!direct_) {
+      send_host_ = Kokkos::create_mirror(send_buffer_);
+      recv_host_ = Kokkos::create_mirror(recv_buffer_);
+    }
+    for (std::int64_t c : send_counts_) mpi_count(c, algorithm);
+    for (std::int64_t c : recv_counts_) mpi_count(c, algorithm);
+  }
+
+  /// Packs and posts the messages. `exec` must be the instance that wrote
+  /// `storage`; it is fenced before MPI touches the buffers.
+  template <class Exec>
+  void start(const Exec& exec, const storage_view& storage, MPI_Comm comm, const char* algorithm) {
+    require(!in_flight_, algorithm, ": a halo exchange of this object is already in flight; wait() for it first");
+    if (send_index_.extent(0) > 0) {
+      Kokkos::parallel_for("weft::halo_pack", range(exec, send_index_.extent(0)),
+                           pack_functor<buffer_view, storage_view, index_view>{send_buffer_, storage, send_index_});
+    }
+    if (!direct_ && send_host_.extent(0) > 0) Kokkos::deep_copy(exec, send_host_, send_buffer_);
+    exec.fence();
+    T* recv = direct_ ? recv_buffer_.data() : recv_host_.data();
+    T* send = direct_ ? send_buffer_.data() : send_host_.data();
+    requests_.clear();
+    in_flight_ = true;
+    requests_.reserve(recv_peers_.size() + send_peers_.size());
+    std::int64_t at = 0;
+    for (std::size_t p = 0; p < recv_peers_.size(); ++p) {
+      requests_.emplace_back();
+      check_mpi(MPI_Irecv(recv + at, static_cast<int>(recv_counts_[p]), type_.get(), recv_peers_[p], tag,
+                          comm, &requests_.back()),
+                "MPI_Irecv", algorithm);
+      at += recv_counts_[p];
+    }
+    at = 0;
+    for (std::size_t p = 0; p < send_peers_.size(); ++p) {
+      requests_.emplace_back();
+      check_mpi(MPI_Isend(send + at, static_cast<int>(send_counts_[p]), type_.get(), send_peers_[p], tag,
+                          comm, &requests_.back()),
+                "MPI_Isend", algorithm);
+      at += send_counts_[p];
+    }
+  }
+
+  /// Waits for the messages and enqueues the unpack on `exec`: the ghosts
+  /// are ready for work enqueued on `exec` afterwards.
+  template <class Exec>
+  void finish(const Exec& exec, const storage_view& storage, const std::optional<T>& constant,
+              const char* algorithm) {
+    if (!requests_.empty()) {
+      check_mpi(MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE),
+                "MPI_Waitall", algorithm);
+      requests_.clear();
+    }
+    in_flight_ = false;
+    if (!direct_ && recv_host_.extent(0) > 0) Kokkos::deep_copy(exec, recv_buffer_, recv_host_);
+    if (recv_index_.extent(0) > 0) {
+      Kokkos::parallel_for("weft::halo_unpack", range(exec, recv_index_.extent(0)),
+                           unpack_functor<buffer_view, storage_view, index_view>{recv_buffer_, storage, recv_index_});
+    }
+    if (constant && constant_index_.extent(0) > 0) {
+      Kokkos::parallel_for("weft::halo_constant", range(exec, constant_index_.extent(0)),
+                           set_functor<storage_view, index_view, T>{storage, constant_index_, *constant});
+    }
+  }
+
+  /// Abandons posted messages after an error elsewhere (best effort, no throw).
+  void cancel() noexcept {
+    for (auto& r : requests_) {
+      MPI_Cancel(&r);
+      MPI_Request_free(&r);
+    }
+    requests_.clear();
+    in_flight_ = false;
+  }
+
+  bool in_flight() const { return in_flight_; }
+
+  /// Messages and elements this plan sends per exchange (for cost models).
+  std::int64_t messages_sent() const { return static_cast<std::int64_t>(send_peers_.size()); }
+  std::int64_t elements_sent() const { return static_cast<std::int64_t>(send_index_.extent(0)); }
+  bool direct() const { return direct_; }
+
+ private:
+  static constexpr int tag = 0x7ef7;
+
+  static index_view to_device(const std::vector<std::int64_t>& host, const char* label) {
+    index_view v(Kokkos::view_alloc(std::string(label), Kokkos::WithoutInitializing), host.size());
+    Kokkos::View<const std::int64_t*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(host.data(),
+                                                                                                     host.size());
+    Kokkos::deep_copy(v, h);
+    return v;
+  }
+
+  static index_view flatten(const std::map<int, std::vector<std::int64_t>>& by_peer, std::vector<int>& peers,
+                            std::vector<std::int64_t>& counts, const char* label) {
+    std::vector<std::int64_t> all;
+    for (const auto& [peer, list] : by_peer) {
+      if (list.empty()) continue;
+      peers.push_back(peer);
+      counts.push_back(static_cast<std::int64_t>(list.size()));
+      all.insert(all.end(), list.begin(), list.end());
+    }
+    return to_device(all, label);
+  }
+
+  bool direct_;
+  mpi_element_type<T> type_{"weft::halo_exchange"};
+  std::vector<int> send_peers_, recv_peers_;
+  std::vector<std::int64_t> send_counts_, recv_counts_;
+  index_view send_index_, recv_index_, constant_index_;
+  buffer_view send_buffer_, recv_buffer_;
+  host_buffer_view send_host_, recv_host_;
+  std::vector<MPI_Request> requests_;
+  bool in_flight_ = false;
+};
+
+}  // namespace weft::detail

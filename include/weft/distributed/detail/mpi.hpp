@@ -1,0 +1,113 @@
+#pragma once
+// MPI plumbing shared by the distributed algorithms: element datatypes,
+// all-gathers of per-rank partial results, GPU-aware MPI detection.
+
+#include "../../detail/fold.hpp"
+#include "../../error.hpp"
+#include "../communicator.hpp"
+
+#include <Kokkos_Core.hpp>
+#include <mpi.h>
+#if __has_include(<mpi-ext.h>)
+#include <mpi-ext.h>  // MPIX_Query_cuda_support, where the MPI has it
+#endif
+
+#include <climits>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace weft::detail {
+
+/// An MPI datatype of one T, as raw bytes: counts are in elements, so a
+/// message may hold up to INT_MAX elements rather than INT_MAX bytes.
+template <class T>
+class mpi_element_type {
+  static_assert(std::is_trivially_copyable_v<T>,
+                "weft: distributed algorithms send values as bytes; the value type must be "
+                "trivially copyable.");
+
+ public:
+  explicit mpi_element_type(const char* algorithm) {
+    check_mpi(MPI_Type_contiguous(static_cast<int>(sizeof(T)), MPI_BYTE, &type_), "MPI_Type_contiguous",
+              algorithm);
+    check_mpi(MPI_Type_commit(&type_), "MPI_Type_commit", algorithm);
+  }
+  ~mpi_element_type() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (!finalized) MPI_Type_free(&type_);
+  }
+  mpi_element_type(const mpi_element_type&) = delete;
+  mpi_element_type& operator=(const mpi_element_type&) = delete;
+  MPI_Datatype get() const { return type_; }
+
+ private:
+  MPI_Datatype type_ = MPI_DATATYPE_NULL;
+};
+
+/// An element count as MPI's int, or weft::error naming the algorithm.
+inline int mpi_count(std::int64_t n, const char* algorithm) {
+  require(n >= 0 && n <= INT_MAX, algorithm, ": ", n, " elements in one message exceed MPI's int count");
+  return static_cast<int>(n);
+}
+
+/// Collective: every rank's `mine`, in rank order, on every rank.
+template <class T>
+std::vector<T> all_gather_value(const communicator& comm, const T& mine, const char* algorithm) {
+  static_assert(std::is_trivially_copyable_v<T>,
+                "weft: distributed reductions exchange partial results as bytes; the value type "
+                "must be trivially copyable.");
+  std::vector<T> all(comm.size());
+  check_mpi(MPI_Allgather(&mine, sizeof(T), MPI_BYTE, all.data(), sizeof(T), MPI_BYTE, comm.native()),
+            "MPI_Allgather", algorithm);
+  return all;
+}
+
+/// Folds per-rank partial results in rank order, skipping empty ones; every
+/// rank computes the same result from the same gathered values, so totals
+/// are identical everywhere, and the op need not commute.
+template <class T, class Op>
+optional_value<T> fold_in_rank_order(const std::vector<optional_value<T>>& parts, Op op, int end_rank) {
+  optional_value<T> acc{T{}, false};
+  for (int r = 0; r < end_rank; ++r) {
+    if (!parts[r].valid) continue;
+    if (acc.valid) {
+      acc.value = op(acc.value, parts[r].value);
+    } else {
+      acc = parts[r];
+    }
+  }
+  return acc;
+}
+
+/// Whether MPI can take pointers to this memory directly. Host memory always;
+/// device memory when the MPI is CUDA-aware (MPIX_Query_cuda_support), or as
+/// WEFT_GPU_AWARE_MPI=0|1 says. WEFT_MPI_STAGING=1 forces host staging even
+/// for host memory (tests use it to exercise the staging path on CPUs).
+template <class MemorySpace>
+bool mpi_can_use_directly() {
+  if (const char* force = std::getenv("WEFT_MPI_STAGING"); force && std::strcmp(force, "1") == 0) return false;
+  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible) {
+    return true;
+  } else {
+    if (const char* env = std::getenv("WEFT_GPU_AWARE_MPI"); env && *env) return std::strcmp(env, "0") != 0;
+#if defined(MPIX_CUDA_AWARE_SUPPORT) && MPIX_CUDA_AWARE_SUPPORT
+    return MPIX_Query_cuda_support() == 1;
+#else
+    return false;
+#endif
+  }
+}
+
+/// Collective consistency check: the same 64-bit key on every rank.
+inline bool same_on_all_ranks(const communicator& comm, std::int64_t key, const char* algorithm) {
+  std::int64_t in[2] = {key, -key}, out[2] = {0, 0};
+  check_mpi(MPI_Allreduce(in, out, 2, MPI_INT64_T, MPI_MIN, comm.native()), "MPI_Allreduce", algorithm);
+  return out[0] == key && -out[1] == key;
+}
+
+}  // namespace weft::detail

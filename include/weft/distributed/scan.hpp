@@ -1,0 +1,117 @@
+#pragma once
+// The scan family on distributed vectors: a global prefix across ranks.
+// Each rank folds its block, one MPI_Allgather shares the partial totals,
+// and each rank scans its block starting from the fold of the ranks before
+// it (in rank order, so the op need not commute). Reads the input twice,
+// writes the output once; collective and blocking; the total is returned,
+// identical, on every rank.
+
+#include "../scan.hpp"
+#include "detail/mpi.hpp"
+#include "for_each.hpp"
+#include "reduce.hpp"
+#include "vector.hpp"
+
+#include <cstdint>
+
+namespace weft {
+
+namespace detail {
+/// The distributed scan: `before` of this rank is init (exclusive) followed
+/// by the totals of the ranks before it. Returns [init op] the global total.
+template <bool Exclusive, class T, class Exec, class In, class Out, class Op, class Map>
+T distributed_scan(const Exec& exec, const In& in, const Out& out, const optional_value<T>& init, Op op, Map map,
+                   const char* algorithm) {
+  const auto mine = fold_partial<T>(exec, algorithm, in.local_size(), op, map);
+  const auto parts = all_gather_value(in.comm(), mine, algorithm);
+  optional_value<T> before = fold_in_rank_order(parts, op, in.comm().rank());
+  const optional_value<T> total = fold_in_rank_order(parts, op, in.comm().size());
+  auto join = [&](const optional_value<T>& a, const optional_value<T>& b) -> optional_value<T> {
+    if (!a.valid) return b;
+    if (!b.valid) return a;
+    return {T(op(a.value, b.value)), true};
+  };
+  before = join(init, before);
+  if (in.local_size() > 0) scan_range<Exclusive, T>(exec, algorithm, in.local_size(), op, map, out.local(), before);
+  const optional_value<T> result = join(init, total);
+  return result.valid ? result.value : T{};
+}
+}  // namespace detail
+
+/// out_i = f(in_0) op ... op f(in_i) over global indices; returns the global
+/// total (T{} when empty). in and out partitioned alike; may be the same.
+template <execution_space Exec, distributed In, distributed Out, class Op, class UnaryOp>
+typename Out::value_type transform_inclusive_scan(const Exec& exec, const In& in, const Out& out, Op op,
+                                                  UnaryOp unary_op) {
+  using T = typename Out::value_type;
+  detail::require_same_partition("weft::transform_inclusive_scan", in, out);
+  auto local = in.local();
+  return detail::distributed_scan<false, T>(exec, in, out, detail::optional_value<T>{T{}, false}, op,
+                                            detail::unary_map<decltype(local), UnaryOp>{local, unary_op},
+                                            "weft::transform_inclusive_scan");
+}
+template <distributed In, distributed Out, class Op, class UnaryOp>
+typename Out::value_type transform_inclusive_scan(const In& in, const Out& out, Op op, UnaryOp unary_op) {
+  return weft::transform_inclusive_scan(detail::dist_exec_t<Out>{}, in, out, op, unary_op);
+}
+
+/// out_i = in_0 op ... op in_i over global indices; returns the global total.
+template <execution_space Exec, distributed In, distributed Out, class Op>
+typename Out::value_type inclusive_scan(const Exec& exec, const In& in, const Out& out, Op op) {
+  using T = typename Out::value_type;
+  detail::require_same_partition("weft::inclusive_scan", in, out);
+  auto local = in.local();
+  return detail::distributed_scan<false, T>(exec, in, out, detail::optional_value<T>{T{}, false}, op,
+                                            detail::element_map<decltype(local)>{local}, "weft::inclusive_scan");
+}
+template <distributed In, distributed Out, class Op>
+typename Out::value_type inclusive_scan(const In& in, const Out& out, Op op) {
+  return weft::inclusive_scan(detail::dist_exec_t<Out>{}, in, out, op);
+}
+template <execution_space Exec, distributed In, distributed Out>
+typename Out::value_type inclusive_scan(const Exec& exec, const In& in, const Out& out) {
+  return weft::inclusive_scan(exec, in, out, plus<>{});
+}
+template <distributed In, distributed Out>
+typename Out::value_type inclusive_scan(const In& in, const Out& out) {
+  return weft::inclusive_scan(detail::dist_exec_t<Out>{}, in, out, plus<>{});
+}
+
+/// out_i = init op f(in_0) op ... op f(in_{i-1}); returns init op the global total.
+template <execution_space Exec, distributed In, distributed Out, class T, class Op, class UnaryOp>
+T transform_exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op, UnaryOp unary_op) {
+  using E = typename Out::value_type;
+  detail::require_same_partition("weft::transform_exclusive_scan", in, out);
+  auto local = in.local();
+  return detail::distributed_scan<true, E>(exec, in, out, detail::optional_value<E>{E(init), true}, op,
+                                           detail::unary_map<decltype(local), UnaryOp>{local, unary_op},
+                                           "weft::transform_exclusive_scan");
+}
+template <distributed In, distributed Out, class T, class Op, class UnaryOp>
+T transform_exclusive_scan(const In& in, const Out& out, T init, Op op, UnaryOp unary_op) {
+  return weft::transform_exclusive_scan(detail::dist_exec_t<Out>{}, in, out, init, op, unary_op);
+}
+
+/// out_i = init op in_0 op ... op in_{i-1}; returns init op the global total.
+template <execution_space Exec, distributed In, distributed Out, class T, class Op>
+T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op) {
+  using E = typename Out::value_type;
+  detail::require_same_partition("weft::exclusive_scan", in, out);
+  auto local = in.local();
+  return detail::distributed_scan<true, E>(exec, in, out, detail::optional_value<E>{E(init), true}, op,
+                                           detail::element_map<decltype(local)>{local}, "weft::exclusive_scan");
+}
+template <distributed In, distributed Out, class T, class Op>
+T exclusive_scan(const In& in, const Out& out, T init, Op op) {
+  return weft::exclusive_scan(detail::dist_exec_t<Out>{}, in, out, init, op);
+}
+template <execution_space Exec, distributed In, distributed Out, class T>
+T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init) {
+  return weft::exclusive_scan(exec, in, out, init, plus<>{});
+}
+template <distributed In, distributed Out, class T>
+T exclusive_scan(const In& in, const Out& out, T init) {
+  return weft::exclusive_scan(detail::dist_exec_t<Out>{}, in, out, init, plus<>{});
+}
+
+}  // namespace weft

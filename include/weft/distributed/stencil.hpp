@@ -1,0 +1,81 @@
+#pragma once
+// The 1-D stencil on distributed vectors, overlapping the halo exchange with
+// the interior: post the ghost messages, compute the points whose
+// neighbourhood lies in the rank's own block, wait, compute the edges.
+
+#include "../stencil.hpp"
+#include "for_each.hpp"
+#include "vector.hpp"
+
+#include <Kokkos_Core.hpp>
+
+#include <algorithm>
+#include <cstdint>
+#include <type_traits>
+
+namespace weft {
+
+/// y_i = f(nb) at every global i, where nb(d) reads x_{i+d} (|d| <= radius,
+/// across ranks through x's ghosts) and nb.index() is the global i. x needs
+/// ghost_width() >= radius; at the global ends `bc` applies as in the local
+/// stencil (interior_only leaves the radius-wide ends of y unwritten). x and
+/// y partitioned alike, distinct. Collective; returns once y's edges are
+/// enqueued (the interior overlapped the messages).
+///   weft::stencil(u, v, 1, weft::periodic{}, KOKKOS_LAMBDA(const auto& nb) { return nb(-1) - 2 * nb(0) + nb(1); });
+template <execution_space Exec, distributed X, distributed Y, boundary Boundary, class F>
+void stencil(const Exec& exec, const X& x, const Y& y, int radius, const Boundary& bc, F f) {
+  using T = typename X::value_type;
+  detail::require_same_partition("weft::stencil", x, y);
+  detail::require(radius >= 0, "weft::stencil: negative radius ", radius);
+  detail::require(x.ghost_width() >= radius, "weft::stencil: radius ", radius, " needs ", radius,
+                  " ghost cells but the input has ", x.ghost_width(), "; construct it with weft::ghosts{", radius, "}");
+  detail::require(x.local_with_ghosts().data() != y.local_with_ghosts().data() || x.local_size() == 0,
+                  "weft::stencil: input and output are the same vector (", x.global_size(),
+                  " elements); the stencil reads neighbours while writing");
+  const std::int64_t n = x.global_size();
+  if constexpr (std::is_same_v<Boundary, periodic>) {
+    detail::require(n == 0 || radius <= n, "weft::stencil: periodic radius ", radius, " is wider than extent ", n);
+  }
+
+  const std::int64_t g = x.ghost_width(), m = x.local_size(), offset = x.offset(), r = radius;
+  using in_view = std::remove_cvref_t<decltype(x.local_with_ghosts())>;
+  using out_view = decltype(y.local());
+  const detail::stencil_functor<in_view, out_view, Boundary, false, F> functor{
+      x.local_with_ghosts(), y.local(), bc, f, detail::point<1>{g}, detail::point<1>{offset - g}};
+  // Which local points are written: all, or with interior_only those whose
+  // global neighbourhood lies inside [0, n).
+  std::int64_t lo = 0, hi = m;
+  if constexpr (std::is_same_v<Boundary, interior_only>) {
+    lo = std::clamp<std::int64_t>(r - offset, 0, m);
+    hi = std::clamp<std::int64_t>(n - r - offset, lo, m);
+  }
+  auto launch = [&](std::int64_t begin, std::int64_t end) {
+    begin = std::max(begin, lo);
+    end = std::min(end, hi);
+    if (begin < end) Kokkos::parallel_for("weft::stencil", detail::range(exec, begin, end), functor);
+  };
+  const std::int64_t inner_begin = std::min(r, m), inner_end = std::max(m - r, inner_begin);
+
+  if (r == 0) {
+    launch(0, m);
+    return;
+  }
+  halo_exchange halo = [&] {
+    if constexpr (std::is_same_v<Boundary, interior_only>) {
+      return x.start_halo_exchange(exec, constant<T>{T{}});
+    } else {
+      return x.start_halo_exchange(exec, bc);
+    }
+  }();
+  launch(inner_begin, inner_end);  // needs no ghost: overlaps the messages
+  halo.wait();
+  launch(0, inner_begin);
+  launch(inner_end, m);
+}
+
+template <distributed X, distributed Y, boundary Boundary, class F>
+void stencil(const X& x, const Y& y, int radius, const Boundary& bc, F f) {
+  weft::stencil(detail::dist_exec_t<Y>{}, x, y, radius, bc, f);
+}
+
+}  // namespace weft

@@ -1,0 +1,223 @@
+#pragma once
+// weft::distributed_vector: a vector spread over the ranks of a communicator
+// in contiguous blocks (a weft::partition), with optional ghost cells on
+// each side and their halo exchange.
+
+#include "../detail/policy.hpp"
+#include "../error.hpp"
+#include "../stencil.hpp"
+#include "communicator.hpp"
+#include "detail/halo.hpp"
+#include "detail/mpi.hpp"
+#include "partition.hpp"
+
+#include <Kokkos_Core.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <type_traits>
+#include <utility>
+
+namespace weft {
+
+/// Ghost cells on each side of every rank's block: weft::ghosts{g}.
+struct ghosts {
+  int width = 0;
+};
+
+/// A halo exchange in flight (from start_halo_exchange); wait() completes it.
+/// Work that does not read ghosts can run in between. Destroying it without
+/// wait() waits then. It keeps the vector or grid it exchanges alive.
+class halo_exchange {
+ public:
+  halo_exchange(std::function<void()> finish, std::function<void()> cancel)
+      : finish_(std::move(finish)), cancel_(std::move(cancel)) {}
+  halo_exchange(halo_exchange&& other) noexcept
+      : finish_(std::exchange(other.finish_, nullptr)), cancel_(std::exchange(other.cancel_, nullptr)) {}
+  halo_exchange(const halo_exchange&) = delete;
+  halo_exchange& operator=(const halo_exchange&) = delete;
+  halo_exchange& operator=(halo_exchange&&) = delete;
+  ~halo_exchange() {
+    if (!finish_) return;
+    try {
+      wait();
+    } catch (...) {
+      if (cancel_) cancel_();
+    }
+  }
+
+  /// Waits for the messages and writes the ghosts (enqueued on the instance
+  /// the exchange started on, so later work there sees them).
+  void wait() {
+    if (auto finish = std::exchange(finish_, nullptr)) finish();
+  }
+
+ private:
+  std::function<void()> finish_;
+  std::function<void()> cancel_;
+};
+
+/// A rank-1 array of global size n over the ranks of a communicator: rank r
+/// owns the block [partition.offset(r), + local_size(r)) and stores it, with
+/// `ghost_width()` ghost cells on each side, in MemorySpace. Copies share
+/// the data, as Kokkos views do; weft::copy makes a deep copy.
+///   weft::distributed_vector<double> x(comm, n);
+///   weft::distributed_vector<double> u(comm, weft::partition::block(n, comm.size()), weft::ghosts{1});
+template <class T, class MemorySpace = Kokkos::DefaultExecutionSpace::memory_space>
+class distributed_vector {
+ public:
+  using value_type = T;
+  using memory_space = MemorySpace;
+  using storage_type = Kokkos::View<T*, MemorySpace>;
+  using execution_space = typename storage_type::execution_space;
+
+  /// Block partition of n elements; collective.
+  distributed_vector(const communicator& comm, std::int64_t n)
+      : distributed_vector(comm, partition::block(n, comm.size()), ghosts{0}) {}
+
+  /// The given partition (one block per rank of comm); collective.
+  distributed_vector(const communicator& comm, const weft::partition& p)
+      : distributed_vector(comm, p, ghosts{0}) {}
+
+  /// The given partition with g ghost cells on each side; collective. The
+  /// partition and ghost width must be the same on every rank.
+  distributed_vector(const communicator& comm, const weft::partition& p, ghosts g)
+      : comm_(comm), partition_(p), ghost_width_(g.width) {
+    detail::require(p.ranks() == comm.size(), "weft::distributed_vector: the partition has ", p.ranks(),
+                    " blocks but the communicator has ", comm.size(), " ranks");
+    detail::require(g.width >= 0, "weft::distributed_vector: negative ghost width ", g.width);
+    std::int64_t key = p.global_size() * 1000003 + g.width;
+    for (int r = 0; r < p.ranks(); ++r) key = key * 31 + p.local_size(r);
+    detail::agree(comm, detail::same_on_all_ranks(comm, key, "weft::distributed_vector"),
+                  "weft::distributed_vector: ranks disagree on the partition or the ghost width",
+                  "weft::distributed_vector");
+    storage_ = storage_type("weft::distributed_vector", local_size() + 2 * ghost_width_);
+    plans_ = std::make_shared<plan_cache>();
+  }
+
+  /// The owned elements: local()(i) is global element offset() + i.
+  auto local() const { return Kokkos::subview(storage_, std::pair<std::int64_t, std::int64_t>(ghost_width_, ghost_width_ + local_size())); }
+  /// Owned elements with ghost_width() ghosts on each side: element
+  /// offset() + i sits at local_with_ghosts()(ghost_width() + i).
+  const storage_type& local_with_ghosts() const { return storage_; }
+
+  std::int64_t global_size() const { return partition_.global_size(); }
+  std::int64_t local_size() const { return partition_.local_size(comm_.rank()); }
+  std::int64_t offset() const { return partition_.offset(comm_.rank()); }
+  const weft::partition& partition() const { return partition_; }
+  const communicator& comm() const { return comm_; }
+  int ghost_width() const { return ghost_width_; }
+
+  /// Fills the ghosts from the neighbouring blocks (from further ranks when
+  /// a neighbour owns fewer than ghost_width() elements); at the two global
+  /// ends, `bc` decides: weft::periodic{}, weft::constant{v} or weft::clamp{}.
+  /// Collective; fences `exec` before sending, and the ghosts are ready for
+  /// work enqueued on `exec` when it returns.
+  template <weft::execution_space Exec, boundary Boundary>
+  void exchange_halo(const Exec& exec, const Boundary& bc) const {
+    start_halo_exchange(exec, bc).wait();
+  }
+  template <boundary Boundary>
+  void exchange_halo(const Boundary& bc) const {
+    exchange_halo(execution_space{}, bc);
+  }
+
+  /// Split-phase exchange_halo: posts the messages and returns; h.wait()
+  /// completes it. Work that does not read ghosts may run in between.
+  ///   auto h = x.start_halo_exchange(weft::periodic{}); interior(); h.wait(); edges();
+  template <weft::execution_space Exec, boundary Boundary>
+  halo_exchange start_halo_exchange(const Exec& exec, const Boundary& bc) const {
+    static_assert(!std::is_same_v<Boundary, interior_only>,
+                  "weft::start_halo_exchange: interior_only is a stencil option, not a halo boundary; "
+                  "use periodic, constant or clamp.");
+    auto& plan = plan_for(kind_of<Boundary>());
+    std::optional<T> constant;
+    if constexpr (requires { bc.value; }) constant = static_cast<T>(bc.value);
+    typename detail::halo_plan<T, MemorySpace>::storage_view flat(storage_.data(), storage_.extent(0));
+    plan.start(exec, flat, comm_.native(), "weft::start_halo_exchange");
+    // The closures hold copies of the vector: data and plans outlive the exchange.
+    return halo_exchange(
+        [self = *this, &plan, exec, flat, constant] { plan.finish(exec, flat, constant, "weft::halo_exchange::wait"); },
+        [self = *this, &plan] { plan.cancel(); });
+  }
+  template <boundary Boundary>
+  halo_exchange start_halo_exchange(const Boundary& bc) const {
+    return start_halo_exchange(execution_space{}, bc);
+  }
+
+  /// The plan for a boundary kind, e.g. to report its message count.
+  template <boundary Boundary>
+  const detail::halo_plan<T, MemorySpace>& halo_plan_for(const Boundary&) const {
+    return plan_for(kind_of<Boundary>());
+  }
+
+ private:
+  enum class boundary_kind { periodic, constant, clamp };
+  struct plan_cache {
+    std::optional<detail::halo_plan<T, MemorySpace>> plans[3];
+  };
+
+  template <class Boundary>
+  static constexpr boundary_kind kind_of() {
+    if constexpr (std::is_same_v<Boundary, periodic>) return boundary_kind::periodic;
+    else if constexpr (std::is_same_v<Boundary, clamp>) return boundary_kind::clamp;
+    else return boundary_kind::constant;
+  }
+
+  // Plans are built on first use and shared by copies of the vector.
+  detail::halo_plan<T, MemorySpace>& plan_for(boundary_kind kind) const {
+    auto& slot = plans_->plans[static_cast<int>(kind)];
+    if (!slot) slot.emplace(build_lists(kind), "weft::start_halo_exchange");
+    return *slot;
+  }
+
+  // Who sends what to whom. Every rank walks every rank's ghost slots in the
+  // same order (left ghosts, then right), so sender and receiver list the
+  // elements of each message identically.
+  detail::halo_lists build_lists(boundary_kind kind) const {
+    detail::halo_lists lists;
+    const std::int64_t n = global_size(), g = ghost_width_;
+    const int me = comm_.rank();
+    for (int r = 0; r < partition_.ranks(); ++r) {
+      const std::int64_t begin = partition_.offset(r), size = partition_.local_size(r);
+      for (std::int64_t s = 0; s < 2 * g; ++s) {
+        const bool left = s < g;
+        const std::int64_t wanted = left ? begin - g + s : begin + size + (s - g);
+        const std::int64_t slot = left ? s : g + size + (s - g);  // storage index on rank r
+        std::int64_t source = wanted;
+        if (wanted < 0 || wanted >= n) {
+          if (n == 0 || kind == boundary_kind::constant) {
+            if (r == me) lists.constant.push_back(slot);
+            continue;
+          }
+          source = kind == boundary_kind::periodic ? ((wanted % n) + n) % n : (wanted < 0 ? 0 : n - 1);
+        }
+        const int owner = partition_.owner(source);
+        if (r == me) lists.recv[owner].push_back(slot);
+        if (owner == me) lists.send[r].push_back(g + source - offset());
+      }
+    }
+    return lists;
+  }
+
+  communicator comm_;
+  weft::partition partition_;
+  int ghost_width_;
+  storage_type storage_;
+  std::shared_ptr<plan_cache> plans_;
+};
+
+namespace detail {
+template <class X>
+struct is_distributed_vector : std::false_type {};
+template <class T, class M>
+struct is_distributed_vector<distributed_vector<T, M>> : std::true_type {};
+}  // namespace detail
+
+/// A weft::distributed_vector of any value type and memory space.
+template <class X>
+concept distributed = detail::is_distributed_vector<std::remove_cvref_t<X>>::value;
+
+}  // namespace weft

@@ -1,0 +1,152 @@
+// distributed_vector: layout, halo exchange (blocking and split phase, every
+// boundary, ghost widths 0, 1, 3, blocks smaller than the ghost width, empty
+// blocks), and the host-staging path.
+#include <weft/distributed.hpp>
+
+#include <catch2/catch_template_test_macros.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
+#include <catch2/matchers/catch_matchers.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+
+#include "data.hpp"
+#include "distributed.hpp"
+#include "spaces.hpp"
+
+#include <cstdint>
+#include <cstdlib>
+#include <optional>
+#include <vector>
+
+using namespace weft_test;
+
+namespace {
+// What ghost `wanted` (a global index, maybe outside [0, n)) must hold.
+template <class T, class Boundary>
+std::optional<T> expected_ghost(const std::vector<T>& global, std::int64_t wanted, const Boundary&,
+                                std::optional<T> constant) {
+  const std::int64_t n = static_cast<std::int64_t>(global.size());
+  if (wanted >= 0 && wanted < n) return global[wanted];
+  if constexpr (std::is_same_v<Boundary, weft::periodic>) {
+    if (n == 0) return std::nullopt;
+    return global[((wanted % n) + n) % n];
+  } else if constexpr (std::is_same_v<Boundary, weft::clamp>) {
+    if (n == 0) return std::nullopt;
+    return global[wanted < 0 ? 0 : n - 1];
+  } else {
+    return constant;
+  }
+}
+
+// Checks every owned element and every ghost of x on this rank.
+template <class X, class Boundary>
+void check_ghosts(const X& x, const std::vector<typename X::value_type>& global, const Boundary& bc,
+                  std::optional<typename X::value_type> constant) {
+  auto all = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, x.local_with_ghosts());
+  const std::int64_t g = x.ghost_width(), m = x.local_size();
+  REQUIRE(static_cast<std::int64_t>(all.extent(0)) == m + 2 * g);
+  int wrong = 0;
+  for (std::int64_t s = 0; s < m + 2 * g; ++s) {
+    const std::int64_t wanted = x.offset() - g + s;
+    const auto expected = expected_ghost(global, wanted, bc, constant);
+    if (expected && all(s) != *expected) {
+      if (wrong++ < 5) UNSCOPED_INFO("rank " << x.comm().rank() << " slot " << s << " (global " << wanted
+                                             << "): got " << all(s) << ", expected " << *expected);
+    }
+  }
+  CHECK(wrong == 0);
+}
+}  // namespace
+
+TEMPLATE_LIST_TEST_CASE("a distributed vector lays out its blocks as the partition says", "[vector][distributed]",
+                        enabled_spaces) {
+  using Exec = TestType;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const std::int64_t n = GENERATE(as<std::int64_t>{}, 0, 1, 2, 7, 1000);
+  for (const auto& [name, p] : test_partitions(n, comm.size())) {
+    CAPTURE(name, n);
+    weft::distributed_vector<double, typename Exec::memory_space> x(comm, p, weft::ghosts{2});
+    CHECK(x.global_size() == n);
+    CHECK(x.local_size() == p.local_size(comm.rank()));
+    CHECK(x.offset() == p.offset(comm.rank()));
+    CHECK(x.partition() == p);
+    CHECK(x.ghost_width() == 2);
+    CHECK(static_cast<std::int64_t>(x.local().extent(0)) == x.local_size());
+    CHECK(static_cast<std::int64_t>(x.local_with_ghosts().extent(0)) == x.local_size() + 4);
+    CHECK(x.local().data() == x.local_with_ghosts().data() + 2);
+  }
+  weft::distributed_vector<int, typename Exec::memory_space> y(comm, n);
+  CHECK(y.partition() == weft::partition::block(n, comm.size()));
+  CHECK(y.comm().size() == comm.size());
+  CHECK(y.comm().native() != MPI_COMM_WORLD);  // weft talks on its own duplicate
+}
+
+TEMPLATE_LIST_TEST_CASE("halo exchange fills ghosts from neighbours and boundaries", "[halo][distributed]",
+                        enabled_spaces) {
+  using Exec = TestType;
+  using memory_space = typename Exec::memory_space;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const std::int64_t n = GENERATE(as<std::int64_t>{}, 0, 1, 2, 5, 7, 1000);
+  const int g = GENERATE(0, 1, 3);
+  const bool staged = GENERATE(false, true);
+  const auto global = random_vector<int>(n, 200 + n);
+  // Every rank sets it before any plan is built, so all ranks agree.
+  if (staged) setenv("WEFT_MPI_STAGING", "1", 1);
+  else unsetenv("WEFT_MPI_STAGING");
+
+  for (const auto& [name, p] : test_partitions(n, comm.size())) {
+    CAPTURE(name, n, g, staged);
+    auto x = make_vector<int, memory_space>(comm, p, global, g);
+    x.exchange_halo(Exec{}, weft::periodic{});
+    check_ghosts(x, global, weft::periodic{}, std::nullopt);
+    x.exchange_halo(Exec{}, weft::clamp{});
+    check_ghosts(x, global, weft::clamp{}, std::nullopt);
+    x.exchange_halo(Exec{}, weft::constant{-7});
+    check_ghosts(x, global, weft::constant{-7}, -7);
+    CHECK(x.halo_plan_for(weft::periodic{}).direct() == !staged);
+
+    // Split phase, with work on the owned elements in between; twice, to
+    // check the reused buffers.
+    for (int round = 0; round < 2; ++round) {
+      auto halo = x.start_halo_exchange(Exec{}, weft::periodic{});
+      weft::for_each(Exec{}, x.local(), KOKKOS_LAMBDA(int& v) { v = v; });
+      halo.wait();
+      check_ghosts(x, global, weft::periodic{}, std::nullopt);
+    }
+    // An exchange left without wait() completes when its handle goes.
+    { auto halo = x.start_halo_exchange(Exec{}, weft::clamp{}); }
+    Exec{}.fence();
+    check_ghosts(x, global, weft::clamp{}, std::nullopt);
+  }
+  unsetenv("WEFT_MPI_STAGING");
+}
+
+TEST_CASE("halo plans send one message per neighbour", "[halo][distributed]") {
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size(), rank = comm.rank();
+  weft::distributed_vector<double> x(comm, weft::partition::block(1000 * size, size), weft::ghosts{2});
+  const auto& periodic = x.halo_plan_for(weft::periodic{});
+  // Left and right neighbours are one rank when there are two (or one).
+  CHECK(periodic.messages_sent() == (size <= 2 ? 1 : 2));
+  CHECK(periodic.elements_sent() == 4);
+  const auto& constant = x.halo_plan_for(weft::constant{0.0});
+  const bool end_rank = rank == 0 || rank == size - 1;
+  CHECK(constant.messages_sent() == (size == 1 ? 0 : (end_rank ? 1 : 2)));
+  CHECK(constant.elements_sent() == 2 * constant.messages_sent());
+}
+
+TEST_CASE("distributed vectors reject inconsistent layouts on every rank", "[vector][distributed]") {
+  using Catch::Matchers::ContainsSubstring;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size(), rank = comm.rank();
+  CHECK_THROWS_WITH((weft::distributed_vector<double>(comm, weft::partition::block(10, size + 1))),
+                    ContainsSubstring("the partition has " + std::to_string(size + 1) + " blocks"));
+  CHECK_THROWS_WITH((weft::distributed_vector<double>(comm, weft::partition::block(10, size), weft::ghosts{-1})),
+                    ContainsSubstring("negative ghost width -1"));
+  // Ranks that disagree about the layout all throw; nobody hangs.
+  if (size > 1) {
+    CHECK_THROWS_AS((weft::distributed_vector<double>(comm, weft::partition::block(10 + rank, size))), weft::error);
+    CHECK_THROWS_AS((weft::distributed_vector<double>(comm, weft::partition::block(10, size), weft::ghosts{rank})),
+                    weft::error);
+  }
+}
