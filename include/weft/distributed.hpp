@@ -7,6 +7,7 @@
 
 #include "distributed/communicator.hpp"
 #include "distributed/for_each.hpp"
+#include "distributed/grid.hpp"
 #include "distributed/movement.hpp"
 #include "distributed/partition.hpp"
 #include "distributed/reduce.hpp"

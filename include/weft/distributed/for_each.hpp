@@ -4,6 +4,8 @@
 // messages, no blocking; enqueued on the given instance.
 
 #include "../for_each.hpp"
+#include "detail/grid_kernels.hpp"
+#include "grid.hpp"
 #include "vector.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -15,6 +17,19 @@ namespace weft {
 namespace detail {
 template <class X>
 using dist_exec_t = typename std::remove_cvref_t<X>::execution_space;
+
+/// Grids are laid out alike when they have the same global extents and
+/// process grid (then every rank's block matches); halo widths may differ.
+template <class A, class B>
+  requires(grid<A> && grid<B>)
+void require_same_partition(const char* algorithm, const A& a, const B& b) {
+  static_assert(A::rank == B::rank, "weft: grids of different ranks cannot be combined.");
+  bool same = a.dims() == b.dims();
+  for (int d = 0; d < A::rank; ++d) same = same && a.global_extent(d) == b.global_extent(d);
+  require(same, algorithm, ": grids are laid out differently (extents ", a.global_extent(0), " x ", a.global_extent(1),
+          A::rank == 3 ? " x ..." : "", " over ", a.dims()[0], " x ", a.dims()[1], " ranks, and ", b.global_extent(0),
+          " x ", b.global_extent(1), A::rank == 3 ? " x ..." : "", " over ", b.dims()[0], " x ", b.dims()[1], ")");
+}
 
 template <class A, class B>
 void require_same_partition(const char* algorithm, const A& a, const B& b) {
@@ -38,6 +53,19 @@ struct global_iota_functor {
   std::int64_t offset;
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i) const { v(i) = start + static_cast<T>(offset + i); }
 };
+/// A grid's block extents and offsets as the kernels take them.
+template <class G>
+std::array<std::int64_t, G::rank> block_extents(const G& g) {
+  std::array<std::int64_t, G::rank> m;
+  for (int d = 0; d < G::rank; ++d) m[d] = g.local_extent(d);
+  return m;
+}
+template <class G>
+Kokkos::Array<std::int64_t, G::rank> block_offsets(const G& g) {
+  Kokkos::Array<std::int64_t, G::rank> o;
+  for (int d = 0; d < G::rank; ++d) o[d] = g.offset(d);
+  return o;
+}
 }  // namespace detail
 
 /// f(x_i) for every owned element, in place.
@@ -120,6 +148,86 @@ void iota(const Exec& exec, const X& x, const T& start) {
 template <distributed X, class T>
 void iota(const X& x, const T& start) {
   weft::iota(detail::dist_exec_t<X>{}, x, start);
+}
+
+// ---- The same on distributed grids: each rank's block, no messages. ----
+
+/// f(v) for every owned point of the grid, in place.
+template <execution_space Exec, grid G, class F>
+void for_each(const Exec& exec, const G& g, F f) {
+  auto in = g.interior();
+  Kokkos::parallel_for("weft::for_each", detail::block_policy(exec, detail::block_extents(g)),
+                       detail::md_for_each_functor<decltype(in), F>{in, f});
+}
+template <grid G, class F>
+void for_each(const G& g, F f) {
+  weft::for_each(detail::dist_exec_t<G>{}, g, f);
+}
+
+/// f(i, j, v) (2-D) or f(i, j, k, v) (3-D) with global indices, for every owned point.
+///   weft::for_each_index(u, KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, double& v) { v = i * h; });
+template <execution_space Exec, grid G, class F>
+void for_each_index(const Exec& exec, const G& g, F f) {
+  auto in = g.interior();
+  Kokkos::parallel_for("weft::for_each_index", detail::block_policy(exec, detail::block_extents(g)),
+                       detail::md_for_each_index_functor<decltype(in), F, G::rank>{in, f, detail::block_offsets(g)});
+}
+template <grid G, class F>
+void for_each_index(const G& g, F f) {
+  weft::for_each_index(detail::dist_exec_t<G>{}, g, f);
+}
+
+/// out = f(in) pointwise; grids laid out alike.
+template <execution_space Exec, grid In, grid Out, class F>
+void transform(const Exec& exec, const In& in, const Out& out, F f) {
+  detail::require_same_partition("weft::transform", in, out);
+  auto a = in.interior();
+  auto b = out.interior();
+  Kokkos::parallel_for("weft::transform", detail::block_policy(exec, detail::block_extents(out)),
+                       detail::md_transform_functor<decltype(a), decltype(b), F>{a, b, f});
+}
+template <grid In, grid Out, class F>
+void transform(const In& in, const Out& out, F f) {
+  weft::transform(detail::dist_exec_t<Out>{}, in, out, f);
+}
+
+/// out = f(in1, in2) pointwise; grids laid out alike.
+template <execution_space Exec, grid In1, grid In2, grid Out, class F>
+void transform(const Exec& exec, const In1& in1, const In2& in2, const Out& out, F f) {
+  detail::require_same_partition("weft::transform", in1, out);
+  detail::require_same_partition("weft::transform", in2, out);
+  auto a = in1.interior();
+  auto b = in2.interior();
+  auto c = out.interior();
+  Kokkos::parallel_for("weft::transform", detail::block_policy(exec, detail::block_extents(out)),
+                       detail::md_transform2_functor<decltype(a), decltype(b), decltype(c), F>{a, b, c, f});
+}
+template <grid In1, grid In2, grid Out, class F>
+void transform(const In1& in1, const In2& in2, const Out& out, F f) {
+  weft::transform(detail::dist_exec_t<Out>{}, in1, in2, out, f);
+}
+
+/// Every owned point = value.
+template <execution_space Exec, grid G, class T>
+void fill(const Exec& exec, const G& g, const T& value) {
+  using V = typename G::value_type;
+  const V v = static_cast<V>(value);
+  weft::for_each(exec, g, KOKKOS_LAMBDA(V & x) { x = v; });
+}
+template <grid G, class T>
+void fill(const G& g, const T& value) {
+  weft::fill(detail::dist_exec_t<G>{}, g, value);
+}
+
+/// dst = src on every owned point; grids laid out alike.
+template <execution_space Exec, grid Src, grid Dst>
+void copy(const Exec& exec, const Src& src, const Dst& dst) {
+  using V = typename Src::value_type;
+  weft::transform(exec, src, dst, KOKKOS_LAMBDA(const V& x) { return x; });
+}
+template <grid Src, grid Dst>
+void copy(const Src& src, const Dst& dst) {
+  weft::copy(detail::dist_exec_t<Dst>{}, src, dst);
 }
 
 }  // namespace weft

@@ -7,6 +7,7 @@
 #include "../error.hpp"
 #include "communicator.hpp"
 #include "detail/mpi.hpp"
+#include "grid.hpp"
 #include "partition.hpp"
 #include "vector.hpp"
 
@@ -168,6 +169,72 @@ std::remove_cvref_t<X> redistribute(const X& x, const partition& to) {
     detail::host_to_local(received, y);
   }
   return y;
+}
+
+/// The whole grid on `root`, in global row-major order; an empty vector
+/// elsewhere. Collective.
+///   auto field = weft::gather(u, 0);   // field[i * n1 + j] on rank 0
+template <grid G>
+std::vector<typename G::value_type> gather(const G& g, int root = 0) {
+  using T = typename G::value_type;
+  constexpr int R = G::rank;
+  const char* algorithm = "weft::gather";
+  const communicator& comm = g.comm();
+  detail::check_root(comm, root, algorithm);
+  // This rank's block, packed row-major in host memory.
+  std::int64_t block = 1;
+  for (int d = 0; d < R; ++d) block *= g.local_extent(d);
+  std::vector<T> mine(block);
+  {
+    using packed_type = typename std::remove_cvref_t<G>::storage_type;
+    packed_type packed;
+    if constexpr (R == 2) packed = packed_type("weft::gather", g.local_extent(0), g.local_extent(1));
+    else packed = packed_type("weft::gather", g.local_extent(0), g.local_extent(1), g.local_extent(2));
+    Kokkos::deep_copy(packed, g.interior());
+    Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(mine.data(), mine.size());
+    Kokkos::View<T*, typename G::memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> flat(packed.data(), block);
+    Kokkos::deep_copy(host, flat);
+  }
+  // Every rank's block size and position, from the (replicated) splits.
+  const int size = comm.size();
+  std::vector<int> counts(size), displs(size);
+  std::vector<std::array<int, R>> coords(size);
+  std::int64_t at = 0;
+  for (int r = 0; r < size; ++r) {
+    std::int64_t n = 1;
+    for (int d = R - 1, rest = r; d >= 0; --d) {
+      coords[r][d] = rest % g.dims()[d];
+      rest /= g.dims()[d];
+      n *= g.split(d).local_size(coords[r][d]);
+    }
+    counts[r] = detail::mpi_count(n, algorithm);
+    displs[r] = detail::mpi_count(at, algorithm);
+    at += n;
+  }
+  std::vector<T> blocks(comm.rank() == root ? at : 0);
+  detail::mpi_element_type<T> type(algorithm);
+  detail::check_mpi(MPI_Gatherv(mine.data(), counts[comm.rank()], type.get(), blocks.data(), counts.data(),
+                                displs.data(), type.get(), root, comm.native()),
+                    "MPI_Gatherv", algorithm);
+  if (comm.rank() != root) return {};
+  // Scatter each block's rows into the global row-major field.
+  std::vector<T> field(at);
+  for (int r = 0; r < size; ++r) {
+    std::array<std::int64_t, R> m, off;
+    for (int d = 0; d < R; ++d) {
+      m[d] = g.split(d).local_size(coords[r][d]);
+      off[d] = g.split(d).offset(coords[r][d]);
+    }
+    const std::int64_t rows = R == 2 ? m[0] : m[0] * m[1];
+    for (std::int64_t row = 0; row < rows; ++row) {
+      const std::int64_t i = R == 2 ? row : row / m[1];
+      std::int64_t dst = off[0] + i;
+      if constexpr (R == 3) dst = dst * g.global_extent(1) + off[1] + row % m[1];
+      dst = dst * g.global_extent(R - 1) + off[R - 1];
+      std::copy_n(blocks.begin() + displs[r] + row * m[R - 1], m[R - 1], field.begin() + dst);
+    }
+  }
+  return field;
 }
 
 }  // namespace weft

@@ -10,6 +10,7 @@
 #include "for_each.hpp"
 #include "vector.hpp"
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
@@ -120,6 +121,138 @@ loc<typename X::value_type> max_loc(const Exec& exec, const X& x) {
 template <distributed X>
 loc<typename X::value_type> max_loc(const X& x) {
   return weft::max_loc(detail::dist_exec_t<X>{}, x);
+}
+
+// ---- On distributed grids ----
+
+/// A value and its global multi-index: what min_loc and max_loc return on grids.
+template <class T, int Rank>
+struct grid_loc {
+  T value;
+  std::array<std::int64_t, Rank> index;
+  friend bool operator==(const grid_loc&, const grid_loc&) = default;
+};
+
+namespace detail {
+template <class T, class Exec, class G, class Op, class Map>
+T grid_fold(const Exec& exec, const G& g, const T& init, Op op, Map map, const char* algorithm) {
+  using fold_type = fold_for<T, Op>;
+  optional_value<T> mine{T{}, false};
+  const auto m = block_extents(g);
+  bool empty = false;
+  for (int d = 0; d < G::rank; ++d) empty = empty || m[d] == 0;
+  if (!empty) {
+    typename fold_type::value_type acc;
+    Kokkos::parallel_reduce(algorithm, block_policy(exec, m), md_fold_functor<fold_type, Map>{fold_type{op}, map}, acc);
+    mine = {fold_type::get(acc), true};
+  }
+  return all_fold(g.comm(), mine, init, op, algorithm);
+}
+
+template <bool Largest, class Exec, class G>
+grid_loc<typename G::value_type, G::rank> grid_extremum(const Exec& exec, const G& g, const char* algorithm) {
+  constexpr int R = G::rank;
+  auto in = g.interior();
+  using functor_type = md_extremum_functor<decltype(in), Largest, R>;
+  std::int64_t total = 1;
+  Kokkos::Array<std::int64_t, R> global;
+  for (int d = 0; d < R; ++d) {
+    global[d] = g.global_extent(d);
+    total *= global[d];
+  }
+  require(total > 0, algorithm, ": empty grid (0 points) has no ", Largest ? "maximum" : "minimum");
+  typename functor_type::value_type mine;
+  mine.index = -1;
+  Kokkos::parallel_reduce(algorithm, block_policy(exec, block_extents(g)), functor_type{in, block_offsets(g), global},
+                          mine);
+  const auto parts = all_gather_value(g.comm(), mine, algorithm);
+  auto best = parts[0];
+  for (const auto& p : parts)
+    if (p.index >= 0 && functor_type::better(p.value, p.index, best)) best = p;
+  grid_loc<typename G::value_type, R> result{best.value, {}};
+  std::int64_t rest = best.index;
+  for (int d = R - 1; d >= 0; --d) {
+    result.index[d] = rest % global[d];
+    rest /= global[d];
+  }
+  return result;
+}
+}  // namespace detail
+
+/// init op f(v) over every point of the grid; the same on every rank.
+template <execution_space Exec, grid G, class T, class ReduceOp, class UnaryOp>
+T transform_reduce(const Exec& exec, const G& g, T init, ReduceOp reduce_op, UnaryOp unary_op) {
+  auto in = g.interior();
+  return detail::grid_fold<T>(exec, g, init, reduce_op, detail::md_unary_map<decltype(in), UnaryOp>{in, unary_op},
+                              "weft::transform_reduce");
+}
+template <grid G, class T, class ReduceOp, class UnaryOp>
+T transform_reduce(const G& g, T init, ReduceOp reduce_op, UnaryOp unary_op) {
+  return weft::transform_reduce(detail::dist_exec_t<G>{}, g, init, reduce_op, unary_op);
+}
+
+/// init op f(a, b) over every point; a and b laid out alike.
+template <execution_space Exec, grid A, grid B, class T, class ReduceOp, class BinaryOp>
+T transform_reduce(const Exec& exec, const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
+  detail::require_same_partition("weft::transform_reduce", a, b);
+  auto ia = a.interior();
+  auto ib = b.interior();
+  return detail::grid_fold<T>(exec, a, init, reduce_op,
+                              detail::md_binary_map<decltype(ia), decltype(ib), BinaryOp>{ia, ib, binary_op},
+                              "weft::transform_reduce");
+}
+template <grid A, grid B, class T, class ReduceOp, class BinaryOp>
+T transform_reduce(const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
+  return weft::transform_reduce(detail::dist_exec_t<A>{}, a, b, init, reduce_op, binary_op);
+}
+
+/// init op every point; the same on every rank.
+template <execution_space Exec, grid G, class T, class Op>
+T reduce(const Exec& exec, const G& g, T init, Op op) {
+  auto in = g.interior();
+  return detail::grid_fold<T>(exec, g, init, op, detail::md_element_map<decltype(in)>{in}, "weft::reduce");
+}
+template <grid G, class T, class Op>
+T reduce(const G& g, T init, Op op) {
+  return weft::reduce(detail::dist_exec_t<G>{}, g, init, op);
+}
+template <execution_space Exec, grid G, class T>
+T reduce(const Exec& exec, const G& g, T init) {
+  return weft::reduce(exec, g, init, plus<>{});
+}
+template <grid G, class T>
+T reduce(const G& g, T init) {
+  return weft::reduce(detail::dist_exec_t<G>{}, g, init, plus<>{});
+}
+/// The sum over the whole grid.
+template <execution_space Exec, grid G>
+typename G::value_type reduce(const Exec& exec, const G& g) {
+  return weft::reduce(exec, g, typename G::value_type{}, plus<>{});
+}
+template <grid G>
+typename G::value_type reduce(const G& g) {
+  return weft::reduce(detail::dist_exec_t<G>{}, g);
+}
+
+/// The smallest point and its global multi-index (the first in row-major
+/// order on ties), on every rank. Throws on every rank for an empty grid.
+template <execution_space Exec, grid G>
+grid_loc<typename G::value_type, G::rank> min_loc(const Exec& exec, const G& g) {
+  return detail::grid_extremum<false>(exec, g, "weft::min_loc");
+}
+template <grid G>
+grid_loc<typename G::value_type, G::rank> min_loc(const G& g) {
+  return weft::min_loc(detail::dist_exec_t<G>{}, g);
+}
+
+/// The largest point and its global multi-index (the first on ties).
+template <execution_space Exec, grid G>
+grid_loc<typename G::value_type, G::rank> max_loc(const Exec& exec, const G& g) {
+  return detail::grid_extremum<true>(exec, g, "weft::max_loc");
+}
+template <grid G>
+grid_loc<typename G::value_type, G::rank> max_loc(const G& g) {
+  return weft::max_loc(detail::dist_exec_t<G>{}, g);
 }
 
 }  // namespace weft

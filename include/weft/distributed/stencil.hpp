@@ -5,6 +5,7 @@
 
 #include "../stencil.hpp"
 #include "for_each.hpp"
+#include "grid.hpp"
 #include "vector.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -76,6 +77,83 @@ void stencil(const Exec& exec, const X& x, const Y& y, int radius, const Boundar
 template <distributed X, distributed Y, boundary Boundary, class F>
 void stencil(const X& x, const Y& y, int radius, const Boundary& bc, F f) {
   weft::stencil(detail::dist_exec_t<Y>{}, x, y, radius, bc, f);
+}
+
+// ---- On distributed grids ----
+
+namespace detail {
+template <int Rank>
+box<Rank> intersect(const box<Rank>& a, const box<Rank>& b) {
+  box<Rank> c;
+  for (int d = 0; d < Rank; ++d) {
+    c.lo[d] = a.lo[d] > b.lo[d] ? a.lo[d] : b.lo[d];
+    c.hi[d] = a.hi[d] < b.hi[d] ? a.hi[d] : b.hi[d];
+  }
+  return c;
+}
+}  // namespace detail
+
+/// out = f(nb) at every point of a 2-D or 3-D grid, nb(di, dj[, dk]) reading
+/// `in` at that offset (|offset| <= radius) across ranks through in's halo,
+/// nb.index() the global point (a Kokkos::Array). Needs radius <= the halo
+/// width, and grid_options::corners for stencils that read diagonal
+/// neighbours. Non-periodic outer faces follow `bc` (weft::periodic{} only for
+/// a fully periodic grid); interior_only leaves the radius-wide band along
+/// non-periodic outer faces unwritten. Collective; computes the block's
+/// interior while the halo messages are in flight.
+///   weft::stencil(u, v, 1, weft::constant{0.0}, KOKKOS_LAMBDA(const auto& nb) {
+///     return nb(0, 0) + a * (nb(-1, 0) + nb(1, 0) + nb(0, -1) + nb(0, 1) - 4 * nb(0, 0)); });
+template <execution_space Exec, grid In, grid Out, boundary Boundary, class F>
+void stencil(const Exec& exec, const In& in, const Out& out, int radius, const Boundary& bc, F f) {
+  constexpr int R = In::rank;
+  using T = typename In::value_type;
+  detail::require_same_partition("weft::stencil", in, out);
+  detail::require(radius >= 0, "weft::stencil: negative radius ", radius);
+  detail::require(in.halo_width() >= radius, "weft::stencil: radius ", radius, " needs a halo of ", radius,
+                  " but the input grid has ", in.halo_width(), "; set grid_options::halo");
+  detail::require(in.with_halo().data() != out.with_halo().data() || in.with_halo().span() == 0,
+                  "weft::stencil: input and output are the same grid; the stencil reads neighbours while writing");
+
+  const std::int64_t h = in.halo_width();
+  detail::point<R> m, centre_shift, index_shift;
+  detail::box<R> written;
+  for (int d = 0; d < R; ++d) {
+    m[d] = in.local_extent(d);
+    centre_shift[d] = h;
+    index_shift[d] = in.offset(d) - h;
+    written.lo[d] = 0;
+    written.hi[d] = m[d];
+    if (std::is_same_v<Boundary, interior_only> && !in.options().periodic[d]) {
+      written.lo[d] = std::clamp<std::int64_t>(radius - in.offset(d), 0, m[d]);
+      written.hi[d] = std::clamp<std::int64_t>(in.global_extent(d) - radius - in.offset(d), written.lo[d], m[d]);
+    }
+  }
+  using in_view = typename std::remove_cvref_t<In>::storage_type;
+  using out_view = decltype(out.interior());
+  const detail::stencil_functor<in_view, out_view, Boundary, false, F> functor{
+      in.with_halo(), out.interior(), bc, f, centre_shift, index_shift};
+  auto launch = [&](const detail::box<R>& b) {
+    detail::launch_box(exec, "weft::stencil", detail::intersect(b, written), functor);
+  };
+  if (radius == 0) {
+    launch(written);
+    return;
+  }
+  halo_exchange halo = [&] {
+    if constexpr (std::is_same_v<Boundary, interior_only>) return in.start_halo_exchange(exec, constant<T>{T{}});
+    else return in.start_halo_exchange(exec, bc);
+  }();
+  launch(detail::interior_box<R>(m, radius));  // reads no halo: overlaps the messages
+  halo.wait();
+  for (int d = 0; d < R; ++d) {
+    launch(detail::band_slab<R>(m, radius, d, false));
+    launch(detail::band_slab<R>(m, radius, d, true));
+  }
+}
+
+template <grid In, grid Out, boundary Boundary, class F>
+void stencil(const In& in, const Out& out, int radius, const Boundary& bc, F f) {
+  weft::stencil(detail::dist_exec_t<Out>{}, in, out, radius, bc, f);
 }
 
 }  // namespace weft

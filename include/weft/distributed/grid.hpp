@@ -1,0 +1,356 @@
+#pragma once
+// weft::distributed_grid: a 2-D or 3-D field split over a Cartesian grid of
+// ranks, each rank's block stored with a halo of `halo` cells on every side,
+// and the halo exchange (faces, or faces, edges and corners).
+
+#include "../concepts.hpp"
+#include "../detail/policy.hpp"
+#include "../error.hpp"
+#include "../stencil.hpp"
+#include "communicator.hpp"
+#include "detail/halo.hpp"
+#include "detail/mpi.hpp"
+#include "partition.hpp"
+#include "vector.hpp"  // halo_exchange
+
+#include <Kokkos_Core.hpp>
+#include <mpi.h>
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace weft {
+
+/// How a distributed_grid is laid out (one struct for 2-D and 3-D; entries
+/// past the grid's rank are ignored).
+struct grid_options {
+  /// Halo width: ghost cells on every side of each rank's block.
+  int halo = 1;
+  /// Per dimension: wrap around (the halo exchange then ignores the boundary
+  /// passed to it in that dimension).
+  std::array<bool, 3> periodic{};
+  /// The process grid; 0 entries are chosen by MPI_Dims_create.
+  std::array<int, 3> dims{};
+  /// Also exchange edge and corner halo cells: needed by 9- and 27-point
+  /// stencils, which read diagonal neighbours.
+  bool corners = false;
+};
+
+namespace detail {
+template <class T, int Rank, class MemorySpace>
+struct grid_storage;
+template <class T, class MemorySpace>
+struct grid_storage<T, 2, MemorySpace> {
+  using type = Kokkos::View<T**, Kokkos::LayoutRight, MemorySpace>;
+};
+template <class T, class MemorySpace>
+struct grid_storage<T, 3, MemorySpace> {
+  using type = Kokkos::View<T***, Kokkos::LayoutRight, MemorySpace>;
+};
+}  // namespace detail
+
+/// A Rank-dimensional field (Rank 2 or 3) of global extents n over the ranks
+/// of comm, arranged as a Cartesian process grid; dimension d is split in
+/// blocks as partition::block does. Each rank stores its block with a halo
+/// (LayoutRight, row-major). Copies share the data, as Kokkos views do.
+///   weft::distributed_grid<double, 2> u(comm, {4096, 4096}, {.halo = 1, .periodic = {true, true}});
+template <class T, int Rank, class MemorySpace = Kokkos::DefaultExecutionSpace::memory_space>
+class distributed_grid {
+  static_assert(Rank == 2 || Rank == 3, "weft::distributed_grid: Rank must be 2 or 3.");
+
+ public:
+  using value_type = T;
+  using memory_space = MemorySpace;
+  using storage_type = typename detail::grid_storage<T, Rank, MemorySpace>::type;
+  using execution_space = typename storage_type::execution_space;
+  using extents_type = std::array<std::int64_t, Rank>;
+  static constexpr int rank = Rank;
+
+  /// Collective over comm: builds the Cartesian communicator and the blocks.
+  /// Throws weft::error on every rank for extents smaller than the process
+  /// grid or a halo wider than a block.
+  distributed_grid(const communicator& comm, const extents_type& n, const grid_options& opt = {})
+      : n_(n), options_(opt), dims_(choose_dims(comm, n, opt)), comm_(make_cartesian(comm, dims_, opt)) {
+    int coords[3] = {0, 0, 0};
+    detail::check_mpi(MPI_Cart_coords(comm_.native(), comm_.rank(), Rank, coords), "MPI_Cart_coords",
+                      "weft::distributed_grid");
+    for (int d = 0; d < Rank; ++d) {
+      coords_[d] = coords[d];
+      split_[d] = partition::block(n[d], dims_[d]);
+      const auto smallest = split_[d].local_size(dims_[d] - 1);  // block sizes fall with the index
+      if (dims_[d] > 1 || opt.periodic[d]) {
+        detail::require(opt.halo <= smallest, "weft::distributed_grid: halo ", opt.halo,
+                        " is wider than the smallest block (", smallest, " cells) in dimension ", d, " of extent ",
+                        n[d], " over ", dims_[d], " ranks");
+      }
+    }
+    storage_ = allocate();
+    plans_ = std::make_shared<plan_cache>();
+  }
+
+  /// This rank's block, without halo: interior()(i, j) is global point
+  /// (offset(0) + i, offset(1) + j).
+  auto interior() const {
+    const auto h = options_.halo;
+    auto range = [&](int d) { return std::pair<std::int64_t, std::int64_t>(h, h + local_[d]); };
+    if constexpr (Rank == 2) return Kokkos::subview(storage_, range(0), range(1));
+    else return Kokkos::subview(storage_, range(0), range(1), range(2));
+  }
+  /// The block with its halo: interior point (i, j) is with_halo()(i + h, j + h).
+  const storage_type& with_halo() const { return storage_; }
+
+  std::int64_t global_extent(int d) const { return n_[d]; }
+  std::int64_t local_extent(int d) const { return local_[d]; }
+  std::int64_t offset(int d) const { return offset_[d]; }
+  /// This rank's position in the process grid.
+  const std::array<int, Rank>& coords() const { return coords_; }
+  /// The process grid.
+  const std::array<int, Rank>& dims() const { return dims_; }
+  int halo_width() const { return options_.halo; }
+  const grid_options& options() const { return options_; }
+  /// The Cartesian communicator (a duplicate: weft's messages stay apart).
+  const communicator& comm() const { return comm_; }
+  /// How dimension d is split over the process grid.
+  const partition& split(int d) const { return split_[d]; }
+
+  /// Two grids have the same global extents, process grid and halo.
+  bool same_layout(const distributed_grid& other) const {
+    return n_ == other.n_ && dims_ == other.dims_ && options_.halo == other.options_.halo;
+  }
+
+  /// Fills the halo from the neighbouring blocks (faces; with
+  /// grid_options::corners also edges and corners). At the outer faces of
+  /// non-periodic dimensions, `bc` decides: weft::constant{v} or weft::clamp{}
+  /// (weft::periodic{} only for a grid periodic in every dimension).
+  /// Collective; the halo is ready for work enqueued on `exec` afterwards.
+  template <weft::execution_space Exec, boundary Boundary>
+  void exchange_halo(const Exec& exec, const Boundary& bc) const {
+    start_halo_exchange(exec, bc).wait();
+  }
+  template <boundary Boundary>
+  void exchange_halo(const Boundary& bc) const {
+    exchange_halo(execution_space{}, bc);
+  }
+
+  /// Split-phase exchange_halo: posts the messages and returns; wait()
+  /// completes it. Work that reads no halo may run in between.
+  template <weft::execution_space Exec, boundary Boundary>
+  halo_exchange start_halo_exchange(const Exec& exec, const Boundary& bc) const {
+    static_assert(!std::is_same_v<Boundary, interior_only>,
+                  "weft::start_halo_exchange: interior_only is a stencil option, not a halo boundary; "
+                  "use constant or clamp (periodicity is a grid option).");
+    if constexpr (std::is_same_v<Boundary, periodic>) {
+      for (int d = 0; d < Rank; ++d)
+        detail::require(options_.periodic[d], "weft::start_halo_exchange: the grid is not periodic in dimension ",
+                        d, "; set grid_options::periodic, or pass weft::constant or weft::clamp");
+    }
+    auto& plan = plan_for(kind_of<Boundary>());
+    std::optional<T> constant;
+    if constexpr (requires { bc.value; }) constant = static_cast<T>(bc.value);
+    typename detail::halo_plan<T, MemorySpace>::storage_view flat(storage_.data(), storage_.span());
+    plan.start(exec, flat, comm_.native(), "weft::start_halo_exchange");
+    return halo_exchange(
+        [self = *this, &plan, exec, flat, constant] { plan.finish(exec, flat, constant, "weft::halo_exchange::wait"); },
+        [self = *this, &plan] { plan.cancel(); });
+  }
+  template <boundary Boundary>
+  halo_exchange start_halo_exchange(const Boundary& bc) const {
+    return start_halo_exchange(execution_space{}, bc);
+  }
+
+  /// The plan for a boundary kind, e.g. to report its message count.
+  template <boundary Boundary>
+  const detail::halo_plan<T, MemorySpace>& halo_plan_for(const Boundary&) const {
+    return plan_for(kind_of<Boundary>());
+  }
+
+ private:
+  enum class boundary_kind { periodic, constant, clamp };
+  struct plan_cache {
+    std::optional<detail::halo_plan<T, MemorySpace>> plans[3];
+  };
+
+  template <class Boundary>
+  static constexpr boundary_kind kind_of() {
+    if constexpr (std::is_same_v<Boundary, periodic>) return boundary_kind::periodic;
+    else if constexpr (std::is_same_v<Boundary, clamp>) return boundary_kind::clamp;
+    else return boundary_kind::constant;
+  }
+
+  // The process grid: the user's entries, the rest from MPI_Dims_create.
+  // Checks the extents against it (identically on every rank).
+  static std::array<int, Rank> choose_dims(const communicator& comm, const extents_type& n, const grid_options& opt) {
+    int dims[3] = {opt.dims[0], opt.dims[1], opt.dims[2]};
+    detail::require(opt.halo >= 0, "weft::distributed_grid: negative halo width ", opt.halo);
+    int product = 1;
+    for (int d = 0; d < Rank; ++d) {
+      detail::require(n[d] >= 0, "weft::distributed_grid: negative extent ", n[d], " in dimension ", d);
+      detail::require(dims[d] >= 0, "weft::distributed_grid: negative process-grid entry ", dims[d]);
+      product *= dims[d] > 0 ? dims[d] : 1;
+    }
+    detail::require(comm.size() % product == 0, "weft::distributed_grid: the process grid entries given do not divide ",
+                    comm.size(), " ranks");
+    detail::check_mpi(MPI_Dims_create(comm.size(), Rank, dims), "MPI_Dims_create", "weft::distributed_grid");
+    std::array<int, Rank> result;
+    for (int d = 0; d < Rank; ++d) {
+      result[d] = dims[d];
+      detail::require(n[d] >= dims[d], "weft::distributed_grid: extent ", n[d], " in dimension ", d,
+                      " is smaller than the ", dims[d], " ranks of the process grid along it");
+    }
+    return result;
+  }
+
+  // The Cartesian communicator: row-major ranks, no reordering, duplicated
+  // into a weft::communicator.
+  static communicator make_cartesian(const communicator& comm, const std::array<int, Rank>& dims,
+                                     const grid_options& opt) {
+    int dims_c[3] = {1, 1, 1}, periods[3] = {0, 0, 0};
+    for (int d = 0; d < Rank; ++d) {
+      dims_c[d] = dims[d];
+      periods[d] = opt.periodic[d];
+    }
+    MPI_Comm cart = MPI_COMM_NULL;
+    detail::check_mpi(MPI_Cart_create(comm.native(), Rank, dims_c, periods, 0, &cart), "MPI_Cart_create",
+                      "weft::distributed_grid");
+    communicator result(cart);
+    MPI_Comm_free(&cart);
+    return result;
+  }
+
+  storage_type allocate() {
+    const std::int64_t h = options_.halo;
+    for (int d = 0; d < Rank; ++d) {
+      local_[d] = split_[d].local_size(coords_[d]);
+      offset_[d] = split_[d].offset(coords_[d]);
+    }
+    if constexpr (Rank == 2) return storage_type("weft::distributed_grid", local_[0] + 2 * h, local_[1] + 2 * h);
+    else return storage_type("weft::distributed_grid", local_[0] + 2 * h, local_[1] + 2 * h, local_[2] + 2 * h);
+  }
+
+  detail::halo_plan<T, MemorySpace>& plan_for(boundary_kind kind) const {
+    auto& slot = plans_->plans[static_cast<int>(kind)];
+    if (!slot) slot.emplace(build_lists(kind), "weft::start_halo_exchange");
+    return *slot;
+  }
+
+  int rank_of(const std::array<int, Rank>& c) const {
+    int r = 0;
+    for (int d = 0; d < Rank; ++d) r = r * dims_[d] + c[d];  // MPI's Cartesian ranks are row-major
+    return r;
+  }
+
+  // The halo cells of the rank at coordinates c, in one fixed order (row-major
+  // over its halo box): calls visit(storage element on that rank, source
+  // global point or nullopt for "the boundary constant", owner rank).
+  template <class Visit>
+  void for_each_halo_cell(const std::array<int, Rank>& c, boundary_kind kind, Visit visit) const {
+    const std::int64_t h = options_.halo;
+    std::array<std::int64_t, Rank> m, off, e;
+    for (int d = 0; d < Rank; ++d) {
+      m[d] = split_[d].local_size(c[d]);
+      off[d] = split_[d].offset(c[d]);
+      e[d] = m[d] + 2 * h;
+    }
+    const std::int64_t cells = Rank == 2 ? e[0] * e[1] : e[0] * e[1] * e[2];
+    for (std::int64_t flat = 0; flat < cells; ++flat) {
+      std::array<std::int64_t, Rank> s;  // storage coordinates
+      std::int64_t rest = flat;
+      for (int d = Rank - 1; d >= 0; --d) {
+        s[d] = rest % e[d];
+        rest /= e[d];
+      }
+      int outside = 0;
+      for (int d = 0; d < Rank; ++d) outside += (s[d] < h || s[d] >= h + m[d]);
+      if (outside == 0 || (outside > 1 && !options_.corners)) continue;
+      std::array<std::int64_t, Rank> source;
+      bool constant = false;
+      for (int d = 0; d < Rank; ++d) {
+        std::int64_t g = off[d] + s[d] - h;
+        if (g < 0 || g >= n_[d]) {
+          if (options_.periodic[d]) g = ((g % n_[d]) + n_[d]) % n_[d];
+          else if (kind == boundary_kind::clamp) g = g < 0 ? 0 : n_[d] - 1;
+          else constant = true;
+        }
+        source[d] = g;
+      }
+      if (constant) {
+        visit(flat, std::optional<std::array<std::int64_t, Rank>>{}, -1);
+        continue;
+      }
+      std::array<int, Rank> owner;
+      for (int d = 0; d < Rank; ++d) owner[d] = split_[d].owner(source[d]);
+      visit(flat, std::optional<std::array<std::int64_t, Rank>>{source}, rank_of(owner));
+    }
+  }
+
+  // Who sends what to whom. The halo never reaches past the neighbouring
+  // blocks (halo <= smallest block), so only the ranks within one step in
+  // the process grid can need this rank's cells.
+  detail::halo_lists build_lists(boundary_kind kind) const {
+    detail::halo_lists lists;
+    const int me = comm_.rank();
+    const std::int64_t h = options_.halo;
+    for_each_halo_cell(coords_, kind, [&](std::int64_t slot, const auto& source, int owner) {
+      if (!source) lists.constant.push_back(slot);
+      else lists.recv[owner].push_back(slot);
+    });
+    std::set<int> visited;
+    const int neighbours = Rank == 2 ? 9 : 27;
+    for (int k = 0; k < neighbours; ++k) {
+      std::array<int, Rank> c;
+      bool valid = true;
+      int code = k;
+      for (int d = Rank - 1; d >= 0; --d) {
+        c[d] = coords_[d] + code % 3 - 1;
+        code /= 3;
+        if (c[d] < 0 || c[d] >= dims_[d]) {
+          if (options_.periodic[d]) c[d] = (c[d] + dims_[d]) % dims_[d];
+          else valid = false;
+        }
+      }
+      if (!valid || !visited.insert(rank_of(c)).second) continue;
+      const int r = rank_of(c);
+      for_each_halo_cell(c, kind, [&](std::int64_t, const auto& source, int owner) {
+        if (!source || owner != me) return;
+        std::int64_t local = 0;  // storage element on this rank
+        for (int d = 0; d < Rank; ++d) local = local * (local_[d] + 2 * h) + ((*source)[d] - offset_[d] + h);
+        lists.send[r].push_back(local);
+      });
+    }
+    return lists;
+  }
+
+  extents_type n_;
+  grid_options options_;
+  std::array<int, Rank> dims_;
+  communicator comm_;
+  std::array<int, Rank> coords_{};
+  std::array<partition, Rank> split_ = make_default_splits();
+  extents_type local_{}, offset_{};
+  storage_type storage_;
+  std::shared_ptr<plan_cache> plans_;
+
+  static std::array<partition, Rank> make_default_splits() {
+    if constexpr (Rank == 2) return {partition::block(0, 1), partition::block(0, 1)};
+    else return {partition::block(0, 1), partition::block(0, 1), partition::block(0, 1)};
+  }
+};
+
+namespace detail {
+template <class X>
+struct is_distributed_grid : std::false_type {};
+template <class T, int R, class M>
+struct is_distributed_grid<distributed_grid<T, R, M>> : std::true_type {};
+}  // namespace detail
+
+/// A weft::distributed_grid of any value type, rank and memory space.
+template <class X>
+concept grid = detail::is_distributed_grid<std::remove_cvref_t<X>>::value;
+
+}  // namespace weft

@@ -1,0 +1,347 @@
+// distributed_grid: Cartesian layout, halo exchange (faces or with corners,
+// every boundary, periodic or not per dimension), the algorithms and the
+// distributed stencils in 2-D and 3-D, against sequential references on the
+// global field, at 1 to 4 ranks.
+#include <weft/distributed.hpp>
+
+#include <catch2/catch_template_test_macros.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
+#include <catch2/matchers/catch_matchers.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+
+#include "data.hpp"
+#include "spaces.hpp"
+
+#include <array>
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+using namespace weft_test;
+
+namespace {
+
+template <int R>
+using ext = std::array<std::int64_t, R>;
+
+template <int R>
+std::int64_t volume(const ext<R>& n) {
+  std::int64_t v = 1;
+  for (auto e : n) v *= e;
+  return v;
+}
+
+template <int R>
+std::int64_t linear(const ext<R>& n, const ext<R>& p) {
+  std::int64_t at = 0;
+  for (int d = 0; d < R; ++d) at = at * n[d] + p[d];
+  return at;
+}
+
+// The value a read at global point p (maybe outside) gives, or nullopt where
+// it is unspecified (an edge/corner cell without corner exchange).
+enum class bc_kind { constant, clamp, periodic };
+template <int R>
+std::optional<double> read_global(const std::vector<double>& field, const ext<R>& n, ext<R> p,
+                                  const std::array<bool, 3>& periodic, bc_kind kind, double constant) {
+  for (int d = 0; d < R; ++d) {
+    if (p[d] >= 0 && p[d] < n[d]) continue;
+    if (periodic[d] || kind == bc_kind::periodic) p[d] = ((p[d] % n[d]) + n[d]) % n[d];
+    else if (kind == bc_kind::clamp) p[d] = p[d] < 0 ? 0 : n[d] - 1;
+    else return constant;
+  }
+  return field[linear<R>(n, p)];
+}
+
+template <class G>
+void fill_from(const G& g, const std::vector<double>& field) {
+  constexpr int R = G::rank;
+  ext<R> n;
+  for (int d = 0; d < R; ++d) n[d] = g.global_extent(d);
+  auto host = Kokkos::create_mirror_view(g.interior());
+  if constexpr (R == 2) {
+    for (std::int64_t i = 0; i < g.local_extent(0); ++i)
+      for (std::int64_t j = 0; j < g.local_extent(1); ++j)
+        host(i, j) = field[linear<2>(n, {g.offset(0) + i, g.offset(1) + j})];
+  } else {
+    for (std::int64_t i = 0; i < g.local_extent(0); ++i)
+      for (std::int64_t j = 0; j < g.local_extent(1); ++j)
+        for (std::int64_t k = 0; k < g.local_extent(2); ++k)
+          host(i, j, k) = field[linear<3>(n, {g.offset(0) + i, g.offset(1) + j, g.offset(2) + k})];
+  }
+  Kokkos::deep_copy(g.interior(), host);
+}
+
+// Every cell of the block with its halo against the global field.
+template <class G>
+int wrong_halo_cells(const G& g, const std::vector<double>& field, bc_kind kind, double constant) {
+  constexpr int R = G::rank;
+  ext<R> n;
+  for (int d = 0; d < R; ++d) n[d] = g.global_extent(d);
+  auto all = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, g.with_halo());
+  const std::int64_t h = g.halo_width();
+  int wrong = 0;
+  auto check = [&](const ext<R>& s, double got) {
+    int outside = 0;
+    ext<R> p;
+    for (int d = 0; d < R; ++d) {
+      outside += s[d] < h || s[d] >= h + g.local_extent(d);
+      p[d] = g.offset(d) + s[d] - h;
+    }
+    if (outside > 1 && !g.options().corners) return;
+    const auto expected = read_global<R>(field, n, p, g.options().periodic, kind, constant);
+    if (expected && got != *expected && wrong++ < 3)
+      UNSCOPED_INFO("rank " << g.comm().rank() << " storage cell " << s[0] << "," << s[1] << " got " << got
+                            << " expected " << *expected);
+  };
+  if constexpr (R == 2) {
+    for (std::int64_t i = 0; i < (std::int64_t)all.extent(0); ++i)
+      for (std::int64_t j = 0; j < (std::int64_t)all.extent(1); ++j) check({i, j}, all(i, j));
+  } else {
+    for (std::int64_t i = 0; i < (std::int64_t)all.extent(0); ++i)
+      for (std::int64_t j = 0; j < (std::int64_t)all.extent(1); ++j)
+        for (std::int64_t k = 0; k < (std::int64_t)all.extent(2); ++k) check({i, j, k}, all(i, j, k));
+  }
+  return wrong;
+}
+
+// Sequential stencil: sum over the (2r+1)^R box of w(offset) * in(p + offset), plus index terms.
+template <int R>
+double weight(const ext<R>& o) {
+  double w = 1.0;
+  for (int d = 0; d < R; ++d) w += (0.3 + 0.1 * d) * o[d] + 0.02 * o[d] * o[d] * (d + 1);
+  return w;
+}
+
+template <int R>
+std::vector<double> reference_stencil(const std::vector<double>& field, const ext<R>& n, int r,
+                                      const std::array<bool, 3>& periodic, bc_kind kind, double constant,
+                                      bool interior_only, std::vector<double> out) {
+  for (std::int64_t at = 0; at < volume<R>(n); ++at) {
+    ext<R> p;
+    std::int64_t rest = at;
+    for (int d = R - 1; d >= 0; --d) {
+      p[d] = rest % n[d];
+      rest /= n[d];
+    }
+    bool skip = false;
+    for (int d = 0; d < R; ++d) skip = skip || (interior_only && !periodic[d] && (p[d] < r || p[d] >= n[d] - r));
+    if (skip) continue;
+    double s = 0.5 * p[0] + 0.25 * p[R - 1];
+    const std::int64_t side = 2 * r + 1, cells = R == 2 ? side * side : side * side * side;
+    for (std::int64_t c = 0; c < cells; ++c) {
+      ext<R> o, q;
+      std::int64_t t = c;
+      for (int d = R - 1; d >= 0; --d) {
+        o[d] = t % side - r;
+        t /= side;
+        q[d] = p[d] + o[d];
+      }
+      s += weight<R>(o) * *read_global<R>(field, n, q, periodic, kind, constant);
+    }
+    out[at] = s;
+  }
+  return out;
+}
+
+}  // namespace
+
+TEMPLATE_LIST_TEST_CASE("grid layout follows the Cartesian process grid", "[grid][distributed]", enabled_spaces) {
+  using M = typename TestType::memory_space;
+  weft::communicator comm(MPI_COMM_WORLD);
+  weft::distributed_grid<double, 2, M> g(comm, {13, 7}, {.halo = 2});
+  CHECK(g.dims()[0] * g.dims()[1] == comm.size());
+  std::int64_t cells = g.local_extent(0) * g.local_extent(1);
+  std::int64_t total = 0;
+  MPI_Allreduce(&cells, &total, 1, MPI_INT64_T, MPI_SUM, comm.native());
+  CHECK(total == 13 * 7);
+  CHECK(g.with_halo().extent(0) == std::size_t(g.local_extent(0) + 4));
+  CHECK(g.interior().extent(1) == std::size_t(g.local_extent(1)));
+  for (int d = 0; d < 2; ++d) CHECK(g.offset(d) == g.split(d).offset(g.coords()[d]));
+
+  weft::distributed_grid<float, 3, M> h(comm, {5, 6, 7}, {.halo = 1, .dims = {1, 0, 0}});
+  CHECK(h.dims()[0] == 1);
+  CHECK(h.dims()[0] * h.dims()[1] * h.dims()[2] == comm.size());
+}
+
+TEMPLATE_LIST_TEST_CASE("grid halo exchange: faces, corners, every boundary", "[grid][halo][distributed]",
+                        enabled_spaces) {
+  using Exec = TestType;
+  using M = typename Exec::memory_space;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const bool corners = GENERATE(false, true);
+  const int halo = GENERATE(1, 2);
+  const int periodic_mask = GENERATE(0, 1, 2, 3);
+  const std::array<bool, 3> periodic{(periodic_mask & 1) != 0, (periodic_mask & 2) != 0, false};
+  const weft::grid_options opt{.halo = halo, .periodic = periodic, .corners = corners};
+  CAPTURE(corners, halo, periodic_mask);
+
+  SECTION("2-D, uneven extents") {
+    const ext<2> n{11, 9};
+    const auto field = random_vector<double>(volume<2>(n), 900);
+    weft::distributed_grid<double, 2, M> g(comm, n, opt);
+    fill_from(g, field);
+    g.exchange_halo(Exec{}, weft::constant{-1.5});
+    CHECK(wrong_halo_cells(g, field, bc_kind::constant, -1.5) == 0);
+    g.exchange_halo(Exec{}, weft::clamp{});
+    CHECK(wrong_halo_cells(g, field, bc_kind::clamp, 0) == 0);
+    if (periodic_mask == 3) {
+      auto pending = g.start_halo_exchange(Exec{}, weft::periodic{});
+      pending.wait();
+      CHECK(wrong_halo_cells(g, field, bc_kind::periodic, 0) == 0);
+    } else {
+      CHECK_THROWS_WITH(g.exchange_halo(Exec{}, weft::periodic{}), Catch::Matchers::ContainsSubstring("not periodic"));
+    }
+  }
+  SECTION("3-D, uneven extents") {
+    const ext<3> n{7, 6, 5};
+    const auto field = random_vector<double>(volume<3>(n), 901);
+    weft::distributed_grid<double, 3, M> g(comm, n, opt);
+    fill_from(g, field);
+    g.exchange_halo(Exec{}, weft::constant{2.0});
+    CHECK(wrong_halo_cells(g, field, bc_kind::constant, 2.0) == 0);
+    g.exchange_halo(Exec{}, weft::clamp{});
+    CHECK(wrong_halo_cells(g, field, bc_kind::clamp, 0) == 0);
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("algorithms on grids equal the sequential ones", "[grid][algorithms][distributed]",
+                        enabled_spaces) {
+  using Exec = TestType;
+  using M = typename Exec::memory_space;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const Exec exec{};
+  const ext<2> n{GENERATE(as<std::int64_t>{}, 4, 17), 13};
+  auto field = random_vector<double>(volume<2>(n), 910 + n[0]);
+  field[volume<2>(n) - 1] = *std::max_element(field.begin(), field.end());  // a tie, later in row-major order
+  const auto other = random_vector<double>(volume<2>(n), 911 + n[0]);
+  weft::distributed_grid<double, 2, M> a(comm, n), b(comm, n, {.halo = 0}), c(comm, n);
+  fill_from(a, field);
+  fill_from(b, other);
+
+  long double sum = 0, dot = 0, mag = 0;
+  for (std::size_t i = 0; i < field.size(); ++i) {
+    sum += field[i];
+    dot += static_cast<long double>(field[i]) * other[i];
+    mag += std::abs(field[i]) + std::abs(field[i] * other[i]);
+  }
+  const double tol = sum_tolerance<double>(field.size(), static_cast<double>(mag));
+  CHECK(std::abs(weft::reduce(exec, a) - static_cast<double>(sum)) <= tol);
+  CHECK(std::abs(weft::transform_reduce(exec, a, b, 0.0, weft::plus{}, weft::multiplies{}) - static_cast<double>(dot)) <= tol);
+  CHECK(weft::reduce(a, -10.0, weft::maximum{}) == *std::max_element(field.begin(), field.end()));
+
+  const auto max_it = std::max_element(field.begin(), field.end());
+  const auto min_it = std::min_element(field.begin(), field.end());
+  const auto hi = weft::max_loc(exec, a);
+  const auto lo = weft::min_loc(a);
+  CHECK(hi.value == *max_it);
+  CHECK(hi.index[0] * n[1] + hi.index[1] == max_it - field.begin());
+  CHECK(lo.value == *min_it);
+  CHECK(lo.index[0] * n[1] + lo.index[1] == min_it - field.begin());
+
+  weft::transform(exec, a, b, c, KOKKOS_LAMBDA(double u, double v) { return u - 2 * v; });
+  weft::for_each(exec, c, KOKKOS_LAMBDA(double& u) { u *= 0.5; });
+  std::vector<double> expected(field.size());
+  for (std::size_t i = 0; i < field.size(); ++i) expected[i] = (field[i] - 2 * other[i]) * 0.5;
+  const auto got = weft::gather(c, 0);
+  if (comm.rank() == 0) CHECK(got == expected);
+  else CHECK(got.empty());
+
+  weft::for_each_index(exec, c, KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, double& u) { u = 100.0 * i + j; });
+  weft::copy(exec, c, a);
+  const auto indices = weft::gather(a, comm.size() - 1);
+  if (comm.rank() == comm.size() - 1)
+    for (std::int64_t i = 0; i < n[0]; ++i)
+      for (std::int64_t j = 0; j < n[1]; ++j) CHECK(indices[i * n[1] + j] == 100.0 * i + j);
+  weft::fill(exec, a, 1.0);
+  CHECK(weft::reduce(a) == static_cast<double>(volume<2>(n)));
+}
+
+TEMPLATE_LIST_TEST_CASE("distributed grid stencils equal the sequential ones", "[grid][stencil][distributed]",
+                        enabled_spaces) {
+  using Exec = TestType;
+  using M = typename Exec::memory_space;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int r = GENERATE(1, 2);
+  const int periodic_mask = GENERATE(0, 3);
+  const std::array<bool, 3> periodic{(periodic_mask & 1) != 0, (periodic_mask & 2) != 0, (periodic_mask & 2) != 0};
+  // Box stencils read diagonals: they need corners.
+  const weft::grid_options opt{.halo = r, .periodic = periodic, .corners = true};
+  CAPTURE(r, periodic_mask);
+
+  auto run2 = [&](const auto& bc, bc_kind kind, double constant, bool interior_only) {
+    const ext<2> n{13, 10};
+    const auto field = random_vector<double>(volume<2>(n), 920 + r);
+    const auto before = random_vector<double>(volume<2>(n), 921 + r);
+    weft::distributed_grid<double, 2, M> in(comm, n, opt), out(comm, n, {.halo = 0});
+    fill_from(in, field);
+    fill_from(out, before);
+    weft::stencil(Exec{}, in, out, r, bc, KOKKOS_LAMBDA(const auto& nb) {
+      double s = 0.5 * nb.index()[0] + 0.25 * nb.index()[1];
+      for (int di = -r; di <= r; ++di)
+        for (int dj = -r; dj <= r; ++dj) s += weight<2>({di, dj}) * nb(di, dj);
+      return s;
+    });
+    const auto expected = reference_stencil<2>(field, n, r, periodic, kind, constant, interior_only, before);
+    const auto got = weft::gather(out, 0);
+    if (comm.rank() == 0) {
+      int wrong = 0;
+      for (std::size_t i = 0; i < got.size(); ++i) wrong += std::abs(got[i] - expected[i]) > 1e-11 * (1 + std::abs(expected[i]));
+      CHECK(wrong == 0);
+    }
+  };
+  auto run3 = [&](const auto& bc, bc_kind kind, double constant, bool interior_only) {
+    const ext<3> n{6, 7, 5};
+    const auto field = random_vector<double>(volume<3>(n), 930 + r);
+    const auto before = random_vector<double>(volume<3>(n), 931 + r);
+    weft::distributed_grid<double, 3, M> in(comm, n, opt), out(comm, n, {.halo = 0});
+    fill_from(in, field);
+    fill_from(out, before);
+    weft::stencil(Exec{}, in, out, r, bc, KOKKOS_LAMBDA(const auto& nb) {
+      double s = 0.5 * nb.index()[0] + 0.25 * nb.index()[2];
+      for (int di = -r; di <= r; ++di)
+        for (int dj = -r; dj <= r; ++dj)
+          for (int dk = -r; dk <= r; ++dk) s += weight<3>({di, dj, dk}) * nb(di, dj, dk);
+      return s;
+    });
+    const auto expected = reference_stencil<3>(field, n, r, periodic, kind, constant, interior_only, before);
+    const auto got = weft::gather(out, 0);
+    if (comm.rank() == 0) {
+      int wrong = 0;
+      for (std::size_t i = 0; i < got.size(); ++i) wrong += std::abs(got[i] - expected[i]) > 1e-11 * (1 + std::abs(expected[i]));
+      CHECK(wrong == 0);
+    }
+  };
+  SECTION("constant") {
+    run2(weft::constant{0.75}, bc_kind::constant, 0.75, false);
+    run3(weft::constant{0.75}, bc_kind::constant, 0.75, false);
+  }
+  SECTION("clamp") {
+    run2(weft::clamp{}, bc_kind::clamp, 0, false);
+    run3(weft::clamp{}, bc_kind::clamp, 0, false);
+  }
+  SECTION("interior_only") {
+    run2(weft::interior_only{}, bc_kind::constant, 0, true);
+    run3(weft::interior_only{}, bc_kind::constant, 0, true);
+  }
+}
+
+TEST_CASE("grids reject bad layouts on every rank", "[grid][errors][distributed]") {
+  using Catch::Matchers::ContainsSubstring;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size();
+  if (size > 1) {
+    CHECK_THROWS_WITH((weft::distributed_grid<double, 2>(comm, {1, 1})), ContainsSubstring("is smaller than the"));
+  }
+  CHECK_THROWS_WITH((weft::distributed_grid<double, 2>(comm, {4 * size, 4}, {.halo = 5, .periodic = {true, true}})),
+                    ContainsSubstring("halo 5 is wider than the smallest block"));
+  CHECK_THROWS_WITH((weft::distributed_grid<double, 2>(comm, {8, 8}, {.halo = -1})), ContainsSubstring("negative halo"));
+  weft::distributed_grid<double, 2> a(comm, {8 * size, 9}), b(comm, {8 * size, 10});
+  auto centre = KOKKOS_LAMBDA(const auto& nb) { return nb(0, 0); };
+  CHECK_THROWS_WITH(weft::stencil(a, b, 1, weft::clamp{}, centre), ContainsSubstring("laid out differently"));
+  weft::distributed_grid<double, 2> c(comm, {8 * size, 9});
+  CHECK_THROWS_WITH(weft::stencil(a, c, 2, weft::clamp{}, centre), ContainsSubstring("needs a halo of 2"));
+  CHECK_THROWS_WITH(weft::stencil(a, a, 1, weft::clamp{}, centre), ContainsSubstring("same grid"));
+  CHECK(weft::reduce(a, 3.0) == 3.0);  // still in step
+}
