@@ -164,6 +164,14 @@ class distributed_grid {
     return start_halo_exchange(execution_space{}, bc);
   }
 
+  /// Whether this and `other` are the same grid (copies of one another).
+  /// The same answer on every rank.
+  bool same_data(const distributed_grid& other) const { return plans_ == other.plans_; }
+  template <class U, int R, class M>
+  bool same_data(const distributed_grid<U, R, M>&) const {
+    return false;
+  }
+
   /// The plan for a boundary kind, e.g. to report its message count.
   template <boundary Boundary>
   const detail::halo_plan<T, MemorySpace>& halo_plan_for(const Boundary&) const {
@@ -186,6 +194,13 @@ class distributed_grid {
   // The process grid: the user's entries, the rest from MPI_Dims_create.
   // Checks the extents against it (identically on every rank).
   static std::array<int, Rank> choose_dims(const communicator& comm, const extents_type& n, const grid_options& opt) {
+    // All ranks must ask for the same grid; then every check below comes out
+    // the same everywhere and a throw leaves nobody waiting.
+    std::int64_t key = opt.halo * 7 + opt.corners;
+    for (int d = 0; d < Rank; ++d) key = ((key * 1000003 + n[d]) * 31 + opt.dims[d]) * 2 + opt.periodic[d];
+    detail::agree(comm, detail::same_on_all_ranks(comm, key, "weft::distributed_grid"),
+                  "weft::distributed_grid: ranks disagree on the extents or the grid options",
+                  "weft::distributed_grid");
     int dims[3] = {opt.dims[0], opt.dims[1], opt.dims[2]};
     detail::require(opt.halo >= 0, "weft::distributed_grid: negative halo width ", opt.halo);
     int product = 1;

@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 
@@ -85,9 +86,14 @@ class distributed_vector {
   /// partition and ghost width must be the same on every rank.
   distributed_vector(const communicator& comm, const weft::partition& p, ghosts g)
       : comm_(comm), partition_(p), ghost_width_(g.width) {
-    detail::require(p.ranks() == comm.size(), "weft::distributed_vector: the partition has ", p.ranks(),
-                    " blocks but the communicator has ", comm.size(), " ranks");
-    detail::require(g.width >= 0, "weft::distributed_vector: negative ghost width ", g.width);
+    // Every rank learns of a bad layout on any rank, so none is left waiting.
+    std::string problem;
+    if (p.ranks() != comm.size())
+      problem = "weft::distributed_vector: the partition has " + std::to_string(p.ranks()) +
+                " blocks but the communicator has " + std::to_string(comm.size()) + " ranks";
+    else if (g.width < 0)
+      problem = "weft::distributed_vector: negative ghost width " + std::to_string(g.width);
+    detail::agree(comm, problem.empty(), problem, "weft::distributed_vector");
     std::int64_t key = p.global_size() * 1000003 + g.width;
     for (int r = 0; r < p.ranks(); ++r) key = key * 31 + p.local_size(r);
     detail::agree(comm, detail::same_on_all_ranks(comm, key, "weft::distributed_vector"),
@@ -145,6 +151,14 @@ class distributed_vector {
   template <boundary Boundary>
   halo_exchange start_halo_exchange(const Boundary& bc) const {
     return start_halo_exchange(execution_space{}, bc);
+  }
+
+  /// Whether this and `other` are the same vector (copies of one another).
+  /// The same answer on every rank.
+  bool same_data(const distributed_vector& other) const { return plans_ == other.plans_; }
+  template <class U, class M>
+  bool same_data(const distributed_vector<U, M>&) const {
+    return false;
   }
 
   /// The plan for a boundary kind, e.g. to report its message count.
