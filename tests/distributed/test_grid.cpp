@@ -258,6 +258,52 @@ TEMPLATE_LIST_TEST_CASE("algorithms on grids equal the sequential ones", "[grid]
   CHECK(weft::reduce(a) == static_cast<double>(volume<2>(n)));
 }
 
+TEMPLATE_LIST_TEST_CASE("scatter and gather of whole grids are inverse", "[grid][movement][distributed]",
+                        enabled_spaces) {
+  using M = typename TestType::memory_space;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int root = comm.size() - 1;
+
+  SECTION("2-D, uneven extents, with a halo that scatter leaves alone") {
+    const ext<2> n{GENERATE(as<std::int64_t>{}, 4, 11), 7};
+    const auto field = random_vector<double>(volume<2>(n), 940 + n[0]);
+    weft::distributed_grid<double, 2, M> g(comm, n, {.halo = 1});
+    Kokkos::deep_copy(g.with_halo(), -3.0);
+    weft::scatter(comm.rank() == root ? field : std::vector<double>{}, g, root);
+    // Each block holds its part of the field, read back point by point.
+    auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, g.with_halo());
+    int wrong = 0;
+    for (std::int64_t i = 0; i < g.local_extent(0) + 2; ++i)
+      for (std::int64_t j = 0; j < g.local_extent(1) + 2; ++j) {
+        const bool inside = i >= 1 && i <= g.local_extent(0) && j >= 1 && j <= g.local_extent(1);
+        const double expected =
+            inside ? field[linear<2>(n, {g.offset(0) + i - 1, g.offset(1) + j - 1})] : -3.0;
+        wrong += host(i, j) != expected;
+      }
+    CHECK(wrong == 0);
+    const auto back = weft::gather(g, 0);
+    if (comm.rank() == 0) CHECK(back == field);
+  }
+  SECTION("3-D, uneven extents, float") {
+    const ext<3> n{5, 3, 7};
+    const auto field = random_vector<float>(volume<3>(n), 941);
+    weft::distributed_grid<float, 3, M> g(comm, n, {.halo = 0});
+    weft::scatter(comm.rank() == 0 ? field : std::vector<float>{}, g);
+    const auto back = weft::gather(g, root);
+    if (comm.rank() == root) CHECK(back == field);
+    else CHECK(back.empty());
+  }
+  SECTION("root's field of the wrong size throws on every rank, a bad root too") {
+    weft::distributed_grid<double, 2, M> g(comm, {6, 5});
+    const std::vector<double> short_field(29, 1.0);
+    CHECK_THROWS_WITH(weft::scatter(comm.rank() == 0 ? short_field : std::vector<double>{}, g, 0),
+                      Catch::Matchers::ContainsSubstring("weft::scatter"));
+    CHECK_THROWS_WITH(weft::scatter(std::vector<double>{}, g, comm.size()),
+                      Catch::Matchers::ContainsSubstring("root"));
+    CHECK(weft::reduce(g, 2.0) == 2.0);  // still in step
+  }
+}
+
 TEMPLATE_LIST_TEST_CASE("distributed grid stencils equal the sequential ones", "[grid][stencil][distributed]",
                         enabled_spaces) {
   using Exec = TestType;

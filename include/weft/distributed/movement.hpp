@@ -1,5 +1,6 @@
 #pragma once
-// Moving distributed data: gather, all_gather, scatter, redistribute.
+// Moving distributed data: gather, all_gather, scatter, redistribute, and
+// gather / scatter of whole grids.
 // All collective and blocking; each fences the vector's execution space
 // before MPI reads its memory. Device memory goes through host copies
 // unless MPI can use it directly (GPU-aware MPI).
@@ -15,7 +16,9 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace weft {
@@ -171,70 +174,144 @@ std::remove_cvref_t<X> redistribute(const X& x, const partition& to) {
   return y;
 }
 
+namespace detail {
+/// Where every rank's block of a grid sits: its extents and offsets (from
+/// the replicated splits, no communication) and its place in the rank-ordered
+/// concatenation of packed blocks that MPI_Gatherv / MPI_Scatterv move.
+template <int R>
+struct grid_blocks {
+  std::vector<std::array<std::int64_t, R>> extent, offset;
+  std::vector<int> counts, displs;
+  std::int64_t total = 0;
+};
+
+template <class G>
+grid_blocks<G::rank> blocks_of(const G& g, const char* algorithm) {
+  constexpr int R = G::rank;
+  const int size = g.comm().size();
+  grid_blocks<R> b;
+  b.extent.resize(size);
+  b.offset.resize(size);
+  b.counts.resize(size);
+  b.displs.resize(size);
+  for (int r = 0; r < size; ++r) {
+    std::int64_t points = 1;
+    for (int d = R - 1, rest = r; d >= 0; --d) {  // Cartesian ranks are row-major
+      const int c = rest % g.dims()[d];
+      rest /= g.dims()[d];
+      b.extent[r][d] = g.split(d).local_size(c);
+      b.offset[r][d] = g.split(d).offset(c);
+      points *= b.extent[r][d];
+    }
+    b.counts[r] = mpi_count(points, algorithm);
+    b.displs[r] = mpi_count(b.total, algorithm);
+    b.total += points;
+  }
+  return b;
+}
+
+/// Calls copy(position in the packed blocks, position in the global
+/// row-major field, length) for every row of every block.
+template <class G, class Copy>
+void for_each_block_row(const G& g, const grid_blocks<G::rank>& b, Copy copy) {
+  constexpr int R = G::rank;
+  for (std::size_t r = 0; r < b.counts.size(); ++r) {
+    const auto& m = b.extent[r];
+    const auto& off = b.offset[r];
+    const std::int64_t rows = R == 2 ? m[0] : m[0] * m[1];
+    for (std::int64_t row = 0; row < rows && m[R - 1] > 0; ++row) {
+      const std::int64_t i = R == 2 ? row : row / m[1];
+      std::int64_t at = off[0] + i;
+      if constexpr (R == 3) at = at * g.global_extent(1) + off[1] + row % m[1];
+      at = at * g.global_extent(R - 1) + off[R - 1];
+      copy(b.displs[r] + row * m[R - 1], at, m[R - 1]);
+    }
+  }
+}
+
+/// A contiguous row-major copy of g's interior, in g's memory space.
+template <class G>
+typename G::storage_type packed_block(const G& g, const char* label) {
+  const std::string name(label);
+  if constexpr (G::rank == 2) return typename G::storage_type(name, g.local_extent(0), g.local_extent(1));
+  else return typename G::storage_type(name, g.local_extent(0), g.local_extent(1), g.local_extent(2));
+}
+
+template <class G>
+std::int64_t block_points(const G& g) {
+  std::int64_t points = 1;
+  for (int d = 0; d < G::rank; ++d) points *= g.local_extent(d);
+  return points;
+}
+}  // namespace detail
+
 /// The whole grid on `root`, in global row-major order; an empty vector
 /// elsewhere. Collective.
 ///   auto field = weft::gather(u, 0);   // field[i * n1 + j] on rank 0
 template <grid G>
 std::vector<typename G::value_type> gather(const G& g, int root = 0) {
   using T = typename G::value_type;
-  constexpr int R = G::rank;
   const char* algorithm = "weft::gather";
   const communicator& comm = g.comm();
   detail::check_root(comm, root, algorithm);
-  // This rank's block, packed row-major in host memory.
-  std::int64_t block = 1;
-  for (int d = 0; d < R; ++d) block *= g.local_extent(d);
-  std::vector<T> mine(block);
+  // This rank's block, packed row-major, then in host memory.
+  std::vector<T> mine(detail::block_points(g));
   {
-    using packed_type = typename std::remove_cvref_t<G>::storage_type;
-    packed_type packed;
-    if constexpr (R == 2) packed = packed_type("weft::gather", g.local_extent(0), g.local_extent(1));
-    else packed = packed_type("weft::gather", g.local_extent(0), g.local_extent(1), g.local_extent(2));
+    auto packed = detail::packed_block(g, "weft::gather");
     Kokkos::deep_copy(packed, g.interior());
     Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(mine.data(), mine.size());
-    Kokkos::View<T*, typename G::memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> flat(packed.data(), block);
+    Kokkos::View<T*, typename G::memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> flat(packed.data(),
+                                                                                              mine.size());
     Kokkos::deep_copy(host, flat);
   }
-  // Every rank's block size and position, from the (replicated) splits.
-  const int size = comm.size();
-  std::vector<int> counts(size), displs(size);
-  std::vector<std::array<int, R>> coords(size);
-  std::int64_t at = 0;
-  for (int r = 0; r < size; ++r) {
-    std::int64_t n = 1;
-    for (int d = R - 1, rest = r; d >= 0; --d) {
-      coords[r][d] = rest % g.dims()[d];
-      rest /= g.dims()[d];
-      n *= g.split(d).local_size(coords[r][d]);
-    }
-    counts[r] = detail::mpi_count(n, algorithm);
-    displs[r] = detail::mpi_count(at, algorithm);
-    at += n;
-  }
-  std::vector<T> blocks(comm.rank() == root ? at : 0);
+  const auto b = detail::blocks_of(g, algorithm);
+  std::vector<T> blocks(comm.rank() == root ? b.total : 0);
   detail::mpi_element_type<T> type(algorithm);
-  detail::check_mpi(MPI_Gatherv(mine.data(), counts[comm.rank()], type.get(), blocks.data(), counts.data(),
-                                displs.data(), type.get(), root, comm.native()),
+  detail::check_mpi(MPI_Gatherv(mine.data(), b.counts[comm.rank()], type.get(), blocks.data(), b.counts.data(),
+                                b.displs.data(), type.get(), root, comm.native()),
                     "MPI_Gatherv", algorithm);
   if (comm.rank() != root) return {};
-  // Scatter each block's rows into the global row-major field.
-  std::vector<T> field(at);
-  for (int r = 0; r < size; ++r) {
-    std::array<std::int64_t, R> m, off;
-    for (int d = 0; d < R; ++d) {
-      m[d] = g.split(d).local_size(coords[r][d]);
-      off[d] = g.split(d).offset(coords[r][d]);
-    }
-    const std::int64_t rows = R == 2 ? m[0] : m[0] * m[1];
-    for (std::int64_t row = 0; row < rows; ++row) {
-      const std::int64_t i = R == 2 ? row : row / m[1];
-      std::int64_t dst = off[0] + i;
-      if constexpr (R == 3) dst = dst * g.global_extent(1) + off[1] + row % m[1];
-      dst = dst * g.global_extent(R - 1) + off[R - 1];
-      std::copy_n(blocks.begin() + displs[r] + row * m[R - 1], m[R - 1], field.begin() + dst);
-    }
-  }
+  std::vector<T> field(b.total);
+  detail::for_each_block_row(g, b, [&](std::int64_t from, std::int64_t to, std::int64_t length) {
+    std::copy_n(blocks.begin() + from, length, field.begin() + to);
+  });
   return field;
+}
+
+/// Fills the owned points of `g` from a whole field in global row-major
+/// order that only `root` needs to hold (ignored elsewhere): the inverse of
+/// gather. Throws weft::error on every rank if root's field does not have
+/// one value per grid point. Collective; the halo is left as it was.
+///   weft::scatter(rank == 0 ? read_image() : std::vector<float>{}, image, 0);
+template <grid G>
+void scatter(const std::vector<typename G::value_type>& field, const G& g, int root = 0) {
+  using T = typename G::value_type;
+  const char* algorithm = "weft::scatter";
+  const communicator& comm = g.comm();
+  detail::check_root(comm, root, algorithm);
+  const auto b = detail::blocks_of(g, algorithm);
+  const bool ok = comm.rank() != root || static_cast<std::int64_t>(field.size()) == b.total;
+  detail::agree(comm, ok,
+                std::string(algorithm) + ": root holds " + std::to_string(field.size()) +
+                    " values but the grid has " + std::to_string(b.total) + " points",
+                algorithm);
+  std::vector<T> blocks(comm.rank() == root ? b.total : 0);
+  if (comm.rank() == root) {
+    detail::for_each_block_row(g, b, [&](std::int64_t to, std::int64_t from, std::int64_t length) {
+      std::copy_n(field.begin() + from, length, blocks.begin() + to);
+    });
+  }
+  std::vector<T> mine(detail::block_points(g));
+  detail::mpi_element_type<T> type(algorithm);
+  detail::check_mpi(MPI_Scatterv(blocks.data(), b.counts.data(), b.displs.data(), type.get(), mine.data(),
+                                 b.counts[comm.rank()], type.get(), root, comm.native()),
+                    "MPI_Scatterv", algorithm);
+  auto packed = detail::packed_block(g, "weft::scatter");
+  Kokkos::View<const T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(mine.data(), mine.size());
+  Kokkos::View<T*, typename G::memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> flat(packed.data(),
+                                                                                            mine.size());
+  Kokkos::deep_copy(flat, host);
+  Kokkos::deep_copy(g.interior(), packed);
 }
 
 }  // namespace weft
