@@ -126,13 +126,42 @@ TEST_CASE("halo plans send one message per neighbour", "[halo][distributed]") {
   const int size = comm.size(), rank = comm.rank();
   weft::distributed_vector<double> x(comm, weft::partition::block(1000 * size, size), weft::ghosts{2});
   const auto& periodic = x.halo_plan_for(weft::periodic{});
-  // Left and right neighbours are one rank when there are two (or one).
-  CHECK(periodic.messages_sent() == (size <= 2 ? 1 : 2));
-  CHECK(periodic.elements_sent() == 4);
+  // Left and right neighbours are one rank when there are two; a rank
+  // alone copies its own ghosts without MPI.
+  CHECK(periodic.messages_sent() == (size == 1 ? 0 : (size == 2 ? 1 : 2)));
+  CHECK(periodic.elements_sent() == (size == 1 ? 0 : 4));
+  CHECK(periodic.elements_copied_locally() == (size == 1 ? 4 : 0));
+  CHECK(periodic.remote_face(0, 0) == (size > 1));
+  CHECK(periodic.remote_face(0, 1) == (size > 1));
   const auto& constant = x.halo_plan_for(weft::constant{0.0});
   const bool end_rank = rank == 0 || rank == size - 1;
   CHECK(constant.messages_sent() == (size == 1 ? 0 : (end_rank ? 1 : 2)));
   CHECK(constant.elements_sent() == 2 * constant.messages_sent());
+  CHECK(constant.elements_copied_locally() == 0);
+  CHECK(constant.remote_face(0, 0) == (rank > 0));
+  CHECK(constant.remote_face(0, 1) == (rank < size - 1));
+  // Clamped ends copy the rank's own edge value.
+  const auto& clamped = x.halo_plan_for(weft::clamp{});
+  CHECK(clamped.elements_copied_locally() == (rank == 0 ? 2 : 0) + (rank == size - 1 ? 2 : 0));
+}
+
+TEST_CASE("grid halo plans: messages to neighbours, local copies across dimensions a rank spans alone",
+          "[grid][halo][distributed]") {
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size();
+  // One row of ranks along dimension 0: dimension 1 is this rank's alone.
+  weft::distributed_grid<double, 2> g(comm, {6 * size, 10},
+                                      {.halo = 1, .periodic = {true, true}, .dims = {size, 1}, .corners = false});
+  const auto& plan = g.halo_plan_for(weft::periodic{});
+  CHECK(plan.remote_face(0, 0) == (size > 1));
+  CHECK(plan.remote_face(0, 1) == (size > 1));
+  CHECK_FALSE(plan.remote_face(1, 0));
+  CHECK_FALSE(plan.remote_face(1, 1));
+  // Faces along dimension 1 (6 cells each side) are copied locally, and
+  // along dimension 0 too when the rank is alone.
+  CHECK(plan.elements_copied_locally() == 2 * 6 + (size == 1 ? 2 * 10 : 0));
+  CHECK(plan.messages_sent() == (size == 1 ? 0 : (size == 2 ? 1 : 2)));
+  CHECK(plan.elements_sent() == (size == 1 ? 0 : 2 * 10));
 }
 
 TEST_CASE("distributed vectors reject inconsistent layouts on every rank", "[vector][distributed]") {

@@ -154,9 +154,9 @@ class distributed_grid {
     std::optional<T> constant;
     if constexpr (requires { bc.value; }) constant = static_cast<T>(bc.value);
     typename detail::halo_plan<T, MemorySpace>::storage_view flat(storage_.data(), storage_.span());
-    plan.start(exec, flat, comm_.native(), "weft::start_halo_exchange");
+    plan.start(exec, flat, constant, comm_.native(), "weft::start_halo_exchange");
     return halo_exchange(
-        [self = *this, &plan, exec, flat, constant] { plan.finish(exec, flat, constant, "weft::halo_exchange::wait"); },
+        [self = *this, &plan, exec, flat] { plan.finish(exec, flat, "weft::halo_exchange::wait"); },
         [self = *this, &plan] { plan.cancel(); });
   }
   template <boundary Boundary>
@@ -250,7 +250,7 @@ class distributed_grid {
 
   detail::halo_plan<T, MemorySpace>& plan_for(boundary_kind kind) const {
     auto& slot = plans_->plans[static_cast<int>(kind)];
-    if (!slot) slot.emplace(build_lists(kind), "weft::start_halo_exchange");
+    if (!slot) slot.emplace(build_lists(kind), comm_.rank(), "weft::start_halo_exchange");
     return *slot;
   }
 
@@ -262,7 +262,9 @@ class distributed_grid {
 
   // The halo cells of the rank at coordinates c, in one fixed order (row-major
   // over its halo box): calls visit(storage element on that rank, source
-  // global point or nullopt for "the boundary constant", owner rank).
+  // global point or nullopt for "the boundary constant", owner rank, storage
+  // coordinates). Walks rows of the last dimension and, inside the block,
+  // only their two ends: the cost is the halo's size, not the block's.
   template <class Visit>
   void for_each_halo_cell(const std::array<int, Rank>& c, boundary_kind kind, Visit visit) const {
     const std::int64_t h = options_.halo;
@@ -272,17 +274,8 @@ class distributed_grid {
       off[d] = split_[d].offset(c[d]);
       e[d] = m[d] + 2 * h;
     }
-    const std::int64_t cells = Rank == 2 ? e[0] * e[1] : e[0] * e[1] * e[2];
-    for (std::int64_t flat = 0; flat < cells; ++flat) {
-      std::array<std::int64_t, Rank> s;  // storage coordinates
-      std::int64_t rest = flat;
-      for (int d = Rank - 1; d >= 0; --d) {
-        s[d] = rest % e[d];
-        rest /= e[d];
-      }
-      int outside = 0;
-      for (int d = 0; d < Rank; ++d) outside += (s[d] < h || s[d] >= h + m[d]);
-      if (outside == 0 || (outside > 1 && !options_.corners)) continue;
+    constexpr int last = Rank - 1;
+    auto cell = [&](const std::array<std::int64_t, Rank>& s, std::int64_t flat) {
       std::array<std::int64_t, Rank> source;
       bool constant = false;
       for (int d = 0; d < Rank; ++d) {
@@ -295,12 +288,37 @@ class distributed_grid {
         source[d] = g;
       }
       if (constant) {
-        visit(flat, std::optional<std::array<std::int64_t, Rank>>{}, -1);
-        continue;
+        visit(flat, std::optional<std::array<std::int64_t, Rank>>{}, -1, s);
+        return;
       }
       std::array<int, Rank> owner;
       for (int d = 0; d < Rank; ++d) owner[d] = split_[d].owner(source[d]);
-      visit(flat, std::optional<std::array<std::int64_t, Rank>>{source}, rank_of(owner));
+      visit(flat, std::optional<std::array<std::int64_t, Rank>>{source}, rank_of(owner), s);
+    };
+    const std::int64_t rows = Rank == 2 ? e[0] : e[0] * e[1];
+    std::array<std::int64_t, Rank> s{};
+    for (std::int64_t row = 0; row < rows; ++row) {
+      std::int64_t rest = row;
+      int outside = 0;  // leading dimensions in which the row lies outside the block
+      for (int d = last - 1; d >= 0; --d) {
+        s[d] = rest % e[d];
+        rest /= e[d];
+        outside += s[d] < h || s[d] >= h + m[d];
+      }
+      auto run = [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t k = begin; k < end; ++k) {
+          s[last] = k;
+          cell(s, row * e[last] + k);
+        }
+      };
+      if (outside == 0) {  // a row through the block: its two ends
+        run(0, h);
+        run(h + m[last], e[last]);
+      } else if (options_.corners) {
+        run(0, e[last]);
+      } else if (outside == 1) {  // face cells only
+        run(h, h + m[last]);
+      }
     }
   }
 
@@ -311,9 +329,24 @@ class distributed_grid {
     detail::halo_lists lists;
     const int me = comm_.rank();
     const std::int64_t h = options_.halo;
-    for_each_halo_cell(coords_, kind, [&](std::int64_t slot, const auto& source, int owner) {
-      if (!source) lists.constant.push_back(slot);
-      else lists.recv[owner].push_back(slot);
+    lists.remote_faces.assign(Rank, {false, false});
+    for_each_halo_cell(coords_, kind, [&](std::int64_t slot, const auto& source, int owner, const auto& s) {
+      if (!source) {
+        lists.constant.push_back(slot);
+        return;
+      }
+      lists.recv[owner].push_back(slot);
+      // A face cell (outside the block in one dimension only) from another
+      // rank. Edge and corner cells need no entry: one from another rank
+      // differs from this one in the coordinate of a dimension whose face
+      // cells come from that rank too.
+      int outside = 0, dimension = 0;
+      for (int d = 0; d < Rank; ++d)
+        if (s[d] < h || s[d] >= h + local_[d]) {
+          ++outside;
+          dimension = d;
+        }
+      if (outside == 1 && owner != me) lists.remote_faces[dimension][s[dimension] < h ? 0 : 1] = true;
     });
     std::set<int> visited;
     const int neighbours = Rank == 2 ? 9 : 27;
@@ -331,7 +364,7 @@ class distributed_grid {
       }
       if (!valid || !visited.insert(rank_of(c)).second) continue;
       const int r = rank_of(c);
-      for_each_halo_cell(c, kind, [&](std::int64_t, const auto& source, int owner) {
+      for_each_halo_cell(c, kind, [&](std::int64_t, const auto& source, int owner, const auto&) {
         if (!source || owner != me) return;
         std::int64_t local = 0;  // storage element on this rank
         for (int d = 0; d < Rank; ++d) local = local * (local_[d] + 2 * h) + ((*source)[d] - offset_[d] + h);

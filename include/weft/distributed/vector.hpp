@@ -142,10 +142,10 @@ class distributed_vector {
     std::optional<T> constant;
     if constexpr (requires { bc.value; }) constant = static_cast<T>(bc.value);
     typename detail::halo_plan<T, MemorySpace>::storage_view flat(storage_.data(), storage_.extent(0));
-    plan.start(exec, flat, comm_.native(), "weft::start_halo_exchange");
+    plan.start(exec, flat, constant, comm_.native(), "weft::start_halo_exchange");
     // The closures hold copies of the vector: data and plans outlive the exchange.
     return halo_exchange(
-        [self = *this, &plan, exec, flat, constant] { plan.finish(exec, flat, constant, "weft::halo_exchange::wait"); },
+        [self = *this, &plan, exec, flat] { plan.finish(exec, flat, "weft::halo_exchange::wait"); },
         [self = *this, &plan] { plan.cancel(); });
   }
   template <boundary Boundary>
@@ -183,7 +183,7 @@ class distributed_vector {
   // Plans are built on first use and shared by copies of the vector.
   detail::halo_plan<T, MemorySpace>& plan_for(boundary_kind kind) const {
     auto& slot = plans_->plans[static_cast<int>(kind)];
-    if (!slot) slot.emplace(build_lists(kind), "weft::start_halo_exchange");
+    if (!slot) slot.emplace(build_lists(kind), comm_.rank(), "weft::start_halo_exchange");
     return *slot;
   }
 
@@ -192,6 +192,7 @@ class distributed_vector {
   // elements of each message identically.
   detail::halo_lists build_lists(boundary_kind kind) const {
     detail::halo_lists lists;
+    lists.remote_faces.assign(1, {false, false});
     const std::int64_t n = global_size(), g = ghost_width_;
     const int me = comm_.rank();
     for (int r = 0; r < partition_.ranks(); ++r) {
@@ -209,7 +210,10 @@ class distributed_vector {
           source = kind == boundary_kind::periodic ? ((wanted % n) + n) % n : (wanted < 0 ? 0 : n - 1);
         }
         const int owner = partition_.owner(source);
-        if (r == me) lists.recv[owner].push_back(slot);
+        if (r == me) {
+          lists.recv[owner].push_back(slot);
+          if (owner != me) lists.remote_faces[0][left ? 0 : 1] = true;
+        }
         if (owner == me) lists.send[r].push_back(g + source - offset());
       }
     }

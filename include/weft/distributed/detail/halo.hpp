@@ -5,9 +5,13 @@
 // "send storage element e to rank p" and "the k-th element from rank p lands
 // in storage element s"; both sides list them in the same order, so messages
 // need no headers. Exchanging is then: pack (one kernel), one Isend/Irecv per
-// peer, wait, unpack (one kernel). Buffers live as long as the plan: nothing
-// is allocated per exchange. Device memory goes to MPI directly when the MPI
-// is GPU-aware, else through host mirrors of the buffers.
+// peer, wait, unpack (one kernel). Ghosts a rank supplies to itself (a
+// periodic dimension it spans alone, a clamped edge) and boundary constants
+// never go through MPI: one copy kernel writes them when the exchange
+// starts, so work that reads only those ghosts can run before wait().
+// Buffers live as long as the plan: nothing is allocated per exchange.
+// Device memory goes to MPI directly when the MPI is GPU-aware, else through
+// host mirrors of the buffers.
 
 #include "../../detail/policy.hpp"
 #include "mpi.hpp"
@@ -15,6 +19,7 @@
 #include <Kokkos_Core.hpp>
 #include <mpi.h>
 
+#include <array>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -23,11 +28,16 @@
 
 namespace weft::detail {
 
-/// One side's message lists, keyed by peer rank, in message order.
+/// One side's message lists, keyed by peer rank (this rank included), in
+/// message order, and where the ghosts from other ranks lie.
 struct halo_lists {
   std::map<int, std::vector<std::int64_t>> send;  // storage elements to send to each peer
   std::map<int, std::vector<std::int64_t>> recv;  // storage elements each peer's values land in
   std::vector<std::int64_t> constant;             // storage elements set to the boundary constant
+  /// Per dimension, {low face, high face}: whether any ghost of that face
+  /// comes from another rank. Work near a face without any can run before
+  /// the exchange completes.
+  std::vector<std::array<bool, 2>> remote_faces;
 };
 
 template <class Buffer, class Storage, class Index>
@@ -46,6 +56,13 @@ struct unpack_functor {
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const { storage(index(k)) = buffer(k); }
 };
 
+template <class Storage, class Index>
+struct local_copy_functor {
+  Storage storage;
+  Index from, to;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const { storage(to(k)) = storage(from(k)); }
+};
+
 template <class Storage, class Index, class T>
 struct set_functor {
   Storage storage;
@@ -62,9 +79,24 @@ class halo_plan {
   using buffer_view = Kokkos::View<T*, MemorySpace>;
   using host_buffer_view = typename buffer_view::HostMirror;
 
-  halo_plan(const halo_lists& lists, const char* algorithm) : direct_(mpi_can_use_directly<MemorySpace>()) {
-    send_index_ = flatten(lists.send, send_peers_, send_counts_, "weft::halo send index");
-    recv_index_ = flatten(lists.recv, recv_peers_, recv_counts_, "weft::halo recv index");
+  /// `self` is this rank: its entries in the lists become local copies.
+  halo_plan(const halo_lists& lists, int self, const char* algorithm)
+      : direct_(mpi_can_use_directly<MemorySpace>()), remote_faces_(lists.remote_faces) {
+    auto without_self = [self](std::map<int, std::vector<std::int64_t>> by_peer) {
+      by_peer.erase(self);
+      return by_peer;
+    };
+    auto own = [self](const std::map<int, std::vector<std::int64_t>>& by_peer) {
+      const auto it = by_peer.find(self);
+      return it == by_peer.end() ? std::vector<std::int64_t>{} : it->second;
+    };
+    send_index_ = flatten(without_self(lists.send), send_peers_, send_counts_, "weft::halo send index");
+    recv_index_ = flatten(without_self(lists.recv), recv_peers_, recv_counts_, "weft::halo recv index");
+    const auto local_from = own(lists.send), local_to = own(lists.recv);
+    require(local_from.size() == local_to.size(), algorithm, ": inconsistent halo lists (", local_from.size(),
+            " local sources for ", local_to.size(), " local ghosts)");
+    local_from_ = to_device(local_from, "weft::halo local sources");
+    local_to_ = to_device(local_to, "weft::halo local ghosts");
     constant_index_ = to_device(lists.constant, "weft::halo constant index");
     send_buffer_ = buffer_view(Kokkos::view_alloc("weft::halo send buffer", Kokkos::WithoutInitializing),
                                send_index_.extent(0));
@@ -78,20 +110,32 @@ class halo_plan {
     for (std::int64_t c : recv_counts_) mpi_count(c, algorithm);
   }
 
-  /// Packs and posts the messages. `exec` must be the instance that wrote
-  /// `storage`; it is fenced before MPI touches the buffers.
+  /// Packs and posts the messages to other ranks, and enqueues on `exec` the
+  /// ghosts this rank supplies itself and the boundary constants. `exec`
+  /// must be the instance that wrote `storage`; it is fenced before MPI
+  /// touches the buffers.
   template <class Exec>
-  void start(const Exec& exec, const storage_view& storage, MPI_Comm comm, const char* algorithm) {
+  void start(const Exec& exec, const storage_view& storage, const std::optional<T>& constant, MPI_Comm comm,
+             const char* algorithm) {
     require(!in_flight_, algorithm, ": a halo exchange of this object is already in flight; wait() for it first");
     if (send_index_.extent(0) > 0) {
       Kokkos::parallel_for("weft::halo_pack", range(exec, send_index_.extent(0)),
                            pack_functor<buffer_view, storage_view, index_view>{send_buffer_, storage, send_index_});
     }
+    if (local_to_.extent(0) > 0) {
+      Kokkos::parallel_for("weft::halo_local", range(exec, local_to_.extent(0)),
+                           local_copy_functor<storage_view, index_view>{storage, local_from_, local_to_});
+    }
+    if (constant && constant_index_.extent(0) > 0) {
+      Kokkos::parallel_for("weft::halo_constant", range(exec, constant_index_.extent(0)),
+                           set_functor<storage_view, index_view, T>{storage, constant_index_, *constant});
+    }
+    requests_.clear();
+    if (send_peers_.empty() && recv_peers_.empty()) return;  // nothing for MPI: no fence either
     if (!direct_ && send_host_.extent(0) > 0) Kokkos::deep_copy(exec, send_host_, send_buffer_);
     exec.fence();
     T* recv = direct_ ? recv_buffer_.data() : recv_host_.data();
     T* send = direct_ ? send_buffer_.data() : send_host_.data();
-    requests_.clear();
     in_flight_ = true;
     requests_.reserve(recv_peers_.size() + send_peers_.size());
     std::int64_t at = 0;
@@ -115,8 +159,7 @@ class halo_plan {
   /// Waits for the messages and enqueues the unpack on `exec`: the ghosts
   /// are ready for work enqueued on `exec` afterwards.
   template <class Exec>
-  void finish(const Exec& exec, const storage_view& storage, const std::optional<T>& constant,
-              const char* algorithm) {
+  void finish(const Exec& exec, const storage_view& storage, const char* algorithm) {
     if (!requests_.empty()) {
       check_mpi(MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE),
                 "MPI_Waitall", algorithm);
@@ -127,10 +170,6 @@ class halo_plan {
     if (recv_index_.extent(0) > 0) {
       Kokkos::parallel_for("weft::halo_unpack", range(exec, recv_index_.extent(0)),
                            unpack_functor<buffer_view, storage_view, index_view>{recv_buffer_, storage, recv_index_});
-    }
-    if (constant && constant_index_.extent(0) > 0) {
-      Kokkos::parallel_for("weft::halo_constant", range(exec, constant_index_.extent(0)),
-                           set_functor<storage_view, index_view, T>{storage, constant_index_, *constant});
     }
   }
 
@@ -146,10 +185,16 @@ class halo_plan {
 
   bool in_flight() const { return in_flight_; }
 
-  /// Messages and elements this plan sends per exchange (for cost models).
+  /// Messages and elements this plan sends to other ranks per exchange
+  /// (for cost models), and the ghosts it copies locally.
   std::int64_t messages_sent() const { return static_cast<std::int64_t>(send_peers_.size()); }
   std::int64_t elements_sent() const { return static_cast<std::int64_t>(send_index_.extent(0)); }
+  std::int64_t elements_copied_locally() const { return static_cast<std::int64_t>(local_to_.extent(0)); }
   bool direct() const { return direct_; }
+
+  /// Whether any ghost on face `side` (0 low, 1 high) of dimension d comes
+  /// from another rank, i.e. is only valid after wait().
+  bool remote_face(int d, int side) const { return remote_faces_.at(d)[side]; }
 
  private:
   static constexpr int tag = 0x7ef7;
@@ -175,10 +220,11 @@ class halo_plan {
   }
 
   bool direct_;
+  std::vector<std::array<bool, 2>> remote_faces_;
   mpi_element_type<T> type_{"weft::halo_exchange"};
   std::vector<int> send_peers_, recv_peers_;
   std::vector<std::int64_t> send_counts_, recv_counts_;
-  index_view send_index_, recv_index_, constant_index_;
+  index_view send_index_, recv_index_, local_from_, local_to_, constant_index_;
   buffer_view send_buffer_, recv_buffer_;
   host_buffer_view send_host_, recv_host_;
   std::vector<MPI_Request> requests_;
