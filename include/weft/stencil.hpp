@@ -105,10 +105,9 @@ void stencil(const Exec& exec, const In& in, const Out& out, int radius, const B
                      detail::stencil_functor<In, Out, Boundary, false, F>{in, out, bc, f, zero, zero});
   if constexpr (!std::is_same_v<Boundary, interior_only>) {
     const detail::stencil_functor<In, Out, Boundary, true, F> band{in, out, bc, f, zero, zero};
-    for (int d = 0; d < rank; ++d) {
-      detail::launch_box(exec, "weft::stencil", detail::band_slab<rank>(n, radius, d, false), band);
-      detail::launch_box(exec, "weft::stencil", detail::band_slab<rank>(n, radius, d, true), band);
-    }
+    for (int d = 0; d < rank; ++d)
+      detail::launch_band_pair(exec, "weft::stencil", d, detail::band_slab<rank>(n, radius, d, false),
+                               detail::band_slab<rank>(n, radius, d, true), band);
   }
 }
 

@@ -165,41 +165,55 @@ struct box {
   }
 };
 
-/// Points of an n-box whose whole radius-r neighbourhood lies inside it.
+/// Points of an n-box at least low[d] from its low face and high[d] from
+/// its high face in every dimension d: with low = high = r, those whose whole
+/// radius-r neighbourhood lies inside the box.
 template <int Rank>
-box<Rank> interior_box(const point<Rank>& n, std::int64_t r) {
+box<Rank> interior_box(const point<Rank>& n, const point<Rank>& low, const point<Rank>& high) {
   box<Rank> b;
   for (int d = 0; d < Rank; ++d) {
-    b.lo[d] = r;
-    b.hi[d] = n[d] - r > r ? n[d] - r : r;
+    b.lo[d] = low[d] < n[d] ? low[d] : n[d];
+    b.hi[d] = n[d] - high[d] > b.lo[d] ? n[d] - high[d] : b.lo[d];
   }
   return b;
 }
 
-/// The 2*Rank slabs that, with interior_box, tile the n-box exactly once:
-/// slab (d, side) takes the interior range in dimensions before d, the low or
-/// high band in d, and everything in dimensions after d.
 template <int Rank>
-box<Rank> band_slab(const point<Rank>& n, std::int64_t r, int d, bool high) {
-  const box<Rank> inner = interior_box<Rank>(n, r);
+point<Rank> uniform(std::int64_t r) {
+  point<Rank> p;
+  for (int d = 0; d < Rank; ++d) p[d] = r;
+  return p;
+}
+
+template <int Rank>
+box<Rank> interior_box(const point<Rank>& n, std::int64_t r) {
+  return interior_box<Rank>(n, uniform<Rank>(r), uniform<Rank>(r));
+}
+
+/// The 2*Rank slabs that, with interior_box(n, low, high), tile the n-box
+/// exactly once: slab (d, side) takes the interior range in dimensions
+/// before d, the low or high band in d, and everything in dimensions after d.
+template <int Rank>
+box<Rank> band_slab(const point<Rank>& n, const point<Rank>& low, const point<Rank>& high, int d, bool high_side) {
+  const box<Rank> inner = interior_box<Rank>(n, low, high);
   box<Rank> b;
   for (int e = 0; e < Rank; ++e) {
     if (e < d) {
       b.lo[e] = inner.lo[e];
       b.hi[e] = inner.hi[e];
-    } else if (e > d) {
+    } else {
       b.lo[e] = 0;
       b.hi[e] = n[e];
     }
   }
-  if (high) {
-    b.lo[d] = n[d] - r > r ? n[d] - r : r;
-    b.hi[d] = n[d];
-  } else {
-    b.lo[d] = 0;
-    b.hi[d] = r < n[d] ? r : n[d];
-  }
+  if (high_side) b.lo[d] = inner.hi[d];
+  else b.hi[d] = inner.lo[d];
   return b;
+}
+
+template <int Rank>
+box<Rank> band_slab(const point<Rank>& n, std::int64_t r, int d, bool high_side) {
+  return band_slab<Rank>(n, uniform<Rank>(r), uniform<Rank>(r), d, high_side);
 }
 
 /// Launches functor over a box (nothing for an empty one).
@@ -210,6 +224,55 @@ void launch_box(const Exec& exec, const char* label, const box<Rank>& b, const F
     Kokkos::parallel_for(label, range(exec, b.lo[0], b.hi[0]), functor);
   } else {
     Kokkos::parallel_for(label, md_policy<Exec, Rank>(exec, b.lo, b.hi), functor);
+  }
+}
+
+/// The two band slabs of the last (fastest) dimension as one kernel over
+/// rows: an MDRangePolicy over the leading dimensions, each point running
+/// the low and high ranges of the last one. As boxes of their own these
+/// slabs are a few points thick in the fastest dimension, and
+/// MDRangePolicy then pays its per-tile cost for every point or two.
+template <class Functor, int Rank>
+struct row_ends_functor {
+  Functor f;
+  std::int64_t low_begin, low_end, high_begin, high_end;
+
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i) const
+    requires(Rank == 2)
+  {
+    for (std::int64_t k = low_begin; k < low_end; ++k) f(i, k);
+    for (std::int64_t k = high_begin; k < high_end; ++k) f(i, k);
+  }
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j) const
+    requires(Rank == 3)
+  {
+    for (std::int64_t k = low_begin; k < low_end; ++k) f(i, j, k);
+    for (std::int64_t k = high_begin; k < high_end; ++k) f(i, j, k);
+  }
+};
+
+/// Launches functor over the low and high band slabs of dimension d (boxes
+/// that differ only in dimension d, each possibly empty).
+template <class Exec, int Rank, class Functor>
+void launch_band_pair(const Exec& exec, const char* label, int d, const box<Rank>& low, const box<Rank>& high,
+                      const Functor& functor) {
+  if (Rank == 1 || d < Rank - 1) {
+    launch_box(exec, label, low, functor);
+    launch_box(exec, label, high, functor);
+    return;
+  }
+  constexpr int last = Rank - 1;
+  auto length = [](const box<Rank>& b) { return b.empty() ? std::int64_t(0) : b.hi[Rank - 1] - b.lo[Rank - 1]; };
+  if (length(low) == 0 && length(high) == 0) return;
+  const box<Rank>& rows = length(low) > 0 ? low : high;  // both span the same rows
+  const row_ends_functor<Functor, Rank> ends{functor, low.lo[last], low.lo[last] + length(low), high.lo[last],
+                                             high.lo[last] + length(high)};
+  if constexpr (Rank == 2) {
+    Kokkos::parallel_for(label, range(exec, rows.lo[0], rows.hi[0]), ends);
+  } else if constexpr (Rank == 3) {
+    Kokkos::parallel_for(label,
+                         md_policy<Exec, 2>(exec, point<2>{rows.lo[0], rows.lo[1]}, point<2>{rows.hi[0], rows.hi[1]}),
+                         ends);
   }
 }
 

@@ -55,20 +55,22 @@ void stencil(const Exec& exec, const X& x, const Y& y, int radius, const Boundar
     end = std::min(end, hi);
     if (begin < end) Kokkos::parallel_for("weft::stencil", detail::range(exec, begin, end), functor);
   };
-  const std::int64_t inner_begin = std::min(r, m), inner_end = std::max(m - r, inner_begin);
-
   if (r == 0) {
     launch(0, m);
     return;
   }
-  halo_exchange halo = [&] {
-    if constexpr (std::is_same_v<Boundary, interior_only>) {
-      return x.start_halo_exchange(exec, constant<T>{T{}});
-    } else {
-      return x.start_halo_exchange(exec, bc);
-    }
+  const auto exchange_bc = [&] {
+    if constexpr (std::is_same_v<Boundary, interior_only>) return constant<T>{T{}};
+    else return bc;
   }();
-  launch(inner_begin, inner_end);  // needs no ghost: overlaps the messages
+  halo_exchange halo = x.start_halo_exchange(exec, exchange_bc);
+  // Points within r of an end whose ghosts come from another rank wait for
+  // the messages; the rest (ghosts from this rank or a boundary are written
+  // when the exchange starts) overlap them.
+  const auto& plan = x.halo_plan_for(exchange_bc);
+  const std::int64_t inner_begin = std::min(plan.remote_face(0, 0) ? r : 0, m);
+  const std::int64_t inner_end = std::max(m - (plan.remote_face(0, 1) ? r : 0), inner_begin);
+  launch(inner_begin, inner_end);
   halo.wait();
   launch(0, inner_begin);
   launch(inner_end, m);
@@ -139,15 +141,26 @@ void stencil(const Exec& exec, const In& in, const Out& out, int radius, const B
     launch(written);
     return;
   }
-  halo_exchange halo = [&] {
-    if constexpr (std::is_same_v<Boundary, interior_only>) return in.start_halo_exchange(exec, constant<T>{T{}});
-    else return in.start_halo_exchange(exec, bc);
+  const auto exchange_bc = [&] {
+    if constexpr (std::is_same_v<Boundary, interior_only>) return constant<T>{T{}};
+    else return bc;
   }();
-  launch(detail::interior_box<R>(m, radius));  // reads no halo: overlaps the messages
+  halo_exchange halo = in.start_halo_exchange(exec, exchange_bc);
+  // Only the bands along faces whose halo comes from other ranks wait for
+  // the messages; faces this rank supplies itself (a periodic dimension it
+  // spans alone, an outer boundary) are ready once the exchange has started.
+  const auto& plan = in.halo_plan_for(exchange_bc);
+  detail::point<R> low, high;
+  for (int d = 0; d < R; ++d) {
+    low[d] = plan.remote_face(d, 0) ? radius : 0;
+    high[d] = plan.remote_face(d, 1) ? radius : 0;
+  }
+  launch(detail::interior_box<R>(m, low, high));  // overlaps the messages
   halo.wait();
   for (int d = 0; d < R; ++d) {
-    launch(detail::band_slab<R>(m, radius, d, false));
-    launch(detail::band_slab<R>(m, radius, d, true));
+    detail::launch_band_pair(exec, "weft::stencil", d,
+                             detail::intersect(detail::band_slab<R>(m, low, high, d, false), written),
+                             detail::intersect(detail::band_slab<R>(m, low, high, d, true), written), functor);
   }
 }
 
