@@ -113,6 +113,15 @@ TEMPLATE_LIST_TEST_CASE("halo exchange fills ghosts from neighbours and boundari
       halo.wait();
       check_ghosts(x, global, weft::periodic{}, std::nullopt);
     }
+    // Polled with test() until the messages are in, then completed.
+    {
+      auto halo = x.start_halo_exchange(Exec{}, weft::constant{5});
+      while (!halo.test()) {
+      }
+      halo.wait();
+      CHECK(halo.test());
+      check_ghosts(x, global, weft::constant{5}, 5);
+    }
     // An exchange left without wait() completes when its handle goes.
     { auto halo = x.start_halo_exchange(Exec{}, weft::clamp{}); }
     Exec{}.fence();

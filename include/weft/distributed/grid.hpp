@@ -157,7 +157,7 @@ class distributed_grid {
     plan.start(exec, flat, constant, comm_.native(), "weft::start_halo_exchange");
     return halo_exchange(
         [self = *this, &plan, exec, flat] { plan.finish(exec, flat, "weft::halo_exchange::wait"); },
-        [self = *this, &plan] { plan.cancel(); });
+        [&plan] { return plan.test("weft::halo_exchange::test"); }, [self = *this, &plan] { plan.cancel(); });
   }
   template <boundary Boundary>
   halo_exchange start_halo_exchange(const Boundary& bc) const {

@@ -16,6 +16,30 @@
 
 namespace weft {
 
+namespace detail {
+/// Runs launch(piece) over box b, on host execution spaces in up to four
+/// pieces along dimension 0 with halo.test() between them: host kernels
+/// block, and most MPIs move large messages only inside MPI calls, so this
+/// keeps the transfer going while the interior is computed. Device kernels
+/// are asynchronous: there one launch, and the host waits in MPI meanwhile.
+template <class Exec, int Rank, class Launch>
+void launch_progressing(const box<Rank>& b, halo_exchange& halo, Launch launch) {
+  constexpr bool host_kernels = Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename Exec::memory_space>::accessible;
+  std::int64_t points = 1;
+  for (int d = 0; d < Rank; ++d) points *= b.hi[d] > b.lo[d] ? b.hi[d] - b.lo[d] : 0;
+  const std::int64_t rows = b.hi[0] - b.lo[0];
+  // Small boxes: the extra launches would cost more than they could hide.
+  const std::int64_t pieces = host_kernels && points >= (std::int64_t(1) << 16) ? std::min<std::int64_t>(4, rows) : 1;
+  for (std::int64_t p = 0; p < pieces; ++p) {
+    box<Rank> piece = b;
+    piece.lo[0] = b.lo[0] + rows * p / pieces;
+    piece.hi[0] = b.lo[0] + rows * (p + 1) / pieces;
+    launch(piece);
+    if (p + 1 < pieces) halo.test();
+  }
+}
+}  // namespace detail
+
 /// y_i = f(nb) at every global i, where nb(d) reads x_{i+d} (|d| <= radius,
 /// across ranks through x's ghosts) and nb.index() is the global i. x needs
 /// ghost_width() >= radius; at the global ends `bc` applies as in the local
@@ -70,7 +94,8 @@ void stencil(const Exec& exec, const X& x, const Y& y, int radius, const Boundar
   const auto& plan = x.halo_plan_for(exchange_bc);
   const std::int64_t inner_begin = std::min(plan.remote_face(0, 0) ? r : 0, m);
   const std::int64_t inner_end = std::max(m - (plan.remote_face(0, 1) ? r : 0), inner_begin);
-  launch(inner_begin, inner_end);
+  detail::launch_progressing<Exec, 1>(detail::box<1>{{inner_begin}, {inner_end}}, halo,
+                                      [&](const detail::box<1>& b) { launch(b.lo[0], b.hi[0]); });
   halo.wait();
   launch(0, inner_begin);
   launch(inner_end, m);
@@ -155,7 +180,7 @@ void stencil(const Exec& exec, const In& in, const Out& out, int radius, const B
     low[d] = plan.remote_face(d, 0) ? radius : 0;
     high[d] = plan.remote_face(d, 1) ? radius : 0;
   }
-  launch(detail::interior_box<R>(m, low, high));  // overlaps the messages
+  detail::launch_progressing<Exec, R>(detail::interior_box<R>(m, low, high), halo, launch);  // overlaps the messages
   halo.wait();
   for (int d = 0; d < R; ++d) {
     detail::launch_band_pair(exec, "weft::stencil", d,

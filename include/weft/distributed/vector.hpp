@@ -29,14 +29,18 @@ struct ghosts {
 };
 
 /// A halo exchange in flight (from start_halo_exchange); wait() completes it.
-/// Work that does not read ghosts can run in between. Destroying it without
-/// wait() waits then. It keeps the vector or grid it exchanges alive.
+/// Work that does not read ghosts from other ranks can run in between (the
+/// ghosts a rank supplies itself, and boundary values, are written when the
+/// exchange starts). Destroying it without wait() waits then. It keeps the
+/// vector or grid it exchanges alive.
 class halo_exchange {
  public:
-  halo_exchange(std::function<void()> finish, std::function<void()> cancel)
-      : finish_(std::move(finish)), cancel_(std::move(cancel)) {}
+  halo_exchange(std::function<void()> finish, std::function<bool()> test, std::function<void()> cancel)
+      : finish_(std::move(finish)), test_(std::move(test)), cancel_(std::move(cancel)) {}
   halo_exchange(halo_exchange&& other) noexcept
-      : finish_(std::exchange(other.finish_, nullptr)), cancel_(std::exchange(other.cancel_, nullptr)) {}
+      : finish_(std::exchange(other.finish_, nullptr)),
+        test_(std::exchange(other.test_, nullptr)),
+        cancel_(std::exchange(other.cancel_, nullptr)) {}
   halo_exchange(const halo_exchange&) = delete;
   halo_exchange& operator=(const halo_exchange&) = delete;
   halo_exchange& operator=(halo_exchange&&) = delete;
@@ -49,6 +53,13 @@ class halo_exchange {
     }
   }
 
+  /// Lets MPI move the messages along without blocking (MPI_Testall); true
+  /// once all have arrived. wait() is still needed to write the ghosts.
+  /// Where MPI progresses only inside its own calls (most do, for large
+  /// messages), calling this between pieces of other work keeps transfers
+  /// going while the work runs.
+  bool test() { return !finish_ || test_(); }
+
   /// Waits for the messages and writes the ghosts (enqueued on the instance
   /// the exchange started on, so later work there sees them).
   void wait() {
@@ -57,6 +68,7 @@ class halo_exchange {
 
  private:
   std::function<void()> finish_;
+  std::function<bool()> test_;
   std::function<void()> cancel_;
 };
 
@@ -146,7 +158,7 @@ class distributed_vector {
     // The closures hold copies of the vector: data and plans outlive the exchange.
     return halo_exchange(
         [self = *this, &plan, exec, flat] { plan.finish(exec, flat, "weft::halo_exchange::wait"); },
-        [self = *this, &plan] { plan.cancel(); });
+        [&plan] { return plan.test("weft::halo_exchange::test"); }, [self = *this, &plan] { plan.cancel(); });
   }
   template <boundary Boundary>
   halo_exchange start_halo_exchange(const Boundary& bc) const {

@@ -173,9 +173,19 @@ class halo_plan {
     }
   }
 
+  /// Whether every message has arrived, letting MPI progress them meanwhile.
+  bool test(const char* algorithm) {
+    if (requests_.empty()) return true;
+    int done = 0;
+    check_mpi(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE),
+              "MPI_Testall", algorithm);
+    return done != 0;
+  }
+
   /// Abandons posted messages after an error elsewhere (best effort, no throw).
   void cancel() noexcept {
     for (auto& r : requests_) {
+      if (r == MPI_REQUEST_NULL) continue;  // completed by an earlier test()
       MPI_Cancel(&r);
       MPI_Request_free(&r);
     }
