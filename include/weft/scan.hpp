@@ -84,11 +84,9 @@ T transform_exclusive_scan(const Exec& exec, const In& in, const Out& out, T ini
   detail::check_scan_args<Exec>("weft::transform_exclusive_scan", in, out);
   if (in.extent(0) == 0) return init;
   using element_type = detail::value_t<Out>;
-  const element_type total = detail::scan_range<true, element_type>(
-      exec, "weft::transform_exclusive_scan", detail::extent(in), op,
-      detail::unary_map<In, UnaryOp>{in, unary_op}, out,
-      detail::optional_value<element_type>{element_type(init), true});
-  return op(init, total);
+  return detail::scan_range<true, element_type>(exec, "weft::transform_exclusive_scan", detail::extent(in), op,
+                                               detail::unary_map<In, UnaryOp>{in, unary_op}, out,
+                                               detail::optional_value<element_type>{element_type(init), true});
 }
 
 template <rank1_view In, rank1_view Out, class T, class Op, class UnaryOp>
@@ -104,10 +102,9 @@ T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op) 
   detail::check_scan_args<Exec>("weft::exclusive_scan", in, out);
   if (in.extent(0) == 0) return init;
   using element_type = detail::value_t<Out>;
-  const element_type total = detail::scan_range<true, element_type>(
-      exec, "weft::exclusive_scan", detail::extent(in), op, detail::element_map<In>{in}, out,
-      detail::optional_value<element_type>{element_type(init), true});
-  return op(init, total);
+  return detail::scan_range<true, element_type>(exec, "weft::exclusive_scan", detail::extent(in), op,
+                                               detail::element_map<In>{in}, out,
+                                               detail::optional_value<element_type>{element_type(init), true});
 }
 
 template <rank1_view In, rank1_view Out, class T, class Op>

@@ -106,6 +106,7 @@ struct optional_value {
 template <class T, class Op>
 struct identity_fold {
   using value_type = T;
+  using element_type = T;
   Op op;
 
   KOKKOS_INLINE_FUNCTION void init(value_type& acc) const {
@@ -117,12 +118,15 @@ struct identity_fold {
   }
   KOKKOS_INLINE_FUNCTION static bool empty(const value_type&) { return false; }
   KOKKOS_INLINE_FUNCTION static const T& get(const value_type& acc) { return acc; }
+  /// The accumulator holding v, or the identity when v is empty.
+  static value_type from(const optional_value<T>& v) { return v.valid ? v.value : op_identity<Op, T>::value(); }
 };
 
 /// Folds with no identity: the accumulator remembers whether it holds a value.
 template <class T, class Op>
 struct optional_fold {
   using value_type = optional_value<T>;
+  using element_type = T;
   Op op;
 
   KOKKOS_INLINE_FUNCTION void init(value_type& acc) const { acc.valid = false; }
@@ -145,6 +149,7 @@ struct optional_fold {
   }
   KOKKOS_INLINE_FUNCTION static bool empty(const value_type& acc) { return !acc.valid; }
   KOKKOS_INLINE_FUNCTION static const T& get(const value_type& acc) { return acc.value; }
+  static value_type from(const optional_value<T>& v) { return v; }
 };
 
 /// The cheapest correct fold of Op over T.

@@ -17,27 +17,42 @@
 namespace weft {
 
 namespace detail {
-/// Runs launch(piece) over box b, on host execution spaces in up to four
-/// pieces along dimension 0 with halo.test() between them: host kernels
-/// block, and most MPIs move large messages only inside MPI calls, so this
-/// keeps the transfer going while the interior is computed. Device kernels
-/// are asynchronous: there one launch, and the host waits in MPI meanwhile.
-template <class Exec, int Rank, class Launch>
-void launch_progressing(const box<Rank>& b, halo_exchange& halo, Launch launch) {
+/// Runs launch(piece) over box b while `plan`'s messages are in flight. On
+/// host execution spaces kernels block, and most MPIs move large messages
+/// only inside MPI calls, so the box runs in up to four pieces along
+/// dimension 0 with halo.test() between them (the rest in one piece once
+/// everything has arrived). Device kernels are asynchronous: one launch, and
+/// the host waits in MPI meanwhile.
+template <class Exec, int Rank, class Plan, class Launch>
+void launch_progressing(const box<Rank>& b, const Plan& plan, halo_exchange& halo, Launch launch) {
   constexpr bool host_kernels = Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename Exec::memory_space>::accessible;
   std::int64_t points = 1;
   for (int d = 0; d < Rank; ++d) points *= b.hi[d] > b.lo[d] ? b.hi[d] - b.lo[d] : 0;
   const std::int64_t rows = b.hi[0] - b.lo[0];
+  const bool messages = plan.messages_sent() > 0 || plan.messages_received() > 0;
   // Small boxes: the extra launches would cost more than they could hide.
-  const std::int64_t pieces = host_kernels && points >= (std::int64_t(1) << 16) ? std::min<std::int64_t>(4, rows) : 1;
+  const std::int64_t pieces =
+      host_kernels && messages && points >= (std::int64_t(1) << 16) ? std::min<std::int64_t>(4, rows) : 1;
+  box<Rank> piece = b;
   for (std::int64_t p = 0; p < pieces; ++p) {
-    box<Rank> piece = b;
     piece.lo[0] = b.lo[0] + rows * p / pieces;
     piece.hi[0] = b.lo[0] + rows * (p + 1) / pieces;
+    if (p + 1 < pieces && p > 0 && halo.test()) piece.hi[0] = b.hi[0];  // all arrived: finish in one go
     launch(piece);
-    if (p + 1 < pieces) halo.test();
+    if (piece.hi[0] == b.hi[0]) break;
   }
 }
+
+/// The functor over two ranges of a 1-D block, [low_begin, low_begin +
+/// low_count) then [high_begin, ...), as one kernel over their points.
+template <class Functor>
+struct two_ranges_functor {
+  Functor f;
+  std::int64_t low_begin, low_count, high_begin;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const {
+    f(k < low_count ? low_begin + k : high_begin + (k - low_count));
+  }
+};
 }  // namespace detail
 
 /// y_i = f(nb) at every global i, where nb(d) reads x_{i+d} (|d| <= radius,
@@ -94,11 +109,17 @@ void stencil(const Exec& exec, const X& x, const Y& y, int radius, const Boundar
   const auto& plan = x.halo_plan_for(exchange_bc);
   const std::int64_t inner_begin = std::min(plan.remote_face(0, 0) ? r : 0, m);
   const std::int64_t inner_end = std::max(m - (plan.remote_face(0, 1) ? r : 0), inner_begin);
-  detail::launch_progressing<Exec, 1>(detail::box<1>{{inner_begin}, {inner_end}}, halo,
+  detail::launch_progressing<Exec, 1>(detail::box<1>{{inner_begin}, {inner_end}}, plan, halo,
                                       [&](const detail::box<1>& b) { launch(b.lo[0], b.hi[0]); });
   halo.wait();
-  launch(0, inner_begin);
-  launch(inner_end, m);
+  // Both ends, [0, inner_begin) and [inner_end, m) within [lo, hi), in one launch.
+  const std::int64_t low_count = std::max<std::int64_t>(0, std::min(inner_begin, hi) - lo);
+  const std::int64_t high_begin = std::max(inner_end, lo);
+  const std::int64_t high_count = std::max<std::int64_t>(0, hi - high_begin);
+  if (low_count + high_count > 0) {
+    Kokkos::parallel_for("weft::stencil", detail::range(exec, low_count + high_count),
+                         detail::two_ranges_functor<decltype(functor)>{functor, lo, low_count, high_begin});
+  }
 }
 
 template <distributed X, distributed Y, boundary Boundary, class F>
@@ -180,7 +201,7 @@ void stencil(const Exec& exec, const In& in, const Out& out, int radius, const B
     low[d] = plan.remote_face(d, 0) ? radius : 0;
     high[d] = plan.remote_face(d, 1) ? radius : 0;
   }
-  detail::launch_progressing<Exec, R>(detail::interior_box<R>(m, low, high), halo, launch);  // overlaps the messages
+  detail::launch_progressing<Exec, R>(detail::interior_box<R>(m, low, high), plan, halo, launch);  // overlaps the messages
   halo.wait();
   for (int d = 0; d < R; ++d) {
     detail::launch_band_pair(exec, "weft::stencil", d,

@@ -198,6 +198,7 @@ class halo_plan {
   /// Messages and elements this plan sends to other ranks per exchange
   /// (for cost models), and the ghosts it copies locally.
   std::int64_t messages_sent() const { return static_cast<std::int64_t>(send_peers_.size()); }
+  std::int64_t messages_received() const { return static_cast<std::int64_t>(recv_peers_.size()); }
   std::int64_t elements_sent() const { return static_cast<std::int64_t>(send_index_.extent(0)); }
   std::int64_t elements_copied_locally() const { return static_cast<std::int64_t>(local_to_.extent(0)); }
   bool direct() const { return direct_; }
