@@ -8,6 +8,8 @@
 // omp. n is the number of elements of each array for the 1-D primitives and
 // the side of the square or cube for the stencils.
 
+#include "harness.hpp"
+
 #include <Kokkos_Core.hpp>
 #include <benchmark/benchmark.h>
 
@@ -154,44 +156,7 @@ auto uninitialized(const std::string& label, std::int64_t n) {
   return View(Kokkos::view_alloc(Kokkos::WithoutInitializing, label), n);
 }
 
-/// The arrays of one case, kept while consecutive benchmarks (the three
-/// variants, Google Benchmark's repeated calls) ask for the same key; a new
-/// key frees the old arrays first, so only one size is resident at a time.
-inline std::shared_ptr<void>& cache_slot() {
-  static std::shared_ptr<void> slot;
-  return slot;
-}
-
-inline std::string& cache_key() {
-  static std::string key;
-  return key;
-}
-
-template <class Data, class Make>
-Data& cached(const std::string& key, Make make) {
-  auto& slot = cache_slot();
-  if (!slot || cache_key() != key) {
-    slot.reset();
-    auto data = std::make_shared<Data>(make());
-    cache_key() = key;
-    slot = data;
-  }
-  return *static_cast<Data*>(slot.get());
-}
-
-/// Frees the cached arrays: call before Kokkos::finalize.
-inline void release_cache() {
-  cache_slot().reset();
-  cache_key().clear();
-}
-
 // --- checks -----------------------------------------------------------------
-
-/// True the first time it is asked about `name`: each case checks once.
-inline bool first_time(const std::string& name) {
-  static std::set<std::string> seen;
-  return seen.insert(name).second;
-}
 
 [[noreturn]] inline void fail(const std::string& name, const std::string& what, double got,
                               double want) {

@@ -21,16 +21,9 @@
 
 namespace {
 
-std::string kokkos_version() {
-  char text[32];
-  std::snprintf(text, sizeof text, "%d.%d.%02d", KOKKOS_VERSION / 10000, KOKKOS_VERSION / 100 % 100,
-                KOKKOS_VERSION % 100);
-  return text;
-}
-
 void add_context() {
   using weft_bench::exec_space;
-  benchmark::AddCustomContext("kokkos_version", kokkos_version());
+  benchmark::AddCustomContext("kokkos_version", weft_bench::kokkos_version());
   benchmark::AddCustomContext("kokkos_execution_space", exec_space::name());
   benchmark::AddCustomContext("kokkos_concurrency", std::to_string(exec_space().concurrency()));
   benchmark::AddCustomContext("weft_version", std::to_string(WEFT_VERSION_MAJOR) + "." +
@@ -49,14 +42,7 @@ int main(int argc, char** argv) {
   Kokkos::initialize(argc, argv);
   int status = 0;
   {
-    std::vector<char*> args(argv, argv + argc);
-    std::string default_min_time = "--benchmark_min_time=0.05";
-    args.insert(args.begin() + (argc > 0 ? 1 : 0), default_min_time.data());  // later flags win
-    int args_count = static_cast<int>(args.size());
-    args.push_back(nullptr);
-
-    benchmark::Initialize(&args_count, args.data());
-    if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) {
+    if (!weft_bench::initialize_benchmark(argc, argv)) {
       status = 1;
     } else {
       add_context();

@@ -97,6 +97,16 @@ void check_step(const std::string& name, const grid_data<Rank>& d, std::int64_t 
       }
 }
 
+/// The first time `name` runs: one step on an overwritten output, checked.
+template <int Rank, class Step>
+void check_once(const std::string& name, const grid_data<Rank>& d, std::int64_t n, Step step) {
+  if (!first_time(name)) return;
+  weft::fill(d.v, -1.0);
+  step();
+  Kokkos::fence();
+  check_step<Rank>(name, d, n);
+}
+
 template <int Rank>
 void register_stencil(std::int64_t n) {
   const std::string primitive = Rank == 2 ? "dist_stencil2d" : "dist_stencil3d";
@@ -115,12 +125,7 @@ void register_stencil(std::int64_t n) {
     auto& d = grids<Rank>(n);
     const exec_space exec;
     auto step = [&] { weft::stencil(exec, d.u, d.v, 1, weft::periodic{}, stencil_of<Rank>{}); };
-    if (first_time(name)) {
-      weft::fill(d.v, -1.0);
-      step();
-      Kokkos::fence();
-      check_step<Rank>(name, d, n);
-    }
+    check_once<Rank>(name, d, n, step);
     time_loop(state, step);
     return halo_traffic(d);
   });
@@ -131,12 +136,7 @@ void register_stencil(std::int64_t n) {
       d.u.exchange_halo(exec, weft::periodic{});
       compute(exec, d);
     };
-    if (first_time(name)) {
-      weft::fill(d.v, -1.0);
-      step();
-      Kokkos::fence();
-      check_step<Rank>(name, d, n);
-    }
+    check_once<Rank>(name, d, n, step);
     time_loop(state, step);
     return halo_traffic(d);
   });

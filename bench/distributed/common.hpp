@@ -13,6 +13,8 @@
 // /manual_time). Counters per call: `messages` and `bytes` sent by the
 // busiest rank, and `ranks`.
 
+#include "../harness.hpp"
+
 #include <weft/distributed.hpp>
 
 #include <Kokkos_Core.hpp>
@@ -23,8 +25,6 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <memory>
-#include <set>
 #include <string>
 #include <utility>
 
@@ -68,34 +68,9 @@ inline void check_value(const std::string& name, const std::string& what, double
   if (!(std::abs(got - want) <= 1e-12 * std::max(1.0, std::abs(want)))) fail(name, what, got, want);
 }
 
-/// The one slot of the data cache (shared by every data type).
-inline std::shared_ptr<void>& cache_slot() {
-  static std::shared_ptr<void> slot;
-  return slot;
-}
-inline std::string& cache_key() {
-  static std::string key;
-  return key;
-}
-
-/// One case's data, kept while consecutive runs ask for the same key; a new
-/// key frees the old data first, so one size is resident at a time.
-template <class Data, class Make>
-Data& cached(const std::string& key, Make make) {
-  if (!cache_slot() || cache_key() != key) {
-    cache_slot().reset();
-    auto data = std::make_shared<Data>(make());
-    cache_key() = key;
-    cache_slot() = data;
-  }
-  return *static_cast<Data*>(cache_slot().get());
-}
-
-/// Frees the cached data: call before Kokkos and MPI shut down.
-inline void release_cache() {
-  cache_slot().reset();
-  cache_key().clear();
-}
+using weft_bench::cached;
+using weft_bench::first_time;
+using weft_bench::release_cache;
 
 /// Messages and bytes one call sends, on the busiest rank.
 struct traffic {
@@ -140,12 +115,6 @@ void add(const std::string& primitive, const char* variant, std::int64_t n, Body
                                })
       ->UseManualTime()
       ->Unit(benchmark::kMicrosecond);
-}
-
-/// True the first time it is asked about `name`: each case checks once.
-inline bool first_time(const std::string& name) {
-  static std::set<std::string> seen;
-  return seen.insert(name).second;
 }
 
 // One registration function per file; main.cpp calls them.

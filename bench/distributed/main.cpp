@@ -23,13 +23,6 @@ class silent_reporter : public benchmark::BenchmarkReporter {
   void ReportRuns(const std::vector<Run>&) override {}
 };
 
-std::string kokkos_version() {
-  char text[32];
-  std::snprintf(text, sizeof text, "%d.%d.%02d", KOKKOS_VERSION / 10000, KOKKOS_VERSION / 100 % 100,
-                KOKKOS_VERSION % 100);
-  return text;
-}
-
 std::string mpi_library() {
   char text[MPI_MAX_LIBRARY_VERSION_STRING] = {};
   int length = 0;
@@ -49,16 +42,10 @@ int main(int argc, char** argv) {
     // Google Benchmark accepts a file reporter only with --benchmark_out.
     bool writes_file = false;
     for (int i = 1; i < argc; ++i) writes_file = writes_file || std::string(argv[i]).rfind("--benchmark_out=", 0) == 0;
-    std::vector<char*> args(argv, argv + argc);
-    std::string default_min_time = "--benchmark_min_time=0.05";
-    args.insert(args.begin() + (argc > 0 ? 1 : 0), default_min_time.data());  // later flags win
-    int args_count = static_cast<int>(args.size());
-    args.push_back(nullptr);
-    benchmark::Initialize(&args_count, args.data());
-    if (benchmark::ReportUnrecognizedArguments(args_count, args.data())) {
+    if (!weft_bench::initialize_benchmark(argc, argv)) {
       status = 1;
     } else {
-      benchmark::AddCustomContext("kokkos_version", kokkos_version());
+      benchmark::AddCustomContext("kokkos_version", weft_bench::kokkos_version());
       benchmark::AddCustomContext("kokkos_execution_space", weft_dbench::exec_space::name());
       benchmark::AddCustomContext("kokkos_concurrency", std::to_string(weft_dbench::exec_space().concurrency()));
       benchmark::AddCustomContext("mpi_ranks", std::to_string(weft_dbench::world_size()));
@@ -77,7 +64,7 @@ int main(int argc, char** argv) {
       }
       benchmark::Shutdown();
     }
-    weft_dbench::release_cache();
+    weft_bench::release_cache();
   }
   Kokkos::finalize();
   MPI_Finalize();
