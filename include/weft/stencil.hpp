@@ -69,6 +69,30 @@ bool overlaps(const View& a, const auto& b) {
 template <class B>
 concept boundary = detail::is_boundary<std::remove_cvref_t<B>>::value;
 
+/// The neighbourhood a stencil function receives, as one type that can be
+/// named, for stencil functions that cannot be generic. nvcc rejects generic
+/// __host__ __device__ lambdas (`KOKKOS_LAMBDA(const auto& nb)`), so on CUDA
+/// builds either write a functor with a templated operator(), or
+///   using nb_t = weft::neighbourhood<decltype(in), weft::periodic>;
+///   weft::stencil(exec, in, out, 1, weft::periodic{}, KOKKOS_LAMBDA(const nb_t& nb) { ... });
+/// (for distributed vectors and grids: `decltype(u)::neighbourhood<B>`).
+/// Its reads test a flag, set per kernel, for whether the boundary rule
+/// applies; generic functions get types that decide this at compile time.
+template <class View, class Boundary>
+using neighbourhood = detail::neighbourhood<std::remove_cvref_t<View>, Boundary, detail::read_mode::flagged>;
+
+namespace detail {
+/// Fails the build, with a sentence, unless f takes a neighbourhood.
+template <class F, class View, class Boundary>
+constexpr void static_check_stencil_function() {
+  static_assert(takes_any_neighbourhood<F, View, Boundary> ||
+                    std::is_invocable_v<const F&, const weft::neighbourhood<View, Boundary>&>,
+                "weft::stencil: the stencil function must take the neighbourhood: a generic lambda or a "
+                "functor with a templated operator()(const Nb&), or `const weft::neighbourhood<InView, "
+                "Boundary>&` where generic device lambdas are not available (nvcc).");
+}
+}  // namespace detail
+
 /// Applies f at every point of `in`, writing `out`; see the top of this file.
 /// in and out must have equal extents and must not overlap; radius >= 0, and
 /// with periodic no larger than any extent. Throws weft::error otherwise,
@@ -80,6 +104,7 @@ void stencil(const Exec& exec, const In& in, const Out& out, int radius, const B
                 "weft::stencil: input and output views must have the same rank.");
   detail::static_check_accessible<Exec, In, Out>();
   detail::static_check_writable<Out>();
+  detail::static_check_stencil_function<F, std::remove_cvref_t<In>, Boundary>();
 
   detail::point<rank> n;
   bool empty = false;
@@ -101,10 +126,13 @@ void stencil(const Exec& exec, const In& in, const Out& out, int radius, const B
   if (empty) return;
 
   const detail::point<rank> zero{};
+  using in_view = std::remove_cvref_t<In>;
   detail::launch_box(exec, "weft::stencil", detail::interior_box<rank>(n, radius),
-                     detail::stencil_functor<In, Out, Boundary, false, F>{in, out, bc, f, zero, zero});
+                     detail::stencil_functor<in_view, Out, Boundary, detail::interior_mode<F, in_view, Boundary>(), F>{
+                         in, out, bc, f, zero, zero, false});
   if constexpr (!std::is_same_v<Boundary, interior_only>) {
-    const detail::stencil_functor<In, Out, Boundary, true, F> band{in, out, bc, f, zero, zero};
+    const detail::stencil_functor<in_view, Out, Boundary, detail::band_mode<F, in_view, Boundary>(), F> band{
+        in, out, bc, f, zero, zero, true};
     for (int d = 0; d < rank; ++d)
       detail::launch_band_pair(exec, "weft::stencil", d, detail::band_slab<rank>(n, radius, d, false),
                                detail::band_slab<rank>(n, radius, d, true), band);

@@ -264,24 +264,42 @@ struct centre {
   }
 };
 
+/// weighted_box behind a call operator that takes only the one nameable
+/// type, weft::neighbourhood<In, Boundary>: what a non-generic lambda (the
+/// form nvcc accepts) gives weft.
+template <class T, int Rank, class Neighbourhood>
+struct weighted_box_named {
+  weighted_box<T, Rank> box;
+  KOKKOS_INLINE_FUNCTION T operator()(const Neighbourhood& nb) const { return box(nb); }
+};
+
+/// How the stencil function takes its neighbourhood.
+enum class function_kind { generic, named };
+
 /// Runs weft::stencil with weighted_box, through the overload with or
-/// without the execution space.
+/// without the execution space, as a generic function or one taking the
+/// named neighbourhood type.
 template <class Exec, class In, class Out, class Boundary>
-void launch(const Exec& exec, const In& in, const Out& out, int r, const Boundary& bc, bool with_exec) {
+void launch(const Exec& exec, const In& in, const Out& out, int r, const Boundary& bc, bool with_exec,
+            function_kind how = function_kind::generic) {
   using T = typename Out::non_const_value_type;
-  const weighted_box<T, static_cast<int>(In::rank)> f{r};
-  if (with_exec) weft::stencil(exec, in, out, r, bc, f);
-  else weft::stencil(in, out, r, bc, f);
+  constexpr int rank = static_cast<int>(In::rank);
+  auto run = [&](const auto& f) {
+    if (with_exec) weft::stencil(exec, in, out, r, bc, f);
+    else weft::stencil(in, out, r, bc, f);
+  };
+  if (how == function_kind::generic) run(weighted_box<T, rank>{r});
+  else run(weighted_box_named<T, rank, weft::neighbourhood<In, Boundary>>{{r}});
 }
 
 template <class Exec, class In, class Out, class T>
 void launch(const Exec& exec, const In& in, const Out& out, int r, bc_kind kind, T constant_value,
-            bool with_exec) {
+            bool with_exec, function_kind how = function_kind::generic) {
   switch (kind) {
-    case bc_kind::periodic: launch(exec, in, out, r, weft::periodic{}, with_exec); break;
-    case bc_kind::constant: launch(exec, in, out, r, weft::constant<T>{constant_value}, with_exec); break;
-    case bc_kind::clamp: launch(exec, in, out, r, weft::clamp{}, with_exec); break;
-    case bc_kind::interior_only: launch(exec, in, out, r, weft::interior_only{}, with_exec); break;
+    case bc_kind::periodic: launch(exec, in, out, r, weft::periodic{}, with_exec, how); break;
+    case bc_kind::constant: launch(exec, in, out, r, weft::constant<T>{constant_value}, with_exec, how); break;
+    case bc_kind::clamp: launch(exec, in, out, r, weft::clamp{}, with_exec, how); break;
+    case bc_kind::interior_only: launch(exec, in, out, r, weft::interior_only{}, with_exec, how); break;
   }
 }
 
@@ -325,24 +343,26 @@ std::int64_t count_mismatches(int rank, const extents& n, const std::vector<T>& 
 /// periodic radius wider than an extent, the error and out untouched.
 template <class Exec, class In, class Out, class T>
 void check_all(const Exec& exec, const In& in, const Out& out, const std::vector<T>& data,
-               const std::vector<T>& old, const std::string& what, bool with_exec = true) {
+               const std::vector<T>& old, const std::string& what, bool with_exec = true,
+               function_kind how = function_kind::generic) {
   constexpr int rank = static_cast<int>(In::rank);
   const extents n = extents_of(in);
   const bool empty = points(n) == 0;
   for (const int r : all_radii) {
     for (const bc_kind kind : all_boundaries) {
       INFO(what << ", rank " << rank << ", extents " << describe(rank, n) << ", radius " << r
-                << ", boundary " << name(kind) << (with_exec ? "" : ", overload without exec"));
+                << ", boundary " << name(kind) << (with_exec ? "" : ", overload without exec")
+                << (how == function_kind::named ? ", function taking weft::neighbourhood" : ""));
       upload(out, old);
       bool too_wide = false;
       for (int d = 0; d < rank; ++d) too_wide = too_wide || r > n[d];
       if (kind == bc_kind::periodic && too_wide && !empty) {
-        CHECK_THROWS_WITH(launch(exec, in, out, r, kind, outside_value<T>(), with_exec),
+        CHECK_THROWS_WITH(launch(exec, in, out, r, kind, outside_value<T>(), with_exec, how),
                           ContainsSubstring("weft::stencil") && ContainsSubstring("periodic radius"));
         CHECK(download(out) == old);
         continue;
       }
-      launch(exec, in, out, r, kind, outside_value<T>(), with_exec);
+      launch(exec, in, out, r, kind, outside_value<T>(), with_exec, how);
       exec.fence();
       const auto ref = reference_stencil(rank, n, data, old, r, kind, outside_value<T>());
       std::string first;
@@ -371,6 +391,7 @@ void check_layout(const extents& n, std::uint64_t salt, const std::string& what)
   auto out = make_view<T, Rank, Layout, memory>("stencil_test::out", n);
   upload(in, data);
   check_all(Exec{}, view_t<const T, Rank, Layout, memory>(in), out, data, old, what);
+  check_all(Exec{}, view_t<const T, Rank, Layout, memory>(in), out, data, old, what, true, function_kind::named);
 }
 
 /// interior_only on an out full of `sentinel`: exactly the points at least r
@@ -674,6 +695,40 @@ TEMPLATE_LIST_TEST_CASE("stencil rejects bad arguments before writing anything",
     CHECK_NOTHROW(weft::stencil(exec, in3, out3, 3, weft::constant<T>{T(0)}, f));
     exec.fence();
   }
+}
+
+// The form for CUDA builds the documentation shows: a KOKKOS_LAMBDA that
+// takes the named type weft::neighbourhood (nvcc accepts it: not generic).
+TEMPLATE_LIST_TEST_CASE("a KOKKOS_LAMBDA taking weft::neighbourhood, 2-D clamp", "[stencil][local]",
+                        on_every_space<double_only>) {
+  using Exec = typename TestType::exec;
+  using T = typename TestType::value_type;
+  using memory = typename Exec::memory_space;
+  const extents n{9, 6, 1};
+  const auto inputs = random_pair<T>(n, 61);
+  const std::vector<T>& data = inputs.first;
+  auto in = make_view<T, 2, Kokkos::LayoutRight, memory>("in", n);
+  auto out = make_view<T, 2, Kokkos::LayoutRight, memory>("out", n);
+  upload(in, data);
+  const Exec exec{};
+  using nb_t = weft::neighbourhood<decltype(in), weft::clamp>;
+  weft::stencil(exec, in, out, 1, weft::clamp{}, KOKKOS_LAMBDA(const nb_t& nb) {
+    return nb(-1, 0) + 2 * nb(0, 1) - nb(1, -1) + 0.5 * nb.index(1);
+  });
+  exec.fence();
+  const auto got = download(out);
+  auto at = [&](std::int64_t i, std::int64_t j) {
+    i = i < 0 ? 0 : (i >= n[0] ? n[0] - 1 : i);
+    j = j < 0 ? 0 : (j >= n[1] ? n[1] - 1 : j);
+    return data[static_cast<std::size_t>(i * n[1] + j)];
+  };
+  std::int64_t bad = 0;
+  for (std::int64_t i = 0; i < n[0]; ++i)
+    for (std::int64_t j = 0; j < n[1]; ++j) {
+      const T expected = at(i - 1, j) + 2 * at(i, j + 1) - at(i + 1, j - 1) + 0.5 * j;
+      bad += !close(got[static_cast<std::size_t>(i * n[1] + j)], expected, 1e-12 * 16);
+    }
+  CHECK(bad == 0);
 }
 
 // The form the documentation shows: a generic KOKKOS_LAMBDA. nvcc refuses

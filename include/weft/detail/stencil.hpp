@@ -8,6 +8,7 @@
 #include <Kokkos_Core.hpp>
 
 #include <cstdint>
+#include <type_traits>
 
 namespace weft {
 
@@ -46,33 +47,48 @@ struct outside_read<constant<T>> {
   }
 };
 
+// interior_only reads nothing outside (only points whose neighbourhood lies
+// inside are computed); this keeps flagged neighbourhoods compiling.
+template <>
+struct outside_read<interior_only> {
+  KOKKOS_INLINE_FUNCTION static std::int64_t index(std::int64_t c, std::int64_t) { return c; }
+};
+
 template <int Rank>
 using point = Kokkos::Array<std::int64_t, Rank>;
 
+/// How a neighbourhood reads: straight through (interior points, or a halo
+/// that already holds the boundary values), through the boundary rule (the
+/// band along the edges), or either, as a flag set per kernel (the one
+/// nameable type, weft::neighbourhood, for functions that cannot be generic).
+enum class read_mode { direct, checked, flagged };
+
 /// What the user's stencil function receives: nb(di[, dj[, dk]]) reads the
 /// input at the centre plus that offset, nb.index() is the centre's (global)
-/// index. Checked = false reads straight through (interior points, or a
-/// halo that already holds the boundary values).
-template <class View, class Boundary, bool Checked>
+/// index.
+template <class View, class Boundary, read_mode Mode>
 class neighbourhood {
  public:
   static constexpr int rank = static_cast<int>(View::rank);
   using value_type = typename View::non_const_value_type;
   using index_type = std::conditional_t<rank == 1, std::int64_t, point<rank>>;
 
-  KOKKOS_INLINE_FUNCTION neighbourhood(const View& in, const Boundary& boundary,
-                                       const point<rank>& centre, const point<rank>& index_shift)
-      : in_(in), boundary_(boundary), centre_(centre), index_shift_(index_shift) {}
+  KOKKOS_INLINE_FUNCTION neighbourhood(const View& in, const Boundary& boundary, const point<rank>& centre,
+                                       const point<rank>& index_shift, bool checked = Mode == read_mode::checked)
+      : in_(in), boundary_(boundary), centre_(centre), index_shift_(index_shift), checked_(checked) {}
 
+  /// The input at the centre plus (di[, dj[, dk]]); |offset| <= radius.
   template <class... Offsets>
     requires(sizeof...(Offsets) == rank)
   KOKKOS_INLINE_FUNCTION value_type operator()(Offsets... offsets) const {
-    if constexpr (Checked) {
+    if constexpr (Mode == read_mode::checked) {
       return checked_read(point<rank>{static_cast<std::int64_t>(offsets)...});
-    } else if constexpr (rank == 1) {
-      return in_(centre_[0] + offsets...);
     } else {
-      return read_at(point<rank>{static_cast<std::int64_t>(offsets)...});
+      if constexpr (Mode == read_mode::flagged) {
+        if (checked_) return checked_read(point<rank>{static_cast<std::int64_t>(offsets)...});
+      }
+      if constexpr (rank == 1) return in_(centre_[0] + offsets...);
+      else return read_at(point<rank>{static_cast<std::int64_t>(offsets)...});
     }
   }
 
@@ -117,41 +133,59 @@ class neighbourhood {
   const Boundary& boundary_;
   point<rank> centre_;
   point<rank> index_shift_;
+  bool checked_;
 };
 
 /// out(x) = f(nb at x) over a box. `centre_shift` maps output coordinates to
 /// input coordinates (non-zero when the input carries a halo), `index_shift`
-/// maps input coordinates to the indices nb.index() reports.
-template <class In, class Out, class Boundary, bool Checked, class F>
+/// maps input coordinates to the indices nb.index() reports; `checked` is
+/// the flag of flagged neighbourhoods.
+template <class In, class Out, class Boundary, read_mode Mode, class F>
 struct stencil_functor {
   static constexpr int rank = static_cast<int>(In::rank);
-  using nb_type = neighbourhood<In, Boundary, Checked>;
+  using nb_type = neighbourhood<In, Boundary, Mode>;
   In in;
   Out out;
   Boundary boundary;
   F f;
   point<rank> centre_shift;
   point<rank> index_shift;
+  bool checked = Mode == read_mode::checked;
 
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i) const
     requires(rank == 1)
   {
-    out(i) = f(nb_type(in, boundary, point<1>{i + centre_shift[0]}, index_shift));
+    out(i) = f(nb_type(in, boundary, point<1>{i + centre_shift[0]}, index_shift, checked));
   }
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j) const
     requires(rank == 2)
   {
-    out(i, j) = f(nb_type(in, boundary, point<2>{i + centre_shift[0], j + centre_shift[1]},
-                          index_shift));
+    out(i, j) = f(nb_type(in, boundary, point<2>{i + centre_shift[0], j + centre_shift[1]}, index_shift, checked));
   }
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j, std::int64_t k) const
     requires(rank == 3)
   {
     out(i, j, k) = f(nb_type(
-        in, boundary, point<3>{i + centre_shift[0], j + centre_shift[1], k + centre_shift[2]},
-        index_shift));
+        in, boundary, point<3>{i + centre_shift[0], j + centre_shift[1], k + centre_shift[2]}, index_shift, checked));
   }
 };
+
+/// Whether f takes the compile-time neighbourhoods (a generic lambda or a
+/// templated operator()), which keeps the boundary test out of the interior.
+template <class F, class View, class Boundary>
+inline constexpr bool takes_any_neighbourhood =
+    std::is_invocable_v<const F&, const neighbourhood<View, Boundary, read_mode::direct>&> &&
+    std::is_invocable_v<const F&, const neighbourhood<View, Boundary, read_mode::checked>&>;
+
+/// The read mode stencils use for f's interior and band kernels.
+template <class F, class View, class Boundary>
+constexpr read_mode interior_mode() {
+  return takes_any_neighbourhood<F, View, Boundary> ? read_mode::direct : read_mode::flagged;
+}
+template <class F, class View, class Boundary>
+constexpr read_mode band_mode() {
+  return takes_any_neighbourhood<F, View, Boundary> ? read_mode::checked : read_mode::flagged;
+}
 
 /// A half-open box [lo, hi) of output points.
 template <int Rank>

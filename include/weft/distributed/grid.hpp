@@ -69,6 +69,10 @@ class distributed_grid {
   using memory_space = MemorySpace;
   using storage_type = typename detail::grid_storage<T, Rank, MemorySpace>::type;
   using execution_space = typename storage_type::execution_space;
+  /// What a stencil function on this grid receives, as a type that can be
+  /// named (see weft::neighbourhood): `KOKKOS_LAMBDA(const G::neighbourhood<weft::constant<T>>& nb)`.
+  template <class Boundary>
+  using neighbourhood = weft::neighbourhood<storage_type, Boundary>;
   using extents_type = std::array<std::int64_t, Rank>;
   static constexpr int rank = Rank;
 

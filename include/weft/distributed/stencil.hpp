@@ -80,8 +80,10 @@ void stencil(const Exec& exec, const X& x, const Y& y, int radius, const Boundar
   const std::int64_t g = x.ghost_width(), m = x.local_size(), offset = x.offset(), r = radius;
   using in_view = std::remove_cvref_t<decltype(x.local_with_ghosts())>;
   using out_view = decltype(y.local());
-  const detail::stencil_functor<in_view, out_view, Boundary, false, F> functor{
-      x.local_with_ghosts(), y.local(), bc, f, detail::point<1>{g}, detail::point<1>{offset - g}};
+  detail::static_check_stencil_function<F, in_view, Boundary>();
+  // The ghosts hold the boundary values: every read goes straight through.
+  const detail::stencil_functor<in_view, out_view, Boundary, detail::interior_mode<F, in_view, Boundary>(), F>
+      functor{x.local_with_ghosts(), y.local(), bc, f, detail::point<1>{g}, detail::point<1>{offset - g}, false};
   // Which local points are written: all, or with interior_only those whose
   // global neighbourhood lies inside [0, n).
   std::int64_t lo = 0, hi = m;
@@ -178,8 +180,10 @@ void stencil(const Exec& exec, const In& in, const Out& out, int radius, const B
   }
   using in_view = typename std::remove_cvref_t<In>::storage_type;
   using out_view = decltype(out.interior());
-  const detail::stencil_functor<in_view, out_view, Boundary, false, F> functor{
-      in.with_halo(), out.interior(), bc, f, centre_shift, index_shift};
+  detail::static_check_stencil_function<F, in_view, Boundary>();
+  // The halo holds the boundary values: every read goes straight through.
+  const detail::stencil_functor<in_view, out_view, Boundary, detail::interior_mode<F, in_view, Boundary>(), F>
+      functor{in.with_halo(), out.interior(), bc, f, centre_shift, index_shift, false};
   auto launch = [&](const detail::box<R>& b) {
     detail::launch_box(exec, "weft::stencil", detail::intersect(b, written), functor);
   };

@@ -85,6 +85,10 @@ class distributed_vector {
   using memory_space = MemorySpace;
   using storage_type = Kokkos::View<T*, MemorySpace>;
   using execution_space = typename storage_type::execution_space;
+  /// What a stencil function on this vector receives, as a type that can be
+  /// named (see weft::neighbourhood): `KOKKOS_LAMBDA(const X::neighbourhood<weft::periodic>& nb)`.
+  template <class Boundary>
+  using neighbourhood = weft::neighbourhood<storage_type, Boundary>;
 
   /// Block partition of n elements; collective.
   distributed_vector(const communicator& comm, std::int64_t n)
