@@ -80,6 +80,14 @@ TEMPLATE_LIST_TEST_CASE("reduce sums with and without init", "[reduce][local]", 
     auto add = KOKKOS_LAMBDA(const T& a, const T& b) { return a + b; };
     CHECK(close(weft::reduce(Exec{}, v, init, add), reference_sum(data, init), tol));
   }
+  if constexpr (std::is_same_v<T, vec2>) {
+    SECTION("a user operation on the user type: the component-wise larger parts") {
+      auto v = to_view<Exec>(data);
+      vec2 expected = init;
+      for (const auto& x : data) expected = larger_parts{}(expected, x);
+      CHECK(weft::reduce(Exec{}, v, init, larger_parts{}) == expected);
+    }
+  }
 }
 
 TEMPLATE_LIST_TEST_CASE("reduce with weft's and users' operations", "[reduce][local]",

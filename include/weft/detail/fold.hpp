@@ -44,22 +44,22 @@ struct op_identity<multiplies<U>, T> {
   KOKKOS_INLINE_FUNCTION static constexpr T value() { return T(1); }
 };
 
+// The limits are computed on the host into constexpr constants, whose values
+// device code may use; std::numeric_limits' functions are host functions.
 template <class U, class T>
   requires std::is_arithmetic_v<T>
 struct op_identity<minimum<U>, T> {
-  KOKKOS_INLINE_FUNCTION static constexpr T value() {
-    if constexpr (std::numeric_limits<T>::has_infinity) return std::numeric_limits<T>::infinity();
-    else return std::numeric_limits<T>::max();
-  }
+  static constexpr T largest =
+      std::numeric_limits<T>::has_infinity ? std::numeric_limits<T>::infinity() : std::numeric_limits<T>::max();
+  KOKKOS_INLINE_FUNCTION static constexpr T value() { return largest; }
 };
 
 template <class U, class T>
   requires std::is_arithmetic_v<T>
 struct op_identity<maximum<U>, T> {
-  KOKKOS_INLINE_FUNCTION static constexpr T value() {
-    if constexpr (std::numeric_limits<T>::has_infinity) return -std::numeric_limits<T>::infinity();
-    else return std::numeric_limits<T>::lowest();
-  }
+  static constexpr T smallest =
+      std::numeric_limits<T>::has_infinity ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::lowest();
+  KOKKOS_INLINE_FUNCTION static constexpr T value() { return smallest; }
 };
 
 template <class U, class T>
