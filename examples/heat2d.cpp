@@ -92,8 +92,8 @@ int main(int argc, char* argv[]) {
     Kokkos::ScopeGuard kokkos(argc, argv);
     weft::communicator comm(MPI_COMM_WORLD);
     const bool root = comm.rank() == 0;
-    const std::int64_t n = argc > 1 ? std::atoll(argv[1]) : 512;
-    const int steps = argc > 2 ? std::atoi(argv[2]) : 2000;
+    const std::int64_t n = argc > 1 ? std::atoll(argv[1]) : 384;
+    const int steps = argc > 2 ? std::atoi(argv[2]) : 12000;
     const std::string prefix = argc > 3 ? argv[3] : "heat2d";
     const double dt = alpha / double(n * n);  // D = 1, dx = 1/n
 
