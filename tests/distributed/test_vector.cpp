@@ -122,6 +122,15 @@ TEMPLATE_LIST_TEST_CASE("halo exchange fills ghosts from neighbours and boundari
       CHECK(halo.test());
       check_ghosts(x, global, weft::constant{5}, 5);
     }
+    // A second exchange of the same vector before the first is waited for
+    // is refused, on every rank alike, and the first still completes.
+    {
+      auto first = x.start_halo_exchange(Exec{}, weft::clamp{});
+      CHECK_THROWS_WITH(x.start_halo_exchange(Exec{}, weft::clamp{}),
+                        Catch::Matchers::ContainsSubstring("already in flight"));
+      first.wait();
+      check_ghosts(x, global, weft::clamp{}, std::nullopt);
+    }
     // An exchange left without wait() completes when its handle goes.
     { auto halo = x.start_halo_exchange(Exec{}, weft::clamp{}); }
     Exec{}.fence();

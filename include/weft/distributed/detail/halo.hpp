@@ -131,12 +131,12 @@ class halo_plan {
                            set_functor<storage_view, index_view, T>{storage, constant_index_, *constant});
     }
     requests_.clear();
+    in_flight_ = true;  // also without messages, so misuse fails alike at every rank count
     if (send_peers_.empty() && recv_peers_.empty()) return;  // nothing for MPI: no fence either
     if (!direct_ && send_host_.extent(0) > 0) Kokkos::deep_copy(exec, send_host_, send_buffer_);
     exec.fence();
     T* recv = direct_ ? recv_buffer_.data() : recv_host_.data();
     T* send = direct_ ? send_buffer_.data() : send_host_.data();
-    in_flight_ = true;
     requests_.reserve(recv_peers_.size() + send_peers_.size());
     std::int64_t at = 0;
     for (std::size_t p = 0; p < recv_peers_.size(); ++p) {
