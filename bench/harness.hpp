@@ -47,6 +47,23 @@ inline void release_cache() {
   cache_key().clear();
 }
 
+/// The stencils both binaries time: 5-point and 7-point Jacobi averages.
+/// Functors with a templated call operator, which is what a generic
+/// KOKKOS_LAMBDA is on CPU builds (nvcc rejects generic device lambdas).
+struct five_point {
+  template <class Neighbourhood>
+  KOKKOS_INLINE_FUNCTION double operator()(const Neighbourhood& nb) const {
+    return 0.25 * (nb(-1, 0) + nb(1, 0) + nb(0, -1) + nb(0, 1));
+  }
+};
+
+struct seven_point {
+  template <class Neighbourhood>
+  KOKKOS_INLINE_FUNCTION double operator()(const Neighbourhood& nb) const {
+    return (1.0 / 6.0) * (nb(-1, 0, 0) + nb(1, 0, 0) + nb(0, -1, 0) + nb(0, 1, 0) + nb(0, 0, -1) + nb(0, 0, 1));
+  }
+};
+
 /// True the first time it is asked about `name`: each case checks once.
 inline bool first_time(const std::string& name) {
   static std::set<std::string> seen;

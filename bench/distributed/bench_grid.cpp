@@ -55,19 +55,8 @@ grid_data<Rank>& grids(std::int64_t n) {
   });
 }
 
-struct five_point {
-  template <class Neighbourhood>
-  KOKKOS_INLINE_FUNCTION double operator()(const Neighbourhood& nb) const {
-    return 0.25 * (nb(-1, 0) + nb(1, 0) + nb(0, -1) + nb(0, 1));
-  }
-};
-
-struct seven_point {
-  template <class Neighbourhood>
-  KOKKOS_INLINE_FUNCTION double operator()(const Neighbourhood& nb) const {
-    return (1.0 / 6.0) * (nb(-1, 0, 0) + nb(1, 0, 0) + nb(0, -1, 0) + nb(0, 1, 0) + nb(0, 0, -1) + nb(0, 0, 1));
-  }
-};
+using weft_bench::five_point;
+using weft_bench::seven_point;
 
 template <int Rank>
 using stencil_of = std::conditional_t<Rank == 2, five_point, seven_point>;

@@ -15,22 +15,6 @@ namespace {
 
 constexpr double sixth = 1.0 / 6.0;
 
-// The weft stencil functions: functors with a templated call operator (what
-// a generic KOKKOS_LAMBDA is on CPU builds; nvcc rejects generic device lambdas).
-struct five_point {
-  template <class Neighbourhood>
-  KOKKOS_INLINE_FUNCTION double operator()(const Neighbourhood& nb) const {
-    return 0.25 * (nb(-1, 0) + nb(1, 0) + nb(0, -1) + nb(0, 1));
-  }
-};
-
-struct seven_point {
-  template <class Neighbourhood>
-  KOKKOS_INLINE_FUNCTION double operator()(const Neighbourhood& nb) const {
-    return sixth * (nb(-1, 0, 0) + nb(1, 0, 0) + nb(0, -1, 0) + nb(0, 1, 0) + nb(0, 0, -1) + nb(0, 0, 1));
-  }
-};
-
 template <class Grid>
 struct grid_data {
   Grid in, out;
