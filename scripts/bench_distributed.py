@@ -3,11 +3,11 @@
 
     python3 scripts/bench_distributed.py [build/bench/bench/weft-bench-distributed] [--ranks 1,2]
 
-Each rank count runs under mpiexec with the machine's cores shared out:
+Each rank count runs --runs times under mpiexec with the machine's cores shared out:
 OMP_NUM_THREADS = cores / ranks (at least 1), so every run uses the same
 hardware and the rank counts compare as strong scaling. Every case is timed
-as the slowest rank's time per call (the binary does that); the table takes
-the MEDIAN of --repetitions repetitions. The file has three tables:
+as the slowest rank's time per call (the binary does that); the table takes,
+per case, the median over runs of each run's MEDIAN of --repetitions repetitions. The file has three tables:
 
   vector algorithms   dot product, scan, 1-D stencil: weft against the same
                       work written by hand with Kokkos kernels and MPI calls
@@ -51,6 +51,7 @@ def parse_args():
     p.add_argument("--ranks", default="1,2", help="rank counts, comma-separated (default: %(default)s)")
     p.add_argument("--cores", type=int, default=len(os.sched_getaffinity(0)),
                    help="cores to share among the ranks of each run (default: those this process may use)")
+    p.add_argument("--runs", type=int, default=3, help="runs per rank count; the median over runs is reported")
     p.add_argument("--repetitions", type=int, default=5)
     p.add_argument("--min-time", type=float, default=0.05)
     p.add_argument("--filter", default=None, help="--benchmark_filter regex")
@@ -116,17 +117,23 @@ def run(args, ranks):
 
 
 def medians(data):
-    """{(primitive, n): {variant: {"s": seconds, "messages": .., "bytes": ..}}} from median aggregates."""
-    table = defaultdict(dict)
+    """{(primitive, n): {variant: {"s": seconds, "messages": .., "bytes": ..}}}: per case,
+    the median over the runs of each run's median aggregate."""
+    times = defaultdict(list)
+    counters = {}
     for b in data["benchmarks"]:
         m = NAME.match(b.get("run_name", b["name"]))
         if not m or b.get("error_occurred"):
             continue
         if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
             continue
-        table[(m["primitive"], int(m["n"]))][m["variant"]] = {
-            "s": b["real_time"] * TIME_UNITS[b.get("time_unit", "ns")],
-            "messages": b.get("messages", 0), "bytes": b.get("bytes", 0)}
+        key = (m["primitive"], int(m["n"]), m["variant"])
+        times[key].append(b["real_time"] * TIME_UNITS[b.get("time_unit", "ns")])
+        counters[key] = (b.get("messages", 0), b.get("bytes", 0))
+    table = defaultdict(dict)
+    for (primitive, n, variant), values in times.items():
+        messages, bytes_ = counters[(primitive, n, variant)]
+        table[(primitive, n)][variant] = {"s": local_bench.median(values), "messages": messages, "bytes": bytes_}
     return table
 
 
@@ -230,7 +237,8 @@ def header(datas):
         if r:
             lines.append(f"- {r['ranks']} rank(s) x {r['threads_per_rank']} OpenMP thread(s): {r['date']}, "
                          f"{r['runtime_s']:.0f} s, load average before {r['load_before']}, "
-                         f"after {r['load_after']}; {r['repetitions']} repetitions, median reported")
+                         f"after {r['load_after']}; {r.get('runs', 1)} run(s) of {r['repetitions']} "
+                         f"repetitions, the median over runs of each run's median reported")
     lines += ["", "Times are per call, of the slowest rank, medians. n is the global size (elements, or "
               "the side of the grid): the same problem at every rank count (strong scaling). "
               "messages and bytes/call: what the busiest rank sends to other ranks per call.", ""]
@@ -246,7 +254,15 @@ def main():
     else:
         datas = []
         for ranks in (int(r) for r in args.ranks.split(",")):
+            # Several runs; the table takes the median over them (a shared
+            # machine's slow spells last longer than one repetition).
             data = run(args, ranks)
+            for _ in range(args.runs - 1):
+                more = run(args, ranks)
+                data["benchmarks"] += more["benchmarks"]
+                data["context"]["weft_bench_py"]["runtime_s"] += more["context"]["weft_bench_py"]["runtime_s"]
+                data["context"]["weft_bench_py"]["load_after"] = more["context"]["weft_bench_py"]["load_after"]
+            data["context"]["weft_bench_py"]["runs"] = args.runs
             (out_dir / f"distributed-{ranks}.json").write_text(json.dumps(data, indent=1) + "\n")
             datas.append(data)
     runs = [(int(d["context"].get("mpi_ranks", 0)), medians(d)) for d in datas]
