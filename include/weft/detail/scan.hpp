@@ -117,10 +117,14 @@ T scan_range(const Exec& exec, const char* label, std::int64_t n, Op op, Map map
   if constexpr (host_kernels<Exec>) {
     const std::int64_t chunks = std::max<std::int64_t>(1, std::min<std::int64_t>(exec.concurrency(), n / 4096));
     const std::int64_t chunk = (n + chunks - 1) / chunks;
-    std::vector<value_type> totals(chunks), prefix(chunks), ends(chunks);
+    // One small host allocation: each chunk's total, prefix and end value.
+    std::vector<value_type> scratch(3 * chunks);
+    value_type* totals = scratch.data();
+    value_type* prefix = totals + chunks;
+    value_type* ends = prefix + chunks;
     prefix[0] = fold_type::from(before);
     if (chunks > 1) {
-      Kokkos::parallel_for(label, range(exec, chunks), chunk_total_functor<fold_type, Map>{fold, map, n, chunk, totals.data()});
+      Kokkos::parallel_for(label, range(exec, chunks), chunk_total_functor<fold_type, Map>{fold, map, n, chunk, totals});
       exec.fence();
       for (std::int64_t c = 1; c < chunks; ++c) {
         prefix[c] = prefix[c - 1];
@@ -128,8 +132,7 @@ T scan_range(const Exec& exec, const char* label, std::int64_t n, Op op, Map map
       }
     }
     Kokkos::parallel_for(label, range(exec, chunks),
-                         chunk_scan_functor<fold_type, Map, Out, Exclusive>{fold, map, out, n, chunk, prefix.data(),
-                                                                            ends.data()});
+                         chunk_scan_functor<fold_type, Map, Out, Exclusive>{fold, map, out, n, chunk, prefix, ends});
     exec.fence();
     return fold_type::get(ends[chunks - 1]);
   } else {
