@@ -1,7 +1,7 @@
 #pragma once
-// The 1-D stencil on distributed vectors, overlapping the halo exchange with
-// the interior: post the ghost messages, compute the points whose
-// neighbourhood lies in the rank's own block, wait, compute the edges.
+// Stencils on distributed vectors (1-D) and grids (2-D, 3-D), overlapping the
+// halo exchange with the interior: post the ghost messages, compute the
+// points that need no ghost from another rank, wait, compute the bands.
 
 #include "../stencil.hpp"
 #include "for_each.hpp"
@@ -37,7 +37,7 @@ void launch_progressing(const box<Rank>& b, const Plan& plan, halo_exchange& hal
   for (std::int64_t p = 0; p < pieces; ++p) {
     piece.lo[0] = b.lo[0] + rows * p / pieces;
     piece.hi[0] = b.lo[0] + rows * (p + 1) / pieces;
-    if (p + 1 < pieces && p > 0 && halo.test()) piece.hi[0] = b.hi[0];  // all arrived: finish in one go
+    if (p > 0 && halo.test()) piece.hi[0] = b.hi[0];  // all arrived: the rest in one go
     launch(piece);
     if (piece.hi[0] == b.hi[0]) break;
   }
