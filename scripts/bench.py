@@ -167,6 +167,20 @@ def run_binary(args, env):
 
 # --- tables --------------------------------------------------------------------
 
+def run_several(run_once, runs):
+    """Google Benchmark JSON of `runs` runs in one: the benchmarks of all, the
+    context of the first with the run time summed and the load after the last."""
+    data = run_once()
+    info = data["context"]["weft_bench_py"]
+    for _ in range(runs - 1):
+        more = run_once()
+        data["benchmarks"] += more["benchmarks"]
+        info["runtime_s"] += more["context"]["weft_bench_py"]["runtime_s"]
+        info["load_after"] = more["context"]["weft_bench_py"]["load_after"]
+    info["runs"] = runs
+    return data
+
+
 def median(values):
     values = sorted(values)
     mid = len(values) // 2
@@ -385,13 +399,7 @@ def main():
         # Several runs, each a median of interleaved repetitions; the table
         # takes the median over runs (a shared machine's slow spells last
         # longer than one repetition).
-        data = run_binary(args, env)
-        for _ in range(args.runs - 1):
-            more = run_binary(args, env)
-            data["benchmarks"] += more["benchmarks"]
-            data["context"]["weft_bench_py"]["runtime_s"] += more["context"]["weft_bench_py"]["runtime_s"]
-            data["context"]["weft_bench_py"]["load_after"] = more["context"]["weft_bench_py"]["load_after"]
-        data["context"]["weft_bench_py"]["runs"] = args.runs
+        data = run_several(lambda: run_binary(args, env), args.runs)
         (out_dir / f"{args.name}.json").write_text(json.dumps(data, indent=1) + "\n")
 
     llc = int(data.get("context", {}).get("llc_bytes", 0) or 0)

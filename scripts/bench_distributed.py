@@ -256,13 +256,7 @@ def main():
         for ranks in (int(r) for r in args.ranks.split(",")):
             # Several runs; the table takes the median over them (a shared
             # machine's slow spells last longer than one repetition).
-            data = run(args, ranks)
-            for _ in range(args.runs - 1):
-                more = run(args, ranks)
-                data["benchmarks"] += more["benchmarks"]
-                data["context"]["weft_bench_py"]["runtime_s"] += more["context"]["weft_bench_py"]["runtime_s"]
-                data["context"]["weft_bench_py"]["load_after"] = more["context"]["weft_bench_py"]["load_after"]
-            data["context"]["weft_bench_py"]["runs"] = args.runs
+            data = local_bench.run_several(lambda: run(args, ranks), args.runs)
             (out_dir / f"distributed-{ranks}.json").write_text(json.dumps(data, indent=1) + "\n")
             datas.append(data)
     runs = [(int(d["context"].get("mpi_ranks", 0)), medians(d)) for d in datas]
