@@ -68,5 +68,17 @@ constexpr void static_check_writable() {
                 "can be written.");
 }
 
+/// Refuses, at compile time, a fold that would truncate every element: an
+/// integer initial value (whose type the result is accumulated in, as in
+/// <numeric>) over floating-point elements, which std::reduce and
+/// std::exclusive_scan accept without a word.
+template <class T, class Element>
+constexpr void static_check_accumulator() {
+  static_assert(!(std::is_integral_v<T> && !std::is_same_v<T, bool> &&
+                  std::is_floating_point_v<std::remove_cvref_t<Element>>),
+                "weft: the initial value is an integer but the elements are floating point, so the result would "
+                "be accumulated in, and truncated to, integers; pass a floating-point initial value such as 0.0.");
+}
+
 }  // namespace detail
 }  // namespace weft

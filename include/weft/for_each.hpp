@@ -8,6 +8,7 @@
 
 #include "concepts.hpp"
 #include "detail/for_each.hpp"
+#include "detail/overlap.hpp"
 #include "detail/policy.hpp"
 #include "error.hpp"
 
@@ -43,6 +44,9 @@ void transform(const Exec& exec, const In& in, const Out& out, F f) {
                 "weft::transform: the operation cannot be called with an element of the input.");
   detail::require(in.extent(0) == out.extent(0), "weft::transform: input has ", in.extent(0),
                   " elements, output has ", out.extent(0));
+  detail::require(detail::may_write_elementwise(in, out), "weft::transform: the output shares elements with the ",
+                  "input at other indices (", in.extent(0), " elements); pass the same view, or views that do not "
+                  "overlap");
   Kokkos::parallel_for("weft::transform", detail::range(exec, detail::extent(in)),
                        detail::transform_functor<In, Out, F>{in, out, f});
 }
@@ -64,6 +68,9 @@ void transform(const Exec& exec, const In1& in1, const In2& in2, const Out& out,
   detail::require(in1.extent(0) == in2.extent(0) && in1.extent(0) == out.extent(0),
                   "weft::transform: inputs have ", in1.extent(0), " and ", in2.extent(0),
                   " elements, output has ", out.extent(0));
+  detail::require(detail::may_write_elementwise(in1, out) && detail::may_write_elementwise(in2, out),
+                  "weft::transform: the output shares elements with an input at other indices (", out.extent(0),
+                  " elements); pass the same view, or views that do not overlap");
   Kokkos::parallel_for("weft::transform", detail::range(exec, detail::extent(out)),
                        detail::transform2_functor<In1, In2, Out, F>{in1, in2, out, f});
 }
@@ -82,7 +89,7 @@ void fill(const Exec& exec, const View& v, const T& value) {
   static_assert(std::is_convertible_v<const T&, detail::value_t<View>>,
                 "weft::fill: the value cannot be converted to the view's value type.");
   Kokkos::parallel_for("weft::fill", detail::range(exec, detail::extent(v)),
-                       detail::fill_functor<View, detail::value_t<View>>{v, value});
+                       detail::fill_functor<View, detail::value_t<View>>{v, static_cast<detail::value_t<View>>(value)});
 }
 
 template <rank1_view View, class T>
@@ -100,6 +107,8 @@ void copy(const Exec& exec, const Src& src, const Dst& dst) {
                 "weft::copy: source elements cannot be assigned to destination elements.");
   detail::require(src.extent(0) == dst.extent(0), "weft::copy: source has ", src.extent(0),
                   " elements, destination has ", dst.extent(0));
+  detail::require(detail::may_write_elementwise(src, dst), "weft::copy: source and destination share elements at ",
+                  "different indices (", src.extent(0), " elements); the copy would read what it has written");
   Kokkos::parallel_for("weft::copy", detail::range(exec, detail::extent(src)),
                        detail::copy_functor<Src, Dst>{src, dst});
 }

@@ -9,7 +9,19 @@
 
 #include <Kokkos_Core.hpp>
 
+#include <type_traits>
+
 namespace weft {
+
+namespace detail {
+/// Whether x is a NaN; false for every type but floating point. (Compilers
+/// told to assume there are no NaNs, by -ffast-math, may fold this away.)
+template <class T>
+KOKKOS_INLINE_FUNCTION constexpr bool is_nan(const T& x) {
+  if constexpr (std::is_floating_point_v<T>) return x != x;
+  else return false;
+}
+}  // namespace detail
 
 #define WEFT_DETAIL_BINARY_FUNCTION_OBJECT(name, expression)                                 \
   template <class T = void>                                                                  \
@@ -30,10 +42,13 @@ namespace weft {
 WEFT_DETAIL_BINARY_FUNCTION_OBJECT(plus, a + b)
 /// a * b
 WEFT_DETAIL_BINARY_FUNCTION_OBJECT(multiplies, a * b)
-/// The smaller of a and b; a when they compare equal.
-WEFT_DETAIL_BINARY_FUNCTION_OBJECT(minimum, (b < a) ? b : a)
-/// The larger of a and b; a when they compare equal.
-WEFT_DETAIL_BINARY_FUNCTION_OBJECT(maximum, (a < b) ? b : a)
+/// The smaller of a and b; a when they compare equal. A NaN wins (a if
+/// both are), as IEEE 754-2019's minimum says, so a reduction over data
+/// with a NaN gives a NaN whatever the order of combination.
+WEFT_DETAIL_BINARY_FUNCTION_OBJECT(minimum, detail::is_nan(a) ? a : ((b < a || detail::is_nan(b)) ? b : a))
+/// The larger of a and b; a when they compare equal. A NaN wins (a if both
+/// are), as IEEE 754-2019's maximum says.
+WEFT_DETAIL_BINARY_FUNCTION_OBJECT(maximum, detail::is_nan(a) ? a : ((a < b || detail::is_nan(b)) ? b : a))
 /// a && b
 WEFT_DETAIL_BINARY_FUNCTION_OBJECT(logical_and, a && b)
 /// a || b

@@ -24,6 +24,7 @@ namespace weft {
 template <execution_space Exec, rank1_view View, class T, class ReduceOp, class UnaryOp>
 T transform_reduce(const Exec& exec, const View& v, T init, ReduceOp reduce_op, UnaryOp unary_op) {
   detail::static_check_accessible<Exec, View>();
+  detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<View>>>();
   return detail::fold_range<T>(exec, "weft::transform_reduce", detail::extent(v), init, reduce_op,
                                detail::unary_map<View, UnaryOp>{v, unary_op});
 }
@@ -39,6 +40,8 @@ template <execution_space Exec, rank1_view A, rank1_view B, class T, class Reduc
 T transform_reduce(const Exec& exec, const A& a, const B& b, T init, ReduceOp reduce_op,
                    BinaryOp binary_op) {
   detail::static_check_accessible<Exec, A, B>();
+  detail::static_check_accumulator<T, std::invoke_result_t<const BinaryOp&, detail::const_reference_t<A>,
+                                                           detail::const_reference_t<B>>>();
   detail::require(a.extent(0) == b.extent(0), "weft::transform_reduce: inputs have ", a.extent(0),
                   " and ", b.extent(0), " elements");
   return detail::fold_range<T>(exec, "weft::transform_reduce", detail::extent(a), init, reduce_op,
@@ -55,6 +58,7 @@ T transform_reduce(const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp 
 template <execution_space Exec, rank1_view View, class T, class Op>
 T reduce(const Exec& exec, const View& v, T init, Op op) {
   detail::static_check_accessible<Exec, View>();
+  detail::static_check_accumulator<T, detail::value_t<View>>();
   return detail::fold_range<T>(exec, "weft::reduce", detail::extent(v), init, op,
                                detail::element_map<View>{v});
 }
@@ -107,7 +111,9 @@ loc<value_t<View>> extremum(const Exec& exec, const View& v, const char* label) 
 }  // namespace detail
 
 /// The smallest element (by operator<) and its index, the smallest index on
-/// ties. Throws weft::error on empty input.
+/// ties; if there is a NaN, the first NaN and its index (NaN propagates, as
+/// in IEEE 754-2019's minimum). The same answer on any number of threads.
+/// Throws weft::error on empty input.
 ///   auto [value, index] = weft::min_loc(exec, v);
 template <execution_space Exec, rank1_view View>
 loc<detail::value_t<View>> min_loc(const Exec& exec, const View& v) {
@@ -120,7 +126,8 @@ loc<detail::value_t<View>> min_loc(const View& v) {
 }
 
 /// The largest element (by operator<) and its index, the smallest index on
-/// ties. Throws weft::error on empty input.
+/// ties; if there is a NaN, the first NaN and its index. Throws weft::error
+/// on empty input.
 template <execution_space Exec, rank1_view View>
 loc<detail::value_t<View>> max_loc(const Exec& exec, const View& v) {
   return detail::extremum<true>(exec, v, "weft::max_loc");

@@ -8,6 +8,7 @@
 // have equal extents and may be the same view.
 
 #include "concepts.hpp"
+#include "detail/overlap.hpp"
 #include "detail/reduce.hpp"
 #include "detail/scan.hpp"
 #include "error.hpp"
@@ -27,6 +28,8 @@ void check_scan_args(const char* label, const In& in, const Out& out) {
   static_check_writable<Out>();
   require(in.extent(0) == out.extent(0), label, ": input has ", in.extent(0),
           " elements, output has ", out.extent(0));
+  require(may_write_elementwise(in, out), label, ": the output shares elements with the input at other indices (",
+          in.extent(0), " elements); pass the same view (an in-place scan), or views that do not overlap");
 }
 }  // namespace detail
 
@@ -77,16 +80,19 @@ detail::value_t<Out> inclusive_scan(const In& in, const Out& out) {
 }
 
 /// out(i) = init op f(in(0)) op ... op f(in(i-1)), out(0) = init; returns
-/// init op f(in(0)) op ... op f(in(n-1)) (init when empty).
+/// init op f(in(0)) op ... op f(in(n-1)) (init when empty). As in <numeric>,
+/// values are accumulated in init's type T and converted to out's value
+/// type as they are written; an integer init over floating-point values
+/// does not compile (it would truncate every term).
 template <execution_space Exec, rank1_view In, rank1_view Out, class T, class Op, class UnaryOp>
 T transform_exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op,
                            UnaryOp unary_op) {
   detail::check_scan_args<Exec>("weft::transform_exclusive_scan", in, out);
+  detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<In>>>();
   if (in.extent(0) == 0) return init;
-  using element_type = detail::value_t<Out>;
-  return detail::scan_range<true, element_type>(exec, "weft::transform_exclusive_scan", detail::extent(in), op,
-                                               detail::unary_map<In, UnaryOp>{in, unary_op}, out,
-                                               detail::optional_value<element_type>{element_type(init), true});
+  return detail::scan_range<true, T>(exec, "weft::transform_exclusive_scan", detail::extent(in), op,
+                                     detail::unary_map<In, UnaryOp>{in, unary_op}, out,
+                                     detail::optional_value<T>{init, true});
 }
 
 template <rank1_view In, rank1_view Out, class T, class Op, class UnaryOp>
@@ -100,11 +106,10 @@ T transform_exclusive_scan(const In& in, const Out& out, T init, Op op, UnaryOp 
 template <execution_space Exec, rank1_view In, rank1_view Out, class T, class Op>
 T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op) {
   detail::check_scan_args<Exec>("weft::exclusive_scan", in, out);
+  detail::static_check_accumulator<T, detail::value_t<In>>();
   if (in.extent(0) == 0) return init;
-  using element_type = detail::value_t<Out>;
-  return detail::scan_range<true, element_type>(exec, "weft::exclusive_scan", detail::extent(in), op,
-                                               detail::element_map<In>{in}, out,
-                                               detail::optional_value<element_type>{element_type(init), true});
+  return detail::scan_range<true, T>(exec, "weft::exclusive_scan", detail::extent(in), op,
+                                     detail::element_map<In>{in}, out, detail::optional_value<T>{init, true});
 }
 
 template <rank1_view In, rank1_view Out, class T, class Op>

@@ -13,6 +13,7 @@
 // block.
 
 #include "concepts.hpp"
+#include "detail/overlap.hpp"
 #include "detail/stencil.hpp"
 #include "error.hpp"
 
@@ -54,15 +55,6 @@ struct is_boundary<clamp> : std::true_type {};
 template <>
 struct is_boundary<interior_only> : std::true_type {};
 
-template <class View>
-bool overlaps(const View& a, const auto& b) {
-  const auto* a_begin = reinterpret_cast<const char*>(a.data());
-  const auto* b_begin = reinterpret_cast<const char*>(b.data());
-  const auto* a_end = a_begin + a.span() * sizeof(*a.data());
-  const auto* b_end = b_begin + b.span() * sizeof(*b.data());
-  std::less<const char*> before;
-  return a.span() > 0 && b.span() > 0 && before(a_begin, b_end) && before(b_begin, a_end);
-}
 }  // namespace detail
 
 /// One of weft::periodic, weft::constant<T>, weft::clamp, weft::interior_only.
@@ -115,9 +107,9 @@ void stencil(const Exec& exec, const In& in, const Out& out, int radius, const B
                     " and output extent ", out.extent(d), " differ in dimension ", d);
   }
   detail::require(radius >= 0, "weft::stencil: negative radius ", radius);
-  detail::require(!detail::overlaps(in, out),
-                  "weft::stencil: input and output views overlap (", in.span(), " and ", out.span(),
-                  " elements); the stencil reads neighbours while writing");
+  detail::require(!detail::share_elements(in, out),
+                  "weft::stencil: input and output views overlap (they share elements; ", in.span(), " and ", out.span(),
+                  " elements spanned); the stencil reads neighbours while writing");
   if constexpr (std::is_same_v<Boundary, periodic>) {
     for (int d = 0; d < rank && !empty; ++d)
       detail::require(radius <= n[d], "weft::stencil: periodic radius ", radius,

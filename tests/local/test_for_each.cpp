@@ -5,12 +5,14 @@
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
 #include <catch2/matchers/catch_matchers.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
 
 #include "data.hpp"
 #include "spaces.hpp"
 
 #include <cstdint>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 using namespace weft_test;
@@ -132,4 +134,85 @@ TEMPLATE_LIST_TEST_CASE("map algorithms reject mismatched extents before writing
   CHECK_THROWS_WITH(weft::copy(Exec{}, in, out), "weft::copy: source has 10 elements, destination has 9");
   CHECK(to_vector(out) == b);
   CHECK(to_vector(in) == a);
+}
+
+TEMPLATE_LIST_TEST_CASE("map algorithms refuse outputs that share elements with the input at other indices",
+                        "[for_each][local]", enabled_spaces) {
+  using Exec = TestType;
+  using M = typename Exec::memory_space;
+  using Catch::Matchers::ContainsSubstring;
+  const std::int64_t n = 1001;
+  const auto data = random_vector<double>(n + 1, 8);
+  auto all = to_view<Exec>(data);
+  auto head = Kokkos::subview(all, std::pair<std::int64_t, std::int64_t>(0, n));
+  auto tail = Kokkos::subview(all, std::pair<std::int64_t, std::int64_t>(1, n + 1));
+  auto twice = KOKKOS_LAMBDA(double x) { return 2 * x; };
+  auto add = KOKKOS_LAMBDA(double x, double y) { return x + y; };
+  // Shifted by one element: out(i) is in(i + 1); a parallel loop would race.
+  CHECK_THROWS_WITH(weft::transform(Exec{}, head, tail, twice), ContainsSubstring("shares elements with the input"));
+  CHECK_THROWS_WITH(weft::copy(Exec{}, tail, head), ContainsSubstring("share elements at different indices"));
+  Kokkos::View<double*, M> other("other", n);
+  CHECK_THROWS_WITH(weft::transform(Exec{}, other, head, tail, add), ContainsSubstring("shares elements with an input"));
+  CHECK(to_vector(all) == data);  // nothing written
+
+  // The same view in place is fine, and so are interleaved views that share
+  // no element although their address ranges overlap: the two components of
+  // an array of pairs.
+  weft::transform(Exec{}, head, head, twice);
+  Kokkos::View<double* [2], Kokkos::LayoutRight, M> pairs("pairs", n);
+  auto first = Kokkos::subview(pairs, Kokkos::ALL, 0);
+  auto second = Kokkos::subview(pairs, Kokkos::ALL, 1);
+  weft::iota(Exec{}, first, 1.0);
+  weft::transform(Exec{}, first, second, twice);
+  weft::transform(Exec{}, first, second, second, add);
+  weft::copy(Exec{}, second, first);
+  std::vector<double> expected(n);
+  for (std::int64_t i = 0; i < n; ++i) expected[i] = 3.0 * (i + 1);
+  CHECK(to_vector(first) == expected);
+  CHECK(to_vector(second) == expected);
+}
+
+TEST_CASE("share_elements is exact for strided, padded and mixed-type views", "[for_each][local]") {
+  using weft::detail::share_elements;
+  Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace> a("a", 12, 6);
+  auto col = [&](int j) { return Kokkos::subview(a, Kokkos::ALL, j); };
+  auto rows = [&](int b, int e) { return Kokkos::subview(a, std::pair<int, int>(b, e), Kokkos::ALL); };
+  CHECK_FALSE(share_elements(col(0), col(1)));
+  CHECK(share_elements(col(2), col(2)));
+  CHECK_FALSE(share_elements(rows(0, 4), rows(4, 12)));
+  CHECK(share_elements(rows(0, 5), rows(4, 12)));
+  // Every other column against the columns between.
+  auto even = Kokkos::subview(a, Kokkos::ALL, std::pair<int, int>(0, 6));
+  Kokkos::View<double**, Kokkos::LayoutStride, Kokkos::HostSpace> evens(
+      a.data(), Kokkos::LayoutStride(12, 6, 3, 2));
+  Kokkos::View<double**, Kokkos::LayoutStride, Kokkos::HostSpace> odds(
+      a.data() + 1, Kokkos::LayoutStride(12, 6, 3, 2));
+  CHECK_FALSE(share_elements(evens, odds));
+  CHECK(share_elements(evens, even));
+  // A 2-D block against a column that crosses it, and one that does not.
+  auto block = Kokkos::subview(a, std::pair<int, int>(2, 5), std::pair<int, int>(1, 3));
+  CHECK(share_elements(block, col(2)));
+  CHECK_FALSE(share_elements(block, col(4)));
+  // Transposed views of one array share everything.
+  Kokkos::View<double**, Kokkos::LayoutLeft, Kokkos::HostSpace> t(a.data(), 6, 12);
+  CHECK(share_elements(a, t));
+  // Bytes, not elements: a char view inside one double, and next to it.
+  Kokkos::View<char*, Kokkos::HostSpace> inside(reinterpret_cast<char*>(a.data()) + 3, 2);
+  Kokkos::View<char*, Kokkos::HostSpace> before(reinterpret_cast<char*>(a.data()) - 0, 0);
+  CHECK(share_elements(inside, col(0)));
+  CHECK_FALSE(share_elements(inside, col(1)));
+  CHECK_FALSE(share_elements(before, col(0)));  // empty
+  // A 3-D array of 3-vectors: component views of a grid of structs.
+  Kokkos::View<float***, Kokkos::LayoutRight, Kokkos::HostSpace> g("g", 5, 7, 3);
+  auto u = Kokkos::subview(g, Kokkos::ALL, Kokkos::ALL, 0);
+  auto v = Kokkos::subview(g, Kokkos::ALL, Kokkos::ALL, 1);
+  CHECK_FALSE(share_elements(u, v));
+  CHECK(share_elements(u, Kokkos::subview(g, 4, Kokkos::ALL, Kokkos::ALL)));
+}
+
+TEMPLATE_LIST_TEST_CASE("fill converts its value to the view's type", "[for_each][local]", enabled_spaces) {
+  using Exec = TestType;
+  Kokkos::View<float*, typename Exec::memory_space> v("v", 5);
+  weft::fill(Exec{}, v, 0.5);  // a double into floats: no narrowing error on any compiler
+  CHECK(to_vector(v) == std::vector<float>(5, 0.5f));
 }

@@ -11,8 +11,11 @@
 #include "spaces.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <limits>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 using namespace weft_test;
@@ -221,4 +224,39 @@ TEMPLATE_LIST_TEST_CASE("reductions reject bad input", "[reduce][local]", enable
   auto b = to_view<Exec>(random_vector<double>(6, 2));
   CHECK_THROWS_WITH(weft::transform_reduce(Exec{}, a, b, 0.0, weft::plus{}, weft::multiplies{}),
                     "weft::transform_reduce: inputs have 5 and 6 elements");
+}
+
+using floating_types = std::tuple<float, double>;
+
+TEMPLATE_LIST_TEST_CASE("min_loc and max_loc with NaN give the first NaN; minimum and maximum propagate it",
+                        "[reduce][local]", on_every_space<floating_types>) {
+  using Exec = typename TestType::exec;
+  using T = typename TestType::value_type;
+  const std::int64_t n = GENERATE(as<std::int64_t>{}, 1, 7, 1000, large_size);
+  const T nan = std::numeric_limits<T>::quiet_NaN();
+  // NaNs early, late, and several, so that every thread's chunk meets them
+  // in a different order; the answer must not depend on the thread count.
+  const std::vector<std::int64_t> positions{n / 2, n - 1, 0};
+  for (std::size_t k = 0; k < positions.size(); ++k) {
+    auto data = random_vector<T>(n, 90 + n);
+    for (std::size_t j = k; j < positions.size(); ++j) data[positions[j]] = nan;
+    std::int64_t first = n;
+    for (std::size_t j = k; j < positions.size(); ++j) first = std::min(first, positions[j]);
+    CAPTURE(n, first);
+    auto v = to_view<Exec>(data);
+    const auto lo = weft::min_loc(Exec{}, v);
+    const auto hi = weft::max_loc(Exec{}, v);
+    CHECK(std::isnan(lo.value));
+    CHECK(lo.index == first);
+    CHECK(std::isnan(hi.value));
+    CHECK(hi.index == first);
+    CHECK(std::isnan(weft::reduce(Exec{}, v, std::numeric_limits<T>::infinity(), weft::minimum{})));
+    CHECK(std::isnan(weft::reduce(Exec{}, v, -std::numeric_limits<T>::infinity(), weft::maximum{})));
+    CHECK(std::isnan(weft::reduce(Exec{}, v, T(0), weft::maximum{})));
+  }
+  // Without NaN: the first extreme; +0 and -0 compare equal, so the first of them.
+  std::vector<T> zeros{T(0), T(-0.0), T(1), T(-0.0)};
+  auto z = to_view<Exec>(zeros);
+  CHECK(weft::min_loc(Exec{}, z).index == 0);
+  CHECK(weft::max_loc(Exec{}, z).index == 2);
 }

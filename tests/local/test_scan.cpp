@@ -1,18 +1,23 @@
 // The scan family against sequential references (std::inclusive_scan and
 // friends), including an associative operation that does not commute.
+#include <weft/for_each.hpp>
 #include <weft/scan.hpp>
 
 #include <catch2/catch_template_test_macros.hpp>
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
 #include <catch2/matchers/catch_matchers.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
 
 #include "data.hpp"
 #include "spaces.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <numeric>
+#include <limits>
 #include <tuple>
+#include <utility>
 #include <vector>
 
 using namespace weft_test;
@@ -210,4 +215,45 @@ TEMPLATE_LIST_TEST_CASE("scans reject mismatched extents before writing", "[scan
   auto empty = to_view<Exec>(std::vector<int>{});
   CHECK(weft::inclusive_scan(Exec{}, empty, empty) == 0);
   CHECK(weft::exclusive_scan(Exec{}, empty, empty, 42) == 42);
+}
+
+TEMPLATE_LIST_TEST_CASE("exclusive scans accumulate in init's type, as <numeric> does", "[scan][local]",
+                        enabled_spaces) {
+  using Exec = TestType;
+  using M = typename Exec::memory_space;
+  const std::int64_t n = GENERATE(as<std::int64_t>{}, 1000, large_size);
+  // int8 ones with an int64 init of 5: the total is 5 + n, not that wrapped to int8.
+  Kokkos::View<std::int8_t*, M> ones("ones", n);
+  weft::fill(Exec{}, ones, 1);
+  Kokkos::View<std::int64_t*, M> wide("wide", n);
+  CHECK(weft::exclusive_scan(Exec{}, ones, wide, std::int64_t{5}) == 5 + n);
+  const auto values = to_vector(wide);
+  std::int64_t wrong = 0;
+  for (std::int64_t i = 0; i < n; ++i) wrong += values[i] != 5 + i;
+  CHECK(wrong == 0);
+  Kokkos::View<std::int8_t*, M> narrow("narrow", n);
+  CHECK(weft::exclusive_scan(Exec{}, ones, narrow, std::int64_t{5}) == 5 + n);
+  CHECK(weft::transform_exclusive_scan(Exec{}, ones, narrow, std::int64_t{5}, weft::plus{},
+                                       KOKKOS_LAMBDA(std::int8_t x) { return static_cast<std::int8_t>(2 * x); }) ==
+        5 + 2 * n);
+  // float elements with a double init: summed in double.
+  Kokkos::View<float*, M> tenths("tenths", n);
+  weft::fill(Exec{}, tenths, 0.1f);
+  Kokkos::View<double*, M> sums("sums", n);
+  const double total = weft::exclusive_scan(Exec{}, tenths, sums, 0.0);
+  CHECK(std::abs(total - static_cast<double>(0.1f) * n) < 1e-9 * n);
+}
+
+TEMPLATE_LIST_TEST_CASE("scans refuse outputs that share elements with the input at other indices",
+                        "[scan][local]", enabled_spaces) {
+  using Exec = TestType;
+  using Catch::Matchers::ContainsSubstring;
+  const std::int64_t n = 1000;
+  const auto data = random_vector<int>(n + 1, 70);
+  auto all = to_view<Exec>(data);
+  auto head = Kokkos::subview(all, std::pair<std::int64_t, std::int64_t>(0, n));
+  auto tail = Kokkos::subview(all, std::pair<std::int64_t, std::int64_t>(1, n + 1));
+  CHECK_THROWS_WITH(weft::inclusive_scan(Exec{}, head, tail), ContainsSubstring("shares elements with the input"));
+  CHECK_THROWS_WITH(weft::exclusive_scan(Exec{}, tail, head, 0), ContainsSubstring("shares elements with the input"));
+  CHECK(to_vector(all) == data);
 }

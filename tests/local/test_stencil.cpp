@@ -528,6 +528,26 @@ TEMPLATE_LIST_TEST_CASE("stencil on LayoutLeft views, strided subviews and disjo
     }
   }
 
+  SECTION("2-D and 3-D: in and out are interleaved components of one array of pairs") {
+    // Their address ranges overlap but they share no element: both allowed.
+    for (const extents n : {extents{1, 1, 1}, extents{7, 13, 1}, extents{64, 33, 1}}) {
+      const auto [data, old] = random_pair<T>(n, 10);
+      auto pairs = make_view<T, 3, LayoutRight, memory>("stencil_test::pairs", {n[0], n[1], 2});
+      Kokkos::View<T**, LayoutStride, memory> in = Kokkos::subview(pairs, ALL, ALL, 0);
+      Kokkos::View<T**, LayoutStride, memory> out = Kokkos::subview(pairs, ALL, ALL, 1);
+      upload(in, data);
+      check_all(Exec{}, in, out, data, old, "interleaved components, 2-D");
+    }
+    for (const extents n : {extents{5, 7, 3}, extents{9, 4, 11}}) {
+      const auto [data, old] = random_pair<T>(n, 11);
+      Kokkos::View<T****, LayoutRight, memory> pairs("stencil_test::pairs", n[0], n[1], n[2], 2);
+      Kokkos::View<T***, LayoutStride, memory> in = Kokkos::subview(pairs, ALL, ALL, ALL, 1);
+      Kokkos::View<T***, LayoutStride, memory> out = Kokkos::subview(pairs, ALL, ALL, ALL, 0);
+      upload(in, data);
+      check_all(Exec{}, in, out, data, old, "interleaved components, 3-D");
+    }
+  }
+
   SECTION("2-D: in and out are disjoint row blocks of one allocation") {
     for (const extents n : {extents{1, 1, 1}, extents{7, 13, 1}, extents{64, 33, 1}}) {
       const auto [data, old] = random_pair<T>(n, 9);

@@ -71,8 +71,24 @@ T fold_range(const Exec& exec, const char* label, std::int64_t n, const T& init,
   return part.valid ? T(op(init, part.value)) : init;
 }
 
-/// Location of the smallest (Less = a < b) or largest (Less = b < a) element,
-/// smallest index on ties. index < 0 marks "nothing seen yet".
+/// The rule of min_loc (Largest false) and max_loc: whether element a at
+/// index ia beats the best so far, b at index ib. A NaN beats every number
+/// and the first NaN wins (IEEE 754-2019's minimum and maximum propagate
+/// NaN; numpy's argmin and argmax give the first NaN); among numbers the
+/// smaller (larger) by operator< wins, and the smaller index on ties. A
+/// total order of (value, index), so the answer does not depend on how the
+/// elements are split among threads, ranks or GPU blocks.
+template <bool Largest, class T>
+KOKKOS_INLINE_FUNCTION bool extremum_beats(const T& a, std::int64_t ia, const T& b, std::int64_t ib) {
+  const bool nan_a = is_nan(a), nan_b = is_nan(b);
+  if (nan_a || nan_b) return nan_a && (!nan_b || ia < ib);
+  const bool a_first = Largest ? (b < a) : (a < b);
+  const bool b_first = Largest ? (a < b) : (b < a);
+  return a_first || (!b_first && ia < ib);
+}
+
+/// Location of the smallest (or, Largest, the largest) element by
+/// extremum_beats. index < 0 marks "nothing seen yet".
 template <class View, bool Largest>
 struct extremum_functor {
   using element_type = typename View::non_const_value_type;
@@ -84,10 +100,7 @@ struct extremum_functor {
 
   KOKKOS_INLINE_FUNCTION static bool better(const element_type& a, std::int64_t ia,
                                             const value_type& b) {
-    if (b.index < 0) return true;
-    const bool a_first = Largest ? (b.value < a) : (a < b.value);
-    const bool b_first = Largest ? (a < b.value) : (b.value < a);
-    return a_first || (!b_first && ia < b.index);
+    return b.index < 0 || extremum_beats<Largest>(a, ia, b.value, b.index);
   }
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, value_type& acc) const {
     const element_type x = v(i);

@@ -21,7 +21,8 @@ namespace weft::detail {
 template <class Fold, class Map, class Out, bool Exclusive, bool HasBefore>
 struct scan_functor {
   using value_type = typename Fold::value_type;
-  using element_type = typename Out::non_const_value_type;
+  using element_type = typename Fold::element_type;  // what is accumulated: init's type for exclusive scans
+  using out_type = typename Out::non_const_value_type;
   Fold fold;
   Map map;
   Out out;
@@ -31,13 +32,13 @@ struct scan_functor {
     const element_type x = map(i);  // read before the write: in and out may alias
     if constexpr (Exclusive) {
       static_assert(HasBefore, "exclusive scans always start from a value");
-      if (final) out(i) = Fold::empty(update) ? before : element_type(fold.op(before, Fold::get(update)));
+      if (final) out(i) = static_cast<out_type>(Fold::empty(update) ? before : element_type(fold.op(before, Fold::get(update))));
       fold.add(update, x);
     } else {
       fold.add(update, x);
       if (final) {
-        if constexpr (HasBefore) out(i) = fold.op(before, Fold::get(update));
-        else out(i) = Fold::get(update);
+        if constexpr (HasBefore) out(i) = static_cast<out_type>(fold.op(before, Fold::get(update)));
+        else out(i) = static_cast<out_type>(Fold::get(update));
       }
     }
   }
@@ -76,7 +77,8 @@ struct chunk_total_functor {
 template <class Fold, class Map, class Out, bool Exclusive>
 struct chunk_scan_functor {
   using value_type = typename Fold::value_type;
-  using element_type = typename Out::non_const_value_type;
+  using element_type = typename Fold::element_type;
+  using out_type = typename Out::non_const_value_type;
   Fold fold;
   Map map;
   Out out;
@@ -90,11 +92,11 @@ struct chunk_scan_functor {
     for (std::int64_t i = c * chunk; i < end; ++i) {
       const element_type x = map(i);  // read before the write: in and out may alias
       if constexpr (Exclusive) {
-        out(i) = Fold::get(acc);
+        out(i) = static_cast<out_type>(Fold::get(acc));
         fold.add(acc, x);
       } else {
         fold.add(acc, x);
-        out(i) = Fold::get(acc);
+        out(i) = static_cast<out_type>(Fold::get(acc));
       }
     }
     ends[c] = acc;
@@ -106,7 +108,9 @@ inline constexpr bool host_kernels = Kokkos::SpaceAccessibility<Kokkos::HostSpac
 
 /// Runs the scan over [0, n), n > 0, writing out, and returns the last
 /// running value: before op map(0) op ... op map(n-1) (`before` may be
-/// empty, but not for exclusive scans). Blocks: the result comes back to
+/// empty, but not for exclusive scans). Values are accumulated in T (for
+/// exclusive scans, the type of init, as in <numeric>) and converted to
+/// out's value type as they are written. Blocks: the result comes back to
 /// the host.
 template <bool Exclusive, class T, class Exec, class Op, class Map, class Out>
 T scan_range(const Exec& exec, const char* label, std::int64_t n, Op op, Map map, const Out& out,

@@ -1,14 +1,23 @@
 #pragma once
-// weft::communicator, weft::mpi_error, and the checked MPI calls every
-// distributed algorithm goes through.
+// weft::communicator, weft::mpi_error, the checked MPI calls every
+// distributed algorithm goes through, and the one rule for errors in
+// collective calls: every check whose outcome may differ between ranks is
+// settled by all of them (detail::collective_check) before any rank acts,
+// so bad input throws on every rank and leaves none waiting.
 
 #include "../error.hpp"
 
 #include <mpi.h>
 
+#include <climits>
+#include <cstdint>
+#include <cstring>
+#include <exception>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace weft {
 
@@ -22,6 +31,23 @@ class mpi_error : public error {
 
  private:
   int code_;
+};
+
+/// Whether calls that exchange no collective message of their own (halo
+/// exchanges and the distributed stencils) first agree across ranks on
+/// their arguments (radius, boundary, ...) and on the outcome of their
+/// checks. Layouts are always agreed exactly when an object is built, and
+/// calls that make a collective anyway (reductions, scans, gather, ...)
+/// always settle their checks on it.
+enum class argument_checks {
+  /// One small MPI_Allreduce per such call: arguments that differ between
+  /// ranks, or a check that fails on one rank, throw weft::error on every
+  /// rank. The default.
+  agreed,
+  /// The program promises that every rank passes the same arguments: no
+  /// extra message. A check that fails on one rank then throws on that
+  /// rank only, and the others may wait for it.
+  trusted,
 };
 
 namespace detail {
@@ -54,9 +80,44 @@ inline void check_mpi(int code, const char* call, const char* algorithm) {
 /// switches it to MPI_ERRORS_RETURN so that failures become weft::mpi_error.
 /// Copies share the duplicate; the last one frees it (if MPI is still up).
 ///   weft::communicator comm(MPI_COMM_WORLD);
+///   weft::communicator fast(MPI_COMM_WORLD, weft::argument_checks::trusted);
 class communicator {
  public:
-  explicit communicator(MPI_Comm comm) {
+  explicit communicator(MPI_Comm comm, argument_checks checks = argument_checks::agreed)
+      : communicator(comm, checks, std::make_shared<const int>(0)) {}
+
+  int rank() const noexcept { return rank_; }
+  int size() const noexcept { return size_; }
+  /// The duplicated MPI communicator weft sends on.
+  MPI_Comm native() const noexcept { return *comm_; }
+  /// What calls without a collective of their own verify across ranks.
+  argument_checks checks() const noexcept { return checks_; }
+
+  /// Same underlying duplicate (copies of one communicator).
+  friend bool operator==(const communicator& a, const communicator& b) {
+    return a.comm_ == b.comm_;
+  }
+
+  /// Whether the two hold the same ranks in the same order, so that rank r
+  /// of one is rank r of the other (MPI_Comm_compare: identical or
+  /// congruent). Local; the same answer on every rank of both.
+  friend bool congruent(const communicator& a, const communicator& b) {
+    if (a.comm_ == b.comm_ || a.lineage_ == b.lineage_) return true;
+    int result = MPI_UNEQUAL;
+    detail::check_mpi(MPI_Comm_compare(a.native(), b.native(), &result), "MPI_Comm_compare", "weft::communicator");
+    return result == MPI_IDENT || result == MPI_CONGRUENT;
+  }
+
+  /// A duplicate of `comm` known to order its ranks as `parent` does (e.g.
+  /// a Cartesian communicator made from it without reordering); it keeps
+  /// the parent's argument checks.
+  static communicator congruent_with(MPI_Comm comm, const communicator& parent) {
+    return communicator(comm, parent.checks_, parent.lineage_);
+  }
+
+ private:
+  communicator(MPI_Comm comm, argument_checks checks, std::shared_ptr<const int> lineage)
+      : checks_(checks), lineage_(std::move(lineage)) {
     MPI_Comm dup = MPI_COMM_NULL;
     detail::check_mpi(MPI_Comm_dup(comm, &dup), "MPI_Comm_dup", "weft::communicator");
     comm_ = std::shared_ptr<MPI_Comm>(new MPI_Comm(dup), [](MPI_Comm* c) {
@@ -71,37 +132,172 @@ class communicator {
     detail::check_mpi(MPI_Comm_size(dup, &size_), "MPI_Comm_size", "weft::communicator");
   }
 
-  int rank() const noexcept { return rank_; }
-  int size() const noexcept { return size_; }
-  /// The duplicated MPI communicator weft sends on.
-  MPI_Comm native() const noexcept { return *comm_; }
-
-  /// Same underlying duplicate (copies of one communicator).
-  friend bool operator==(const communicator& a, const communicator& b) {
-    return a.comm_ == b.comm_;
-  }
-
- private:
   std::shared_ptr<MPI_Comm> comm_;
+  argument_checks checks_ = argument_checks::agreed;
+  // Shared by communicators known to order their ranks alike, so that the
+  // common case of congruent() needs no MPI_Comm_compare.
+  std::shared_ptr<const int> lineage_;
   int rank_ = 0;
   int size_ = 1;
 };
 
 namespace detail {
 
+/// Collective, on the failure path only: every rank throws weft::error with
+/// the message of rank `first`, naming the ranks that failed.
+[[noreturn]] inline void fail_together(const communicator& comm, int first, int last, const std::string& mine,
+                                       const char* algorithm) {
+  // Rank `first` sends its message to everyone, so that every rank throws
+  // the same text; the length first, then the characters.
+  std::int64_t length = comm.rank() == first ? static_cast<std::int64_t>(mine.size()) : 0;
+  check_mpi(MPI_Bcast(&length, 1, MPI_INT64_T, first, comm.native()), "MPI_Bcast", algorithm);
+  std::string message(static_cast<std::size_t>(length), ' ');
+  if (comm.rank() == first) message = mine;
+  if (length > 0)
+    check_mpi(MPI_Bcast(message.data(), static_cast<int>(length), MPI_CHAR, first, comm.native()), "MPI_Bcast",
+              algorithm);
+  message += first == last ? " [on rank " + std::to_string(first) + "]"
+                           : " [on rank " + std::to_string(first) + ", and on others up to rank " +
+                                 std::to_string(last) + "]";
+  throw error(message);
+}
+
+/// What a collective call must settle across ranks before it acts: this
+/// rank's first failed check, and values that must be equal on every rank
+/// (layouts, options, arguments). settle() makes one MPI_Allreduce (MPI_MIN
+/// over 64-bit words: each value and its complement, so the minimum and
+/// maximum come back together) and then, on every rank alike, either
+/// returns or throws weft::error: the failed check's message, sent from
+/// the first rank that failed, or which value the ranks disagree on. Values
+/// are compared exactly; nothing is hashed. Every rank must record the same
+/// number of values.
+class collective_check {
+ public:
+  explicit collective_check(const char* algorithm) : algorithm_(algorithm) {}
+
+  /// Records a failed check on this rank unless `condition` holds; the
+  /// message is formatted only then, and only the first one is kept.
+  template <class... Parts>
+  void require(bool condition, const Parts&... parts) {
+    if (condition || !problem_.empty()) [[likely]]
+      return;
+    std::ostringstream message;
+    (message << ... << parts);
+    problem_ = message.str();
+  }
+
+  /// Runs f unless a check has failed already. An exception from it (an
+  /// allocation that failed, a user's function on the Serial backend)
+  /// becomes this rank's failed check instead of leaving the others waiting.
+  template <class F>
+  void attempt(F&& f) {
+    if (!problem_.empty()) return;
+    try {
+      f();
+    } catch (const error& e) {
+      problem_ = e.what();
+    } catch (const std::exception& e) {
+      problem_ = std::string(algorithm_) + ": " + e.what();
+    } catch (...) {
+      problem_ = std::string(algorithm_) + ": an exception of unknown type";
+    }
+  }
+
+  /// `value` must be the same on every rank.
+  void same(const char* what, std::int64_t value) { add(what, -1, kind::integer, ordered(value)); }
+  /// `value` must be bitwise the same on every rank.
+  void same_bits(const char* what, double value) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &value, sizeof bits);
+    add(what, -1, kind::floating, bits);
+  }
+  /// values[k] must be the same on every rank, for every k.
+  void same_each(const char* what, const std::vector<std::int64_t>& values) {
+    for (std::size_t k = 0; k < values.size(); ++k) add(what, static_cast<std::int64_t>(k), kind::integer, ordered(values[k]));
+  }
+
+  bool failed_here() const { return !problem_.empty(); }
+  const std::string& problem() const { return problem_; }
+
+  /// Collective: settles the checks across comm's ranks (see the class comment).
+  void settle(const communicator& comm) const {
+    const std::size_t n = values_.size();
+    std::vector<std::uint64_t> words(2 + 2 * n), least(2 + 2 * n);
+    const bool ok = problem_.empty();
+    words[0] = ok ? UINT64_MAX : static_cast<std::uint64_t>(comm.rank());
+    words[1] = ok ? UINT64_MAX : ~static_cast<std::uint64_t>(comm.rank());
+    for (std::size_t k = 0; k < n; ++k) {
+      words[2 + 2 * k] = values_[k];
+      words[3 + 2 * k] = ~values_[k];
+    }
+    check_mpi(MPI_Allreduce(words.data(), least.data(), static_cast<int>(words.size()), MPI_UINT64_T, MPI_MIN,
+                            comm.native()),
+              "MPI_Allreduce", algorithm_);
+    if (least[0] != UINT64_MAX)
+      fail_together(comm, static_cast<int>(least[0]), static_cast<int>(~least[1]), problem_, algorithm_);
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::uint64_t low = least[2 + 2 * k], high = ~least[3 + 2 * k];
+      if (low != high) fail(algorithm_, ": ranks disagree on ", describe(k), ": ", show(k, low), " on some ranks, ",
+                            show(k, high), " on others; every rank must pass the same");
+    }
+  }
+
+  /// Without communication (trusted arguments): throws this rank's failed
+  /// check, if any.
+  void settle_locally() const {
+    if (!problem_.empty()) throw error(problem_);
+  }
+
+  /// settle() or settle_locally(), as comm's argument_checks say.
+  void settle_arguments(const communicator& comm) const {
+    if (comm.checks() == argument_checks::agreed) settle(comm);
+    else settle_locally();
+  }
+
+ private:
+  enum class kind { integer, floating };
+  struct entry {
+    const char* what;
+    std::int64_t index;  // -1: a single value
+    kind type;
+  };
+
+  // Signed values as unsigned words in the same order, so MPI_MIN over
+  // words is the minimum over values, with no overflow.
+  static std::uint64_t ordered(std::int64_t v) { return static_cast<std::uint64_t>(v) ^ (std::uint64_t(1) << 63); }
+  static std::int64_t unordered(std::uint64_t w) { return static_cast<std::int64_t>(w ^ (std::uint64_t(1) << 63)); }
+
+  void add(const char* what, std::int64_t index, kind type, std::uint64_t word) {
+    entries_.push_back({what, index, type});
+    values_.push_back(word);
+  }
+  std::string describe(std::size_t k) const {
+    const entry& e = entries_[k];
+    return e.index < 0 ? std::string(e.what) : std::string(e.what) + " [" + std::to_string(e.index) + "]";
+  }
+  std::string show(std::size_t k, std::uint64_t word) const {
+    if (entries_[k].type == kind::integer) return std::to_string(unordered(word));
+    double v = 0;
+    std::memcpy(&v, &word, sizeof v);
+    std::ostringstream s;
+    s.precision(17);
+    s << v;
+    return s.str();
+  }
+
+  const char* algorithm_;
+  std::string problem_;
+  std::vector<entry> entries_;
+  std::vector<std::uint64_t> values_;
+};
+
 /// Collective: every rank learns whether any rank failed a check, so all of
 /// them throw together instead of some waiting in the next collective.
-/// `message` is thrown on the ranks that failed; the others throw a note that
-/// names the first failing rank.
-inline void agree(const communicator& comm, bool ok, const std::string& message,
-                  const char* algorithm) {
-  int failed_rank = ok ? comm.size() : comm.rank();
-  int first_failed = comm.size();
-  check_mpi(MPI_Allreduce(&failed_rank, &first_failed, 1, MPI_INT, MPI_MIN, comm.native()),
-            "MPI_Allreduce", algorithm);
-  if (first_failed == comm.size()) return;
-  if (!ok) throw error(message);
-  fail(algorithm, ": failed on rank ", first_failed, " (see the error raised there)");
+/// Every rank throws `message` of the first rank that failed.
+inline void agree(const communicator& comm, bool ok, const std::string& message, const char* algorithm) {
+  collective_check check(algorithm);
+  check.require(ok, message);
+  check.settle(comm);
 }
 
 }  // namespace detail

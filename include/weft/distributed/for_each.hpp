@@ -10,7 +10,9 @@
 
 #include <Kokkos_Core.hpp>
 
+#include <array>
 #include <cstdint>
+#include <string>
 
 namespace weft {
 
@@ -18,24 +20,50 @@ namespace detail {
 template <class X>
 using dist_exec_t = typename std::remove_cvref_t<X>::execution_space;
 
+/// Both objects live on communicators that order their ranks alike, so
+/// that rank r's block of one meets rank r's block of the other. (Layouts
+/// are agreed exactly when objects are built, so this and the checks below
+/// come out the same on every rank and can throw without communication.)
+template <class A, class B>
+void require_same_ranks(const char* algorithm, const A& a, const B& b) {
+  require(congruent(a.comm(), b.comm()), algorithm,
+          ": the two objects live on communicators that hold different ranks, or order them differently; "
+          "build both from one weft::communicator");
+}
+
+template <std::size_t R>
+std::string extents_text(const std::array<std::int64_t, R>& e) {
+  std::string s;
+  for (std::size_t d = 0; d < R; ++d) s += (d ? " x " : "") + std::to_string(e[d]);
+  return s;
+}
+
 /// Grids are laid out alike when they have the same global extents and
 /// process grid (then every rank's block matches); halo widths may differ.
 template <class A, class B>
   requires(grid<A> && grid<B>)
-void require_same_partition(const char* algorithm, const A& a, const B& b) {
+void require_same_layout(const char* algorithm, const A& a, const B& b) {
   static_assert(A::rank == B::rank, "weft: grids of different ranks cannot be combined.");
-  bool same = a.dims() == b.dims();
-  for (int d = 0; d < A::rank; ++d) same = same && a.global_extent(d) == b.global_extent(d);
-  require(same, algorithm, ": grids are laid out differently (extents ", a.global_extent(0), " x ", a.global_extent(1),
-          A::rank == 3 ? " x ..." : "", " over ", a.dims()[0], " x ", a.dims()[1], " ranks, and ", b.global_extent(0),
-          " x ", b.global_extent(1), A::rank == 3 ? " x ..." : "", " over ", b.dims()[0], " x ", b.dims()[1], ")");
+  constexpr std::size_t R = A::rank;
+  std::array<std::int64_t, R> na, nb, da, db;
+  for (std::size_t d = 0; d < R; ++d) {
+    na[d] = a.global_extent(int(d));
+    nb[d] = b.global_extent(int(d));
+    da[d] = a.dims()[d];
+    db[d] = b.dims()[d];
+  }
+  require(na == nb && da == db, algorithm, ": grids are laid out differently (extents ", extents_text(na), " over ",
+          extents_text(da), " ranks, and ", extents_text(nb), " over ", extents_text(db), " ranks)");
+  require_same_ranks(algorithm, a, b);
 }
 
+/// Vectors are laid out alike when their partitions are equal.
 template <class A, class B>
-void require_same_partition(const char* algorithm, const A& a, const B& b) {
+void require_same_layout(const char* algorithm, const A& a, const B& b) {
   require(a.partition() == b.partition(), algorithm, ": vectors are partitioned differently (global sizes ",
           a.global_size(), " and ", b.global_size(), ", local sizes ", a.local_size(), " and ", b.local_size(),
           " on rank ", a.comm().rank(), "); use weft::redistribute first");
+  require_same_ranks(algorithm, a, b);
 }
 
 template <class View, class F>
@@ -95,7 +123,7 @@ void for_each_index(const X& x, F f) {
 /// out_i = f(in_i); the vectors must be partitioned alike.
 template <execution_space Exec, distributed In, distributed Out, class F>
 void transform(const Exec& exec, const In& in, const Out& out, F f) {
-  detail::require_same_partition("weft::transform", in, out);
+  detail::require_same_layout("weft::transform", in, out);
   weft::transform(exec, in.local(), out.local(), f);
 }
 template <distributed In, distributed Out, class F>
@@ -106,8 +134,8 @@ void transform(const In& in, const Out& out, F f) {
 /// out_i = f(in1_i, in2_i); all three partitioned alike.
 template <execution_space Exec, distributed In1, distributed In2, distributed Out, class F>
 void transform(const Exec& exec, const In1& in1, const In2& in2, const Out& out, F f) {
-  detail::require_same_partition("weft::transform", in1, out);
-  detail::require_same_partition("weft::transform", in2, out);
+  detail::require_same_layout("weft::transform", in1, out);
+  detail::require_same_layout("weft::transform", in2, out);
   weft::transform(exec, in1.local(), in2.local(), out.local(), f);
 }
 template <distributed In1, distributed In2, distributed Out, class F>
@@ -128,7 +156,7 @@ void fill(const X& x, const T& value) {
 /// dst_i = src_i; partitioned alike.
 template <execution_space Exec, distributed Src, distributed Dst>
 void copy(const Exec& exec, const Src& src, const Dst& dst) {
-  detail::require_same_partition("weft::copy", src, dst);
+  detail::require_same_layout("weft::copy", src, dst);
   weft::copy(exec, src.local(), dst.local());
 }
 template <distributed Src, distributed Dst>
@@ -180,7 +208,7 @@ void for_each_index(const G& g, F f) {
 /// out = f(in) pointwise; grids laid out alike.
 template <execution_space Exec, grid In, grid Out, class F>
 void transform(const Exec& exec, const In& in, const Out& out, F f) {
-  detail::require_same_partition("weft::transform", in, out);
+  detail::require_same_layout("weft::transform", in, out);
   auto a = in.interior();
   auto b = out.interior();
   Kokkos::parallel_for("weft::transform", detail::block_policy(exec, detail::block_extents(out)),
@@ -194,8 +222,8 @@ void transform(const In& in, const Out& out, F f) {
 /// out = f(in1, in2) pointwise; grids laid out alike.
 template <execution_space Exec, grid In1, grid In2, grid Out, class F>
 void transform(const Exec& exec, const In1& in1, const In2& in2, const Out& out, F f) {
-  detail::require_same_partition("weft::transform", in1, out);
-  detail::require_same_partition("weft::transform", in2, out);
+  detail::require_same_layout("weft::transform", in1, out);
+  detail::require_same_layout("weft::transform", in2, out);
   auto a = in1.interior();
   auto b = in2.interior();
   auto c = out.interior();

@@ -17,6 +17,7 @@
 #include <mpi.h>
 
 #include <array>
+#include <climits>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -77,8 +78,11 @@ class distributed_grid {
   static constexpr int rank = Rank;
 
   /// Collective over comm: builds the Cartesian communicator and the blocks.
-  /// Throws weft::error on every rank for extents smaller than the process
-  /// grid or a halo wider than a block.
+  /// Every rank must pass the same extents and options: they are compared
+  /// exactly before anything else. Throws weft::error on every rank for
+  /// negative or overflowing extents, a process grid that does not fit the
+  /// communicator, extents smaller than the process grid, a halo wider than
+  /// a block, or an allocation that fails on any rank.
   distributed_grid(const communicator& comm, const extents_type& n, const grid_options& opt = {})
       : n_(n), options_(opt), dims_(choose_dims(comm, n, opt)), comm_(make_cartesian(comm, dims_, opt)) {
     int coords[3] = {0, 0, 0};
@@ -87,15 +91,11 @@ class distributed_grid {
     for (int d = 0; d < Rank; ++d) {
       coords_[d] = coords[d];
       split_[d] = partition::block(n[d], dims_[d]);
-      const auto smallest = split_[d].local_size(dims_[d] - 1);  // block sizes fall with the index
-      if (dims_[d] > 1 || opt.periodic[d]) {
-        detail::require(opt.halo <= smallest, "weft::distributed_grid: halo ", opt.halo,
-                        " is wider than the smallest block (", smallest, " cells) in dimension ", d, " of extent ",
-                        n[d], " over ", dims_[d], " ranks");
-      }
     }
-    storage_ = allocate();
-    plans_ = std::make_shared<plan_cache>();
+    detail::collective_check check("weft::distributed_grid");
+    check.attempt([&] { storage_ = allocate(); });
+    check.attempt([&] { plans_ = std::make_shared<detail::halo_plans<T, MemorySpace>>(); });
+    check.settle(comm_);
   }
 
   /// This rank's block, without halo: interior()(i, j) is global point
@@ -143,29 +143,53 @@ class distributed_grid {
   }
 
   /// Split-phase exchange_halo: posts the messages and returns; wait()
-  /// completes it. Work that reads no halo may run in between.
+  /// completes it. Work that reads no halo may run in between. Collective:
+  /// every rank must pass the same boundary (checked, unless the
+  /// communicator's argument_checks are trusted), and only one exchange of
+  /// a grid may be in flight at a time.
   template <weft::execution_space Exec, boundary Boundary>
   halo_exchange start_halo_exchange(const Exec& exec, const Boundary& bc) const {
-    static_assert(!std::is_same_v<Boundary, interior_only>,
-                  "weft::start_halo_exchange: interior_only is a stencil option, not a halo boundary; "
-                  "use constant or clamp (periodicity is a grid option).");
-    if constexpr (std::is_same_v<Boundary, periodic>) {
-      for (int d = 0; d < Rank; ++d)
-        detail::require(options_.periodic[d], "weft::start_halo_exchange: the grid is not periodic in dimension ",
-                        d, "; set grid_options::periodic, or pass weft::constant or weft::clamp");
-    }
-    auto& plan = plan_for(kind_of<Boundary>());
-    std::optional<T> constant;
-    if constexpr (requires { bc.value; }) constant = static_cast<T>(bc.value);
-    typename detail::halo_plan<T, MemorySpace>::storage_view flat(storage_.data(), storage_.span());
-    plan.start(exec, flat, constant, comm_.native(), "weft::start_halo_exchange");
-    return halo_exchange(
-        [self = *this, &plan, exec, flat] { plan.finish(exec, flat, "weft::halo_exchange::wait"); },
-        [&plan] { return plan.test("weft::halo_exchange::test"); }, [self = *this, &plan] { plan.cancel(); });
+    detail::collective_check check("weft::start_halo_exchange");
+    auto* plan = prepare_halo_exchange(check, bc, true);
+    check.settle_arguments(comm_);
+    return begin_halo_exchange(exec, bc, *plan);
   }
   template <boundary Boundary>
   halo_exchange start_halo_exchange(const Boundary& bc) const {
     return start_halo_exchange(execution_space{}, bc);
+  }
+
+  /// Records in `check` what must hold on every rank for an exchange with
+  /// `bc`, and builds its plan (if `build`; a failure there is recorded
+  /// too). The distributed stencils settle this with their own checks.
+  template <boundary Boundary>
+  detail::halo_plan<T, MemorySpace>* prepare_halo_exchange(detail::collective_check& check, const Boundary& bc,
+                                                           bool build) const {
+    static_assert(!std::is_same_v<Boundary, interior_only>,
+                  "weft::start_halo_exchange: interior_only is a stencil option, not a halo boundary; "
+                  "use constant or clamp (periodicity is a grid option).");
+    constexpr auto kind = kind_of<Boundary>();
+    detail::record_boundary<T>(check, kind, bc);
+    if constexpr (std::is_same_v<Boundary, periodic>) {
+      for (int d = 0; d < Rank; ++d)
+        check.require(options_.periodic[d], "weft::start_halo_exchange: the grid is not periodic in dimension ", d,
+                      "; set grid_options::periodic, or pass weft::constant or weft::clamp");
+    }
+    check.require(!plans_->in_flight, "weft::start_halo_exchange: a halo exchange of this grid is already in "
+                                      "flight; wait() for it first");
+    detail::halo_plan<T, MemorySpace>* plan = nullptr;
+    if (build) check.attempt([&] { plan = &plan_for(kind); });
+    return plan;
+  }
+
+  /// Starts an exchange prepared and settled as above.
+  template <weft::execution_space Exec, boundary Boundary>
+  halo_exchange begin_halo_exchange(const Exec& exec, const Boundary& bc,
+                                    detail::halo_plan<T, MemorySpace>& plan) const {
+    std::optional<T> constant;
+    if constexpr (requires { bc.value; }) constant = static_cast<T>(bc.value);
+    typename detail::halo_plan<T, MemorySpace>::storage_view flat(storage_.data(), storage_.span());
+    return detail::begin_exchange(*this, exec, *plans_, plan, flat, constant, comm_.native());
   }
 
   /// Whether this and `other` are the same grid (copies of one another).
@@ -183,10 +207,7 @@ class distributed_grid {
   }
 
  private:
-  enum class boundary_kind { periodic, constant, clamp };
-  struct plan_cache {
-    std::optional<detail::halo_plan<T, MemorySpace>> plans[3];
-  };
+  using boundary_kind = detail::boundary_kind;
 
   template <class Boundary>
   static constexpr boundary_kind kind_of() {
@@ -196,37 +217,59 @@ class distributed_grid {
   }
 
   // The process grid: the user's entries, the rest from MPI_Dims_create.
-  // Checks the extents against it (identically on every rank).
+  // First every rank's extents and options are compared exactly (one
+  // MPI_Allreduce); every check after that sees the same values on every
+  // rank, so it throws on all of them or on none.
   static std::array<int, Rank> choose_dims(const communicator& comm, const extents_type& n, const grid_options& opt) {
-    // All ranks must ask for the same grid; then every check below comes out
-    // the same everywhere and a throw leaves nobody waiting.
-    std::int64_t key = opt.halo * 7 + opt.corners;
-    for (int d = 0; d < Rank; ++d) key = ((key * 1000003 + n[d]) * 31 + opt.dims[d]) * 2 + opt.periodic[d];
-    detail::agree(comm, detail::same_on_all_ranks(comm, key, "weft::distributed_grid"),
-                  "weft::distributed_grid: ranks disagree on the extents or the grid options",
-                  "weft::distributed_grid");
-    int dims[3] = {opt.dims[0], opt.dims[1], opt.dims[2]};
-    detail::require(opt.halo >= 0, "weft::distributed_grid: negative halo width ", opt.halo);
-    int product = 1;
+    const char* algorithm = "weft::distributed_grid";
+    detail::collective_check agreement(algorithm);
     for (int d = 0; d < Rank; ++d) {
-      detail::require(n[d] >= 0, "weft::distributed_grid: negative extent ", n[d], " in dimension ", d);
-      detail::require(dims[d] >= 0, "weft::distributed_grid: negative process-grid entry ", dims[d]);
-      product *= dims[d] > 0 ? dims[d] : 1;
+      agreement.same("the global extents", n[d]);
+      agreement.same("grid_options::dims", opt.dims[d]);
+      agreement.same("grid_options::periodic", opt.periodic[d]);
     }
-    detail::require(comm.size() % product == 0, "weft::distributed_grid: the process grid entries given do not divide ",
-                    comm.size(), " ranks");
-    detail::check_mpi(MPI_Dims_create(comm.size(), Rank, dims), "MPI_Dims_create", "weft::distributed_grid");
+    agreement.same("grid_options::halo", opt.halo);
+    agreement.same("grid_options::corners", opt.corners);
+    agreement.settle(comm);
+
+    detail::require(opt.halo >= 0, algorithm, ": negative halo width ", opt.halo);
+    std::int64_t given = 1, points = 1;  // the product of the given process-grid entries; of the extents
+    bool all_given = true;
+    for (int d = 0; d < Rank; ++d) {
+      detail::require(n[d] >= 0, algorithm, ": negative extent ", n[d], " in dimension ", d);
+      detail::require(opt.dims[d] >= 0 && opt.dims[d] <= comm.size(), algorithm, ": process-grid entry ", opt.dims[d],
+                      " in dimension ", d, " is outside [0, ", comm.size(), "] (0 lets MPI choose)");
+      if (opt.dims[d] > 0) given *= opt.dims[d];  // each <= size, so no overflow before the check below
+      else all_given = false;
+      detail::require(given <= comm.size(), algorithm, ": the process-grid entries given multiply past the ",
+                      comm.size(), " ranks of the communicator");
+      detail::require(n[d] == 0 || points <= INT64_MAX / n[d], algorithm, ": the global extents multiply past ",
+                      "the largest 64-bit index");
+      points *= n[d];
+    }
+    detail::require(all_given ? given == comm.size() : comm.size() % given == 0, algorithm,
+                    ": the process-grid entries given (product ", given, ") ", all_given ? "must multiply to" : "must divide",
+                    " the ", comm.size(), " ranks of the communicator");
+    int dims[3] = {opt.dims[0], opt.dims[1], opt.dims[2]};
+    // No communicator here: MPI's default handler would abort on an error,
+    // which the checks above rule out.
+    detail::check_mpi(MPI_Dims_create(comm.size(), Rank, dims), "MPI_Dims_create", algorithm);
     std::array<int, Rank> result;
     for (int d = 0; d < Rank; ++d) {
       result[d] = dims[d];
-      detail::require(n[d] >= dims[d], "weft::distributed_grid: extent ", n[d], " in dimension ", d,
+      detail::require(n[d] >= dims[d], algorithm, ": extent ", n[d], " in dimension ", d,
                       " is smaller than the ", dims[d], " ranks of the process grid along it");
+      const std::int64_t smallest = n[d] / dims[d];  // block sizes differ by at most one
+      if (dims[d] > 1 || opt.periodic[d]) {
+        detail::require(opt.halo <= smallest, algorithm, ": halo ", opt.halo, " is wider than the smallest block (",
+                        smallest, " cells) in dimension ", d, " of extent ", n[d], " over ", dims[d], " ranks");
+      }
     }
     return result;
   }
 
-  // The Cartesian communicator: row-major ranks, no reordering, duplicated
-  // into a weft::communicator.
+  // The Cartesian communicator: row-major ranks, no reordering, so rank r
+  // here is rank r of comm; duplicated into a weft::communicator.
   static communicator make_cartesian(const communicator& comm, const std::array<int, Rank>& dims,
                                      const grid_options& opt) {
     int dims_c[3] = {1, 1, 1}, periods[3] = {0, 0, 0};
@@ -237,16 +280,21 @@ class distributed_grid {
     MPI_Comm cart = MPI_COMM_NULL;
     detail::check_mpi(MPI_Cart_create(comm.native(), Rank, dims_c, periods, 0, &cart), "MPI_Cart_create",
                       "weft::distributed_grid");
-    communicator result(cart);
+    communicator result = communicator::congruent_with(cart, comm);
     MPI_Comm_free(&cart);
     return result;
   }
 
   storage_type allocate() {
     const std::int64_t h = options_.halo;
+    std::int64_t cells = 1;
     for (int d = 0; d < Rank; ++d) {
       local_[d] = split_[d].local_size(coords_[d]);
       offset_[d] = split_[d].offset(coords_[d]);
+      detail::require(local_[d] <= INT64_MAX - 2 * h && local_[d] + 2 * h <= INT64_MAX / cells,
+                      "weft::distributed_grid: the block with its halo has more than 2^63 cells");
+      const std::int64_t e = local_[d] + 2 * h;
+      cells *= e;
     }
     if constexpr (Rank == 2) return storage_type("weft::distributed_grid", local_[0] + 2 * h, local_[1] + 2 * h);
     else return storage_type("weft::distributed_grid", local_[0] + 2 * h, local_[1] + 2 * h, local_[2] + 2 * h);
@@ -386,7 +434,7 @@ class distributed_grid {
   std::array<partition, Rank> split_ = make_default_splits();
   extents_type local_{}, offset_{};
   storage_type storage_;
-  std::shared_ptr<plan_cache> plans_;
+  std::shared_ptr<detail::halo_plans<T, MemorySpace>> plans_;
 
   static std::array<partition, Rank> make_default_splits() {
     if constexpr (Rank == 2) return {partition::block(0, 1), partition::block(0, 1)};

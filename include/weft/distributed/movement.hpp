@@ -19,6 +19,7 @@
 #include <array>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace weft {
@@ -41,9 +42,11 @@ void host_to_local(const std::vector<typename X::value_type>& host, const X& x) 
   Kokkos::deep_copy(x.local(), h);
 }
 
-inline void check_root(const communicator& comm, int root, const char* algorithm) {
-  require(root >= 0 && root < comm.size(), algorithm, ": root ", root, " is not a rank of a communicator of ",
-          comm.size(), " ranks");
+/// Records that every rank must name the same root, a rank of comm.
+inline void check_root(collective_check& check, const communicator& comm, int root, const char* algorithm) {
+  check.same("the root", root);
+  check.require(root >= 0 && root < comm.size(), algorithm, ": root ", root, " is not a rank of a communicator of ",
+                comm.size(), " ranks");
 }
 
 inline std::vector<int> counts_of(const partition& p, const char* algorithm) {
@@ -69,11 +72,16 @@ template <distributed X>
 std::vector<typename X::value_type> gather(const X& x, int root = 0) {
   using T = typename X::value_type;
   const char* algorithm = "weft::gather";
-  detail::check_root(x.comm(), root, algorithm);
-  const auto counts = detail::counts_of(x.partition(), algorithm);
+  const auto counts = detail::counts_of(x.partition(), algorithm);  // the partition is agreed: throws everywhere or nowhere
   const auto displs = detail::displacements_of(counts, algorithm);
-  const auto mine = detail::local_to_host(x);
-  std::vector<T> all(x.comm().rank() == root ? x.global_size() : 0);
+  detail::collective_check check(algorithm);
+  detail::check_root(check, x.comm(), root, algorithm);
+  std::vector<T> mine, all;
+  check.attempt([&] {
+    mine = detail::local_to_host(x);
+    if (x.comm().rank() == root) all.resize(x.global_size());
+  });
+  check.settle(x.comm());
   detail::mpi_element_type<T> type(algorithm);
   detail::check_mpi(MPI_Gatherv(mine.data(), counts[x.comm().rank()], type.get(), all.data(), counts.data(),
                                 displs.data(), type.get(), root, x.comm().native()),
@@ -88,8 +96,13 @@ std::vector<typename X::value_type> all_gather(const X& x) {
   const char* algorithm = "weft::all_gather";
   const auto counts = detail::counts_of(x.partition(), algorithm);
   const auto displs = detail::displacements_of(counts, algorithm);
-  const auto mine = detail::local_to_host(x);
-  std::vector<T> all(x.global_size());
+  detail::collective_check check(algorithm);
+  std::vector<T> mine, all;
+  check.attempt([&] {
+    mine = detail::local_to_host(x);
+    all.resize(x.global_size());
+  });
+  check.settle(x.comm());
   detail::mpi_element_type<T> type(algorithm);
   detail::check_mpi(MPI_Allgatherv(mine.data(), counts[x.comm().rank()], type.get(), all.data(), counts.data(),
                                    displs.data(), type.get(), x.comm().native()),
@@ -105,16 +118,16 @@ template <class T, class MemorySpace = Kokkos::DefaultExecutionSpace::memory_spa
 distributed_vector<T, MemorySpace> scatter(const communicator& comm, const std::vector<T>& data,
                                            const partition& p, int root = 0) {
   const char* algorithm = "weft::scatter";
-  detail::check_root(comm, root, algorithm);
-  const bool ok = comm.rank() != root || static_cast<std::int64_t>(data.size()) == p.global_size();
-  detail::agree(comm, ok,
-                std::string(algorithm) + ": root holds " + std::to_string(data.size()) +
-                    " elements but the partition has " + std::to_string(p.global_size()),
-                algorithm);
-  distributed_vector<T, MemorySpace> x(comm, p);
+  distributed_vector<T, MemorySpace> x(comm, p);  // agrees on p, exactly, on every rank
   const auto counts = detail::counts_of(p, algorithm);
   const auto displs = detail::displacements_of(counts, algorithm);
-  std::vector<T> mine(x.local_size());
+  detail::collective_check check(algorithm);
+  detail::check_root(check, comm, root, algorithm);
+  check.require(comm.rank() != root || static_cast<std::int64_t>(data.size()) == p.global_size(), algorithm,
+                ": root holds ", data.size(), " elements but the partition has ", p.global_size());
+  std::vector<T> mine;
+  check.attempt([&] { mine.resize(x.local_size()); });
+  check.settle(comm);
   detail::mpi_element_type<T> type(algorithm);
   detail::check_mpi(MPI_Scatterv(data.data(), counts.data(), displs.data(), type.get(), mine.data(),
                                  counts[comm.rank()], type.get(), root, comm.native()),
@@ -123,54 +136,88 @@ distributed_vector<T, MemorySpace> scatter(const communicator& comm, const std::
   return x;
 }
 
+namespace detail {
+/// Calls f(q, begin, end) for every rank q whose block under p meets
+/// [begin, end), with the overlap [begin, end) of the two.
+template <class F>
+void for_each_overlap(const partition& p, std::int64_t begin, std::int64_t end, F f) {
+  if (begin >= end) return;
+  for (int q = p.owner(begin); q < p.ranks() && p.offset(q) < end; ++q) {
+    const std::int64_t lo = std::max(begin, p.offset(q)), hi = std::min(end, p.offset(q + 1));
+    if (lo < hi) f(q, lo, hi);
+  }
+}
+
+/// Posts the messages that move elements [0, count) of `data` to or from
+/// `peer`, in pieces of at most 1 GiB each (so any count fits MPI's int),
+/// which arrive in order: MPI does not let messages with the same source,
+/// tag and communicator overtake each other.
+template <class T>
+void post_in_pieces(bool send, T* data, std::int64_t count, int peer, MPI_Datatype type, MPI_Comm comm,
+                    std::vector<MPI_Request>& requests, const char* algorithm) {
+  constexpr int tag = 0x7ef8;
+  const std::int64_t piece = std::max<std::int64_t>(1, (std::int64_t(1) << 30) / std::int64_t(sizeof(T)));
+  for (std::int64_t at = 0; at < count; at += piece) {
+    const int n = static_cast<int>(std::min(piece, count - at));
+    requests.emplace_back();
+    if (send) check_mpi(MPI_Isend(data + at, n, type, peer, tag, comm, &requests.back()), "MPI_Isend", algorithm);
+    else check_mpi(MPI_Irecv(data + at, n, type, peer, tag, comm, &requests.back()), "MPI_Irecv", algorithm);
+  }
+}
+}  // namespace detail
+
 /// The same global contents under another partition (e.g. weights from
 /// measured speeds): each rank sends the parts of its block that others now
-/// own, in one MPI_Alltoallv. Keeps x's ghost width. Throws if the global
-/// sizes differ.
+/// own straight to them (only to the ranks whose new blocks overlap its old
+/// one; blocks of any size). Keeps x's ghost width. The new partition must
+/// be the same on every rank and have x's global size; otherwise every
+/// rank throws weft::error.
 ///   auto balanced = weft::redistribute(x, weft::partition::weighted(n, speeds));
 template <distributed X>
 std::remove_cvref_t<X> redistribute(const X& x, const partition& to) {
-  using T = typename X::value_type;
+  using V = std::remove_cvref_t<X>;
+  using T = typename V::value_type;
   const char* algorithm = "weft::redistribute";
   const partition& from = x.partition();
+  V y(x.comm(), to, ghosts{x.ghost_width()});  // agrees on `to`, exactly, on every rank
+  // Both partitions are now the same on every rank, and so is this check.
   detail::require(to.global_size() == from.global_size(), algorithm, ": the new partition has ", to.global_size(),
                   " elements, the vector ", from.global_size());
-  detail::require(to.ranks() == x.comm().size(), algorithm, ": the new partition has ", to.ranks(),
-                  " blocks but the communicator has ", x.comm().size(), " ranks");
-  std::remove_cvref_t<X> y(x.comm(), to, ghosts{x.ghost_width()});
-  const int me = x.comm().rank(), size = x.comm().size();
-  // Overlap of [a_begin, a_end) with [b_begin, b_end), as a count.
-  auto overlap = [](std::int64_t a0, std::int64_t a1, std::int64_t b0, std::int64_t b1) {
-    return std::max<std::int64_t>(0, std::min(a1, b1) - std::max(a0, b0));
-  };
-  std::vector<int> send_counts(size), send_displs(size), recv_counts(size), recv_displs(size);
-  for (int q = 0; q < size; ++q) {
-    const std::int64_t mine0 = from.offset(me), mine1 = mine0 + from.local_size(me);
-    const std::int64_t theirs0 = to.offset(q), theirs1 = theirs0 + to.local_size(q);
-    send_counts[q] = detail::mpi_count(overlap(mine0, mine1, theirs0, theirs1), algorithm);
-    send_displs[q] = detail::mpi_count(std::max(mine0, theirs0) - mine0, algorithm);
-    const std::int64_t new0 = to.offset(me), new1 = new0 + to.local_size(me);
-    const std::int64_t old0 = from.offset(q), old1 = old0 + from.local_size(q);
-    recv_counts[q] = detail::mpi_count(overlap(new0, new1, old0, old1), algorithm);
-    recv_displs[q] = detail::mpi_count(std::max(new0, old0) - new0, algorithm);
-  }
+  const int me = x.comm().rank();
+  const std::int64_t old_begin = from.offset(me), new_begin = to.offset(me);
+  const bool direct = detail::mpi_can_use_directly<typename V::memory_space>();
+  detail::collective_check check(algorithm);
+  std::vector<T> old_host, new_host;  // host copies, where MPI cannot use the memory
+  check.attempt([&] {
+    if (direct) return;
+    old_host = detail::local_to_host(x);
+    new_host.resize(y.local_size());
+  });
+  check.settle(x.comm());
+  T* old_data = direct ? x.local().data() : old_host.data();
+  T* new_data = direct ? y.local().data() : new_host.data();
+  if (direct) typename V::execution_space().fence();
   detail::mpi_element_type<T> type(algorithm);
-  using memory_space = typename std::remove_cvref_t<X>::memory_space;
-  if (detail::mpi_can_use_directly<memory_space>()) {
-    typename std::remove_cvref_t<X>::execution_space().fence();
-    detail::check_mpi(MPI_Alltoallv(x.local().data(), send_counts.data(), send_displs.data(), type.get(),
-                                    y.local().data(), recv_counts.data(), recv_displs.data(), type.get(),
-                                    x.comm().native()),
-                      "MPI_Alltoallv", algorithm);
-  } else {
-    const auto mine = detail::local_to_host(x);
-    std::vector<T> received(y.local_size());
-    detail::check_mpi(MPI_Alltoallv(mine.data(), send_counts.data(), send_displs.data(), type.get(),
-                                    received.data(), recv_counts.data(), recv_displs.data(), type.get(),
-                                    x.comm().native()),
-                      "MPI_Alltoallv", algorithm);
-    detail::host_to_local(received, y);
-  }
+  std::vector<MPI_Request> requests;
+  detail::for_each_overlap(from, new_begin, new_begin + y.local_size(), [&](int q, std::int64_t lo, std::int64_t hi) {
+    if (q != me)
+      detail::post_in_pieces(false, new_data + (lo - new_begin), hi - lo, q, type.get(), x.comm().native(), requests,
+                             algorithm);
+  });
+  detail::for_each_overlap(to, old_begin, old_begin + x.local_size(), [&](int q, std::int64_t lo, std::int64_t hi) {
+    if (q != me)
+      detail::post_in_pieces(true, old_data + (lo - old_begin), hi - lo, q, type.get(), x.comm().native(), requests,
+                             algorithm);
+    else if (direct)  // what stays on this rank: a copy on the device
+      Kokkos::deep_copy(Kokkos::subview(y.local(), std::pair(lo - new_begin, hi - new_begin)),
+                        Kokkos::subview(x.local(), std::pair(lo - old_begin, hi - old_begin)));
+    else
+      std::copy(old_data + (lo - old_begin), old_data + (hi - old_begin), new_data + (lo - new_begin));
+  });
+  if (!requests.empty())
+    detail::check_mpi(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE),
+                      "MPI_Waitall", algorithm);
+  if (!direct) detail::host_to_local(new_host, y);
   return y;
 }
 
@@ -253,25 +300,30 @@ std::vector<typename G::value_type> gather(const G& g, int root = 0) {
   using T = typename G::value_type;
   const char* algorithm = "weft::gather";
   const communicator& comm = g.comm();
-  detail::check_root(comm, root, algorithm);
-  // This rank's block, packed row-major, then in host memory.
-  std::vector<T> mine(detail::block_points(g));
-  {
+  const auto b = detail::blocks_of(g, algorithm);  // the layout is agreed: throws everywhere or nowhere
+  detail::collective_check check(algorithm);
+  detail::check_root(check, comm, root, algorithm);
+  std::vector<T> mine, blocks, field;
+  check.attempt([&] {
+    // This rank's block, packed row-major, then in host memory.
+    mine.resize(detail::block_points(g));
     auto packed = detail::packed_block(g, "weft::gather");
     Kokkos::deep_copy(packed, g.interior());
     Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(mine.data(), mine.size());
     Kokkos::View<T*, typename G::memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> flat(packed.data(),
                                                                                               mine.size());
     Kokkos::deep_copy(host, flat);
-  }
-  const auto b = detail::blocks_of(g, algorithm);
-  std::vector<T> blocks(comm.rank() == root ? b.total : 0);
+    if (comm.rank() == root) {
+      blocks.resize(b.total);
+      field.resize(b.total);
+    }
+  });
+  check.settle(comm);
   detail::mpi_element_type<T> type(algorithm);
   detail::check_mpi(MPI_Gatherv(mine.data(), b.counts[comm.rank()], type.get(), blocks.data(), b.counts.data(),
                                 b.displs.data(), type.get(), root, comm.native()),
                     "MPI_Gatherv", algorithm);
   if (comm.rank() != root) return {};
-  std::vector<T> field(b.total);
   detail::for_each_block_row(g, b, [&](std::int64_t from, std::int64_t to, std::int64_t length) {
     std::copy_n(blocks.begin() + from, length, field.begin() + to);
   });
@@ -288,20 +340,22 @@ void scatter(const std::vector<typename G::value_type>& field, const G& g, int r
   using T = typename G::value_type;
   const char* algorithm = "weft::scatter";
   const communicator& comm = g.comm();
-  detail::check_root(comm, root, algorithm);
   const auto b = detail::blocks_of(g, algorithm);
-  const bool ok = comm.rank() != root || static_cast<std::int64_t>(field.size()) == b.total;
-  detail::agree(comm, ok,
-                std::string(algorithm) + ": root holds " + std::to_string(field.size()) +
-                    " values but the grid has " + std::to_string(b.total) + " points",
-                algorithm);
-  std::vector<T> blocks(comm.rank() == root ? b.total : 0);
+  detail::collective_check check(algorithm);
+  detail::check_root(check, comm, root, algorithm);
+  check.require(comm.rank() != root || static_cast<std::int64_t>(field.size()) == b.total, algorithm, ": root holds ",
+                field.size(), " values but the grid has ", b.total, " points");
+  std::vector<T> blocks, mine;
+  check.attempt([&] {
+    mine.resize(detail::block_points(g));
+    if (comm.rank() == root) blocks.resize(b.total);
+  });
+  check.settle(comm);
   if (comm.rank() == root) {
     detail::for_each_block_row(g, b, [&](std::int64_t to, std::int64_t from, std::int64_t length) {
       std::copy_n(field.begin() + from, length, blocks.begin() + to);
     });
   }
-  std::vector<T> mine(detail::block_points(g));
   detail::mpi_element_type<T> type(algorithm);
   detail::check_mpi(MPI_Scatterv(blocks.data(), b.counts.data(), b.displs.data(), type.get(), mine.data(),
                                  b.counts[comm.rank()], type.get(), root, comm.native()),

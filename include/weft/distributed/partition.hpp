@@ -4,6 +4,7 @@
 #include "../error.hpp"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <cstdint>
 #include <numeric>
@@ -52,6 +53,13 @@ class partition {
     std::iota(order.begin(), order.end(), std::size_t{0});
     std::stable_sort(order.begin(), order.end(),
                      [&](std::size_t a, std::size_t b) { return remainder[a] > remainder[b]; });
+    // Past 2^53 or so the quotas carry rounding errors that can push their
+    // floors over n: take the excess back from the smallest remainders.
+    for (std::size_t k = order.size(); assigned > n; --assigned) {
+      do k = (k == 0 ? order.size() : k) - 1;
+      while (sizes[order[k]] == 0);
+      --sizes[order[k]];
+    }
     for (std::size_t k = 0; assigned < n; ++k, ++assigned) {
       // Never hand a leftover element to a zero weight.
       while (weights[order[k % order.size()]] == 0) ++k;
@@ -60,19 +68,36 @@ class partition {
     return partition(sizes);
   }
 
-  /// Exactly these block sizes, rank by rank. Negative sizes throw.
+  /// Exactly these block sizes, rank by rank. Negative sizes, or sizes
+  /// whose sum exceeds the largest std::int64_t, throw.
   static partition from_sizes(const std::vector<std::int64_t>& sizes) {
     detail::require(!sizes.empty(), "weft::partition::from_sizes: no ranks (0 sizes)");
-    for (std::size_t r = 0; r < sizes.size(); ++r)
+    std::int64_t total = 0;
+    for (std::size_t r = 0; r < sizes.size(); ++r) {
       detail::require(sizes[r] >= 0, "weft::partition::from_sizes: size ", sizes[r], " of rank ", r,
                       " is negative");
+      detail::require(sizes[r] <= INT64_MAX - total, "weft::partition::from_sizes: the sizes up to rank ", r,
+                      " sum past the largest 64-bit index (", total, " + ", sizes[r], ")");
+      total += sizes[r];
+    }
     return partition(sizes);
   }
 
   std::int64_t global_size() const noexcept { return offsets_.back(); }
   int ranks() const noexcept { return static_cast<int>(offsets_.size()) - 1; }
-  std::int64_t local_size(int r) const { return offsets_.at(r + 1) - offsets_.at(r); }
-  std::int64_t offset(int r) const { return offsets_.at(r); }
+  /// The number of elements rank r owns, 0 <= r < ranks().
+  std::int64_t local_size(int r) const {
+    check_rank(r, "local_size");
+    return offsets_[r + 1] - offsets_[r];
+  }
+  /// The global index of rank r's first element, 0 <= r <= ranks()
+  /// (offset(ranks()) is global_size()).
+  std::int64_t offset(int r) const {
+    detail::require(r >= 0 && r <= ranks(), "weft::partition::offset: rank ", r, " is outside [0, ", ranks(), "]");
+    return offsets_[r];
+  }
+  /// All ranks() + 1 block boundaries: rank r owns [offsets()[r], offsets()[r + 1]).
+  const std::vector<std::int64_t>& offsets() const noexcept { return offsets_; }
 
   /// The rank owning global index i, 0 <= i < global_size().
   int owner(std::int64_t i) const {
@@ -85,6 +110,10 @@ class partition {
   friend bool operator==(const partition&, const partition&) = default;
 
  private:
+  void check_rank(int r, const char* what) const {
+    detail::require(r >= 0 && r < ranks(), "weft::partition::", what, ": rank ", r, " is outside [0, ", ranks(), ")");
+  }
+
   explicit partition(const std::vector<std::int64_t>& sizes) : offsets_(sizes.size() + 1, 0) {
     std::partial_sum(sizes.begin(), sizes.end(), offsets_.begin() + 1);
   }

@@ -12,32 +12,60 @@
 
 #include <array>
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace weft {
 
 namespace detail {
-/// Combines each rank's local partial fold into the global one, on every rank.
-template <class T, class Op>
-T all_fold(const communicator& comm, const optional_value<T>& mine, const T& init, Op op, const char* algorithm) {
-  const auto parts = all_gather_value(comm, mine, algorithm);
+/// Folds this rank's part with `local` (which returns an optional_value<T>)
+/// and combines every rank's part in rank order, on every rank. An
+/// exception from `local` (a user's function on the Serial backend, say)
+/// and an init that differs between ranks throw on every rank: the
+/// all-gather the fold needs anyway settles both.
+template <class T, class Op, class Local>
+T all_fold(const communicator& comm, const T& init, Op op, const char* algorithm, Local local) {
+  collective_check check(algorithm);
+  optional_value<T> mine{T{}, false};
+  check.attempt([&] { mine = local(); });
+  const auto parts = gather_parts(comm, check, mine, optional_value<T>{init, true}, algorithm);
   const optional_value<T> total = fold_in_rank_order(parts, op, comm.size());
   return total.valid ? T(op(init, total.value)) : init;
 }
 
+/// Rank r's best element as an optional value (valid when r has one).
+template <class Partial>
+optional_value<Partial> as_optional(const Partial& p) {
+  return {p, p.index >= 0};
+}
+
+/// The best of every rank's best element, by `better`, on every rank.
+template <class Partial, class Better>
+Partial all_best(const communicator& comm, const Partial& mine_or_empty, collective_check& check, Better better,
+                 const char* algorithm) {
+  const auto parts = gather_parts(comm, check, as_optional(mine_or_empty), optional_value<Partial>{}, algorithm);
+  Partial best = mine_or_empty;
+  best.index = -1;
+  for (const auto& p : parts)
+    if (p.valid && better(p.value.value, p.value.index, best)) best = p.value;
+  return best;
+}
+
 template <bool Largest, class Exec, class X>
 loc<typename X::value_type> all_extremum(const Exec& exec, const X& x, const char* algorithm) {
-  using T = typename X::value_type;
   require(x.global_size() > 0, algorithm, ": empty input (0 elements) has no ", Largest ? "maximum" : "minimum");
   auto local = x.local();
-  auto mine = extremum_partial<Largest>(exec, local, algorithm);
-  if (mine.index >= 0) mine.index += x.offset();
-  const auto parts = all_gather_value(x.comm(), mine, algorithm);
+  using functor_type = extremum_functor<decltype(local), Largest>;
+  collective_check check(algorithm);
+  typename functor_type::value_type mine;
+  mine.index = -1;
+  check.attempt([&] {
+    mine = extremum_partial<Largest>(exec, local, algorithm);
+    if (mine.index >= 0) mine.index += x.offset();
+  });
   // Same rule as within a rank: the better value, the smaller index on ties.
-  auto best = parts[0];
-  for (const auto& p : parts)
-    if (p.index >= 0 && extremum_functor<decltype(local), Largest>::better(p.value, p.index, best)) best = p;
-  return loc<T>{best.value, best.index};
+  const auto best = all_best(x.comm(), mine, check, functor_type::better, algorithm);
+  return loc<typename X::value_type>{best.value, best.index};
 }
 }  // namespace detail
 
@@ -45,9 +73,11 @@ loc<typename X::value_type> all_extremum(const Exec& exec, const X& x, const cha
 template <execution_space Exec, distributed X, class T, class ReduceOp, class UnaryOp>
 T transform_reduce(const Exec& exec, const X& x, T init, ReduceOp reduce_op, UnaryOp unary_op) {
   auto local = x.local();
-  const auto mine = detail::fold_partial<T>(exec, "weft::transform_reduce", x.local_size(), reduce_op,
-                                            detail::unary_map<decltype(local), UnaryOp>{local, unary_op});
-  return detail::all_fold(x.comm(), mine, init, reduce_op, "weft::transform_reduce");
+  detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<decltype(local)>>>();
+  return detail::all_fold(x.comm(), init, reduce_op, "weft::transform_reduce", [&] {
+    return detail::fold_partial<T>(exec, "weft::transform_reduce", x.local_size(), reduce_op,
+                                   detail::unary_map<decltype(local), UnaryOp>{local, unary_op});
+  });
 }
 template <distributed X, class T, class ReduceOp, class UnaryOp>
 T transform_reduce(const X& x, T init, ReduceOp reduce_op, UnaryOp unary_op) {
@@ -59,13 +89,15 @@ T transform_reduce(const X& x, T init, ReduceOp reduce_op, UnaryOp unary_op) {
 ///   double dot = weft::transform_reduce(a, b, 0.0, weft::plus{}, weft::multiplies{});
 template <execution_space Exec, distributed A, distributed B, class T, class ReduceOp, class BinaryOp>
 T transform_reduce(const Exec& exec, const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
-  detail::require_same_partition("weft::transform_reduce", a, b);
+  detail::require_same_layout("weft::transform_reduce", a, b);
   auto la = a.local();
   auto lb = b.local();
-  const auto mine =
-      detail::fold_partial<T>(exec, "weft::transform_reduce", a.local_size(), reduce_op,
-                              detail::binary_map<decltype(la), decltype(lb), BinaryOp>{la, lb, binary_op});
-  return detail::all_fold(a.comm(), mine, init, reduce_op, "weft::transform_reduce");
+  detail::static_check_accumulator<T, std::invoke_result_t<const BinaryOp&, detail::const_reference_t<decltype(la)>,
+                                                           detail::const_reference_t<decltype(lb)>>>();
+  return detail::all_fold(a.comm(), init, reduce_op, "weft::transform_reduce", [&] {
+    return detail::fold_partial<T>(exec, "weft::transform_reduce", a.local_size(), reduce_op,
+                                   detail::binary_map<decltype(la), decltype(lb), BinaryOp>{la, lb, binary_op});
+  });
 }
 template <distributed A, distributed B, class T, class ReduceOp, class BinaryOp>
 T transform_reduce(const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
@@ -76,9 +108,11 @@ T transform_reduce(const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp 
 template <execution_space Exec, distributed X, class T, class Op>
 T reduce(const Exec& exec, const X& x, T init, Op op) {
   auto local = x.local();
-  const auto mine = detail::fold_partial<T>(exec, "weft::reduce", x.local_size(), op,
-                                            detail::element_map<decltype(local)>{local});
-  return detail::all_fold(x.comm(), mine, init, op, "weft::reduce");
+  detail::static_check_accumulator<T, typename X::value_type>();
+  return detail::all_fold(x.comm(), init, op, "weft::reduce", [&] {
+    return detail::fold_partial<T>(exec, "weft::reduce", x.local_size(), op,
+                                   detail::element_map<decltype(local)>{local});
+  });
 }
 template <distributed X, class T, class Op>
 T reduce(const X& x, T init, Op op) {
@@ -137,16 +171,19 @@ namespace detail {
 template <class T, class Exec, class G, class Op, class Map>
 T grid_fold(const Exec& exec, const G& g, const T& init, Op op, Map map, const char* algorithm) {
   using fold_type = fold_for<T, Op>;
-  optional_value<T> mine{T{}, false};
-  const auto m = block_extents(g);
-  bool empty = false;
-  for (int d = 0; d < G::rank; ++d) empty = empty || m[d] == 0;
-  if (!empty) {
-    typename fold_type::value_type acc;
-    Kokkos::parallel_reduce(algorithm, block_policy(exec, m), md_fold_functor<fold_type, Map>{fold_type{op}, map}, acc);
-    mine = {fold_type::get(acc), true};
-  }
-  return all_fold(g.comm(), mine, init, op, algorithm);
+  return all_fold(g.comm(), init, op, algorithm, [&] {
+    optional_value<T> mine{T{}, false};
+    const auto m = block_extents(g);
+    bool empty = false;
+    for (int d = 0; d < G::rank; ++d) empty = empty || m[d] == 0;
+    if (!empty) {
+      typename fold_type::value_type acc;
+      Kokkos::parallel_reduce(algorithm, block_policy(exec, m), md_fold_functor<fold_type, Map>{fold_type{op}, map},
+                              acc);
+      mine = {fold_type::get(acc), true};
+    }
+    return mine;
+  });
 }
 
 template <bool Largest, class Exec, class G>
@@ -161,14 +198,14 @@ grid_loc<typename G::value_type, G::rank> grid_extremum(const Exec& exec, const 
     total *= global[d];
   }
   require(total > 0, algorithm, ": empty grid (0 points) has no ", Largest ? "maximum" : "minimum");
+  collective_check check(algorithm);
   typename functor_type::value_type mine;
   mine.index = -1;
-  Kokkos::parallel_reduce(algorithm, block_policy(exec, block_extents(g)), functor_type{in, block_offsets(g), global},
-                          mine);
-  const auto parts = all_gather_value(g.comm(), mine, algorithm);
-  auto best = parts[0];
-  for (const auto& p : parts)
-    if (p.index >= 0 && functor_type::better(p.value, p.index, best)) best = p;
+  check.attempt([&] {
+    Kokkos::parallel_reduce(algorithm, block_policy(exec, block_extents(g)),
+                            functor_type{in, block_offsets(g), global}, mine);
+  });
+  const auto best = all_best(g.comm(), mine, check, functor_type::better, algorithm);
   grid_loc<typename G::value_type, R> result{best.value, {}};
   std::int64_t rest = best.index;
   for (int d = R - 1; d >= 0; --d) {
@@ -183,6 +220,7 @@ grid_loc<typename G::value_type, G::rank> grid_extremum(const Exec& exec, const 
 template <execution_space Exec, grid G, class T, class ReduceOp, class UnaryOp>
 T transform_reduce(const Exec& exec, const G& g, T init, ReduceOp reduce_op, UnaryOp unary_op) {
   auto in = g.interior();
+  detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<decltype(in)>>>();
   return detail::grid_fold<T>(exec, g, init, reduce_op, detail::md_unary_map<decltype(in), UnaryOp>{in, unary_op},
                               "weft::transform_reduce");
 }
@@ -194,9 +232,11 @@ T transform_reduce(const G& g, T init, ReduceOp reduce_op, UnaryOp unary_op) {
 /// init op f(a, b) over every point; a and b laid out alike.
 template <execution_space Exec, grid A, grid B, class T, class ReduceOp, class BinaryOp>
 T transform_reduce(const Exec& exec, const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
-  detail::require_same_partition("weft::transform_reduce", a, b);
+  detail::require_same_layout("weft::transform_reduce", a, b);
   auto ia = a.interior();
   auto ib = b.interior();
+  detail::static_check_accumulator<T, std::invoke_result_t<const BinaryOp&, detail::const_reference_t<decltype(ia)>,
+                                                           detail::const_reference_t<decltype(ib)>>>();
   return detail::grid_fold<T>(exec, a, init, reduce_op,
                               detail::md_binary_map<decltype(ia), decltype(ib), BinaryOp>{ia, ib, binary_op},
                               "weft::transform_reduce");
@@ -210,6 +250,7 @@ T transform_reduce(const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp 
 template <execution_space Exec, grid G, class T, class Op>
 T reduce(const Exec& exec, const G& g, T init, Op op) {
   auto in = g.interior();
+  detail::static_check_accumulator<T, typename G::value_type>();
   return detail::grid_fold<T>(exec, g, init, op, detail::md_element_map<decltype(in)>{in}, "weft::reduce");
 }
 template <grid G, class T, class Op>

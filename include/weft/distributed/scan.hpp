@@ -13,6 +13,7 @@
 #include "vector.hpp"
 
 #include <cstdint>
+#include <type_traits>
 
 namespace weft {
 
@@ -22,8 +23,13 @@ namespace detail {
 template <bool Exclusive, class T, class Exec, class In, class Out, class Op, class Map>
 T distributed_scan(const Exec& exec, const In& in, const Out& out, const optional_value<T>& init, Op op, Map map,
                    const char* algorithm) {
-  const auto mine = fold_partial<T>(exec, algorithm, in.local_size(), op, map);
-  const auto parts = all_gather_value(in.comm(), mine, algorithm);
+  require_same_layout(algorithm, in, out);
+  // The all-gather of the partial totals also settles, on every rank, an
+  // exception from the user's function and an init that differs.
+  collective_check check(algorithm);
+  optional_value<T> mine{T{}, false};
+  check.attempt([&] { mine = fold_partial<T>(exec, algorithm, in.local_size(), op, map); });
+  const auto parts = gather_parts(in.comm(), check, mine, init, algorithm);
   optional_value<T> before = fold_in_rank_order(parts, op, in.comm().rank());
   const optional_value<T> total = fold_in_rank_order(parts, op, in.comm().size());
   auto join = [&](const optional_value<T>& a, const optional_value<T>& b) -> optional_value<T> {
@@ -44,7 +50,6 @@ template <execution_space Exec, distributed In, distributed Out, class Op, class
 typename Out::value_type transform_inclusive_scan(const Exec& exec, const In& in, const Out& out, Op op,
                                                   UnaryOp unary_op) {
   using T = typename Out::value_type;
-  detail::require_same_partition("weft::transform_inclusive_scan", in, out);
   auto local = in.local();
   return detail::distributed_scan<false, T>(exec, in, out, detail::optional_value<T>{T{}, false}, op,
                                             detail::unary_map<decltype(local), UnaryOp>{local, unary_op},
@@ -59,7 +64,6 @@ typename Out::value_type transform_inclusive_scan(const In& in, const Out& out, 
 template <execution_space Exec, distributed In, distributed Out, class Op>
 typename Out::value_type inclusive_scan(const Exec& exec, const In& in, const Out& out, Op op) {
   using T = typename Out::value_type;
-  detail::require_same_partition("weft::inclusive_scan", in, out);
   auto local = in.local();
   return detail::distributed_scan<false, T>(exec, in, out, detail::optional_value<T>{T{}, false}, op,
                                             detail::element_map<decltype(local)>{local}, "weft::inclusive_scan");
@@ -80,10 +84,9 @@ typename Out::value_type inclusive_scan(const In& in, const Out& out) {
 /// out_i = init op f(in_0) op ... op f(in_{i-1}); returns init op the global total.
 template <execution_space Exec, distributed In, distributed Out, class T, class Op, class UnaryOp>
 T transform_exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op, UnaryOp unary_op) {
-  using E = typename Out::value_type;
-  detail::require_same_partition("weft::transform_exclusive_scan", in, out);
   auto local = in.local();
-  return detail::distributed_scan<true, E>(exec, in, out, detail::optional_value<E>{E(init), true}, op,
+  detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<decltype(local)>>>();
+  return detail::distributed_scan<true, T>(exec, in, out, detail::optional_value<T>{init, true}, op,
                                            detail::unary_map<decltype(local), UnaryOp>{local, unary_op},
                                            "weft::transform_exclusive_scan");
 }
@@ -95,10 +98,9 @@ T transform_exclusive_scan(const In& in, const Out& out, T init, Op op, UnaryOp 
 /// out_i = init op in_0 op ... op in_{i-1}; returns init op the global total.
 template <execution_space Exec, distributed In, distributed Out, class T, class Op>
 T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op) {
-  using E = typename Out::value_type;
-  detail::require_same_partition("weft::exclusive_scan", in, out);
   auto local = in.local();
-  return detail::distributed_scan<true, E>(exec, in, out, detail::optional_value<E>{E(init), true}, op,
+  detail::static_check_accumulator<T, typename In::value_type>();
+  return detail::distributed_scan<true, T>(exec, in, out, detail::optional_value<T>{init, true}, op,
                                            detail::element_map<decltype(local)>{local}, "weft::exclusive_scan");
 }
 template <distributed In, distributed Out, class T, class Op>

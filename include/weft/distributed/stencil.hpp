@@ -17,6 +17,15 @@
 namespace weft {
 
 namespace detail {
+/// The boundary a stencil's halo exchange fills the ghosts with: the
+/// stencil's own, or for interior_only (whose edge points are not written)
+/// any constant.
+template <class T, class Boundary>
+auto exchange_boundary(const Boundary& bc) {
+  if constexpr (std::is_same_v<Boundary, interior_only>) return constant<T>{T{}};
+  else return bc;
+}
+
 /// Runs launch(piece) over box b while `plan`'s messages are in flight. On
 /// host execution spaces kernels block, and most MPIs move large messages
 /// only inside MPI calls, so the box runs in up to four pieces along
@@ -65,17 +74,23 @@ struct two_ranges_functor {
 template <execution_space Exec, distributed X, distributed Y, boundary Boundary, class F>
 void stencil(const Exec& exec, const X& x, const Y& y, int radius, const Boundary& bc, F f) {
   using T = typename X::value_type;
-  detail::require_same_partition("weft::stencil", x, y);
-  detail::require(radius >= 0, "weft::stencil: negative radius ", radius);
-  detail::require(x.ghost_width() >= radius, "weft::stencil: radius ", radius, " needs ", radius,
-                  " ghost cells but the input has ", x.ghost_width(), "; construct it with weft::ghosts{", radius, "}");
-  detail::require(!x.same_data(y),
-                  "weft::stencil: input and output are the same vector (", x.global_size(),
-                  " elements); the stencil reads neighbours while writing");
+  detail::require_same_layout("weft::stencil", x, y);
   const std::int64_t n = x.global_size();
+  const auto exchange_bc = detail::exchange_boundary<T>(bc);
+  // Every check, and the arguments every rank must pass alike, settled by
+  // all ranks before any acts (see weft::argument_checks).
+  detail::collective_check check("weft::stencil");
+  check.same("the radius", radius);
+  check.require(radius >= 0, "weft::stencil: negative radius ", radius);
+  check.require(x.ghost_width() >= radius, "weft::stencil: radius ", radius, " needs ", radius,
+                " ghost cells but the input has ", x.ghost_width(), "; construct it with weft::ghosts{", radius, "}");
+  check.require(!x.same_data(y), "weft::stencil: input and output are the same vector (", x.global_size(),
+                " elements); the stencil reads neighbours while writing");
   if constexpr (std::is_same_v<Boundary, periodic>) {
-    detail::require(n == 0 || radius <= n, "weft::stencil: periodic radius ", radius, " is wider than extent ", n);
+    check.require(n == 0 || radius <= n, "weft::stencil: periodic radius ", radius, " is wider than extent ", n);
   }
+  auto* plan = x.prepare_halo_exchange(check, exchange_bc, radius > 0);
+  check.settle_arguments(x.comm());
 
   const std::int64_t g = x.ghost_width(), m = x.local_size(), offset = x.offset(), r = radius;
   using in_view = std::remove_cvref_t<decltype(x.local_with_ghosts())>;
@@ -100,18 +115,13 @@ void stencil(const Exec& exec, const X& x, const Y& y, int radius, const Boundar
     launch(0, m);
     return;
   }
-  const auto exchange_bc = [&] {
-    if constexpr (std::is_same_v<Boundary, interior_only>) return constant<T>{T{}};
-    else return bc;
-  }();
-  halo_exchange halo = x.start_halo_exchange(exec, exchange_bc);
+  halo_exchange halo = x.begin_halo_exchange(exec, exchange_bc, *plan);
   // Points within r of an end whose ghosts come from another rank wait for
   // the messages; the rest (ghosts from this rank or a boundary are written
   // when the exchange starts) overlap them.
-  const auto& plan = x.halo_plan_for(exchange_bc);
-  const std::int64_t inner_begin = std::min(plan.remote_face(0, 0) ? r : 0, m);
-  const std::int64_t inner_end = std::max(m - (plan.remote_face(0, 1) ? r : 0), inner_begin);
-  detail::launch_progressing<Exec, 1>(detail::box<1>{{inner_begin}, {inner_end}}, plan, halo,
+  const std::int64_t inner_begin = std::min(plan->remote_face(0, 0) ? r : 0, m);
+  const std::int64_t inner_end = std::max(m - (plan->remote_face(0, 1) ? r : 0), inner_begin);
+  detail::launch_progressing<Exec, 1>(detail::box<1>{{inner_begin}, {inner_end}}, *plan, halo,
                                       [&](const detail::box<1>& b) { launch(b.lo[0], b.hi[0]); });
   halo.wait();
   // Both ends, [0, inner_begin) and [inner_end, m) within [lo, hi), in one launch.
@@ -157,12 +167,19 @@ template <execution_space Exec, grid In, grid Out, boundary Boundary, class F>
 void stencil(const Exec& exec, const In& in, const Out& out, int radius, const Boundary& bc, F f) {
   constexpr int R = In::rank;
   using T = typename In::value_type;
-  detail::require_same_partition("weft::stencil", in, out);
-  detail::require(radius >= 0, "weft::stencil: negative radius ", radius);
-  detail::require(in.halo_width() >= radius, "weft::stencil: radius ", radius, " needs a halo of ", radius,
-                  " but the input grid has ", in.halo_width(), "; set grid_options::halo");
-  detail::require(!in.same_data(out),
-                  "weft::stencil: input and output are the same grid; the stencil reads neighbours while writing");
+  detail::require_same_layout("weft::stencil", in, out);
+  const auto exchange_bc = detail::exchange_boundary<T>(bc);
+  // Every check, and the arguments every rank must pass alike, settled by
+  // all ranks before any acts (see weft::argument_checks).
+  detail::collective_check check("weft::stencil");
+  check.same("the radius", radius);
+  check.require(radius >= 0, "weft::stencil: negative radius ", radius);
+  check.require(in.halo_width() >= radius, "weft::stencil: radius ", radius, " needs a halo of ", radius,
+                " but the input grid has ", in.halo_width(), "; set grid_options::halo");
+  check.require(!in.same_data(out),
+                "weft::stencil: input and output are the same grid; the stencil reads neighbours while writing");
+  auto* plan = in.prepare_halo_exchange(check, exchange_bc, radius > 0);
+  check.settle_arguments(in.comm());
 
   const std::int64_t h = in.halo_width();
   detail::point<R> m, centre_shift, index_shift;
@@ -191,21 +208,16 @@ void stencil(const Exec& exec, const In& in, const Out& out, int radius, const B
     launch(written);
     return;
   }
-  const auto exchange_bc = [&] {
-    if constexpr (std::is_same_v<Boundary, interior_only>) return constant<T>{T{}};
-    else return bc;
-  }();
-  halo_exchange halo = in.start_halo_exchange(exec, exchange_bc);
+  halo_exchange halo = in.begin_halo_exchange(exec, exchange_bc, *plan);
   // Only the bands along faces whose halo comes from other ranks wait for
   // the messages; faces this rank supplies itself (a periodic dimension it
   // spans alone, an outer boundary) are ready once the exchange has started.
-  const auto& plan = in.halo_plan_for(exchange_bc);
   detail::point<R> low, high;
   for (int d = 0; d < R; ++d) {
-    low[d] = plan.remote_face(d, 0) ? radius : 0;
-    high[d] = plan.remote_face(d, 1) ? radius : 0;
+    low[d] = plan->remote_face(d, 0) ? radius : 0;
+    high[d] = plan->remote_face(d, 1) ? radius : 0;
   }
-  detail::launch_progressing<Exec, R>(detail::interior_box<R>(m, low, high), plan, halo, launch);  // overlaps the messages
+  detail::launch_progressing<Exec, R>(detail::interior_box<R>(m, low, high), *plan, halo, launch);  // overlaps the messages
   halo.wait();
   for (int d = 0; d < R; ++d) {
     detail::launch_band_pair(exec, "weft::stencil", d,

@@ -12,7 +12,10 @@
 #include "partition.hpp"
 
 #include <Kokkos_Core.hpp>
+#include <mpi.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +23,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace weft {
 
@@ -72,6 +76,31 @@ class halo_exchange {
   std::function<void()> cancel_;
 };
 
+namespace detail {
+/// Starts an exchange of a vector's or grid's halo whose checks are settled:
+/// packs and posts the messages, and returns the handle that completes it.
+/// The closures keep a copy of `owner`, so its data and plans outlive the
+/// exchange.
+template <class Owner, class Exec, class T, class MemorySpace>
+halo_exchange begin_exchange(const Owner& owner, const Exec& exec, halo_plans<T, MemorySpace>& plans,
+                             halo_plan<T, MemorySpace>& plan,
+                             const typename halo_plan<T, MemorySpace>::storage_view& storage,
+                             const std::optional<T>& constant, MPI_Comm comm) {
+  plan.start(exec, storage, constant, comm, "weft::start_halo_exchange");
+  plans.in_flight = true;
+  return halo_exchange(
+      [owner, &plans, &plan, exec, storage] {
+        plans.in_flight = false;
+        plan.finish(exec, storage, "weft::halo_exchange::wait");
+      },
+      [&plan] { return plan.test("weft::halo_exchange::test"); },
+      [owner, &plans, &plan] {
+        plan.cancel();
+        plans.in_flight = false;
+      });
+}
+}  // namespace detail
+
 /// A rank-1 array of global size n over the ranks of a communicator: rank r
 /// owns the block [partition.offset(r), + local_size(r)) and stores it, with
 /// `ghost_width()` ghost cells on each side, in MemorySpace. Copies share
@@ -99,24 +128,30 @@ class distributed_vector {
       : distributed_vector(comm, p, ghosts{0}) {}
 
   /// The given partition with g ghost cells on each side; collective. The
-  /// partition and ghost width must be the same on every rank.
+  /// partition and ghost width must be the same on every rank: they are
+  /// compared exactly, with the outcome of this rank's allocation, in one
+  /// MPI_Allreduce, and any difference or failure throws weft::error on
+  /// every rank.
   distributed_vector(const communicator& comm, const weft::partition& p, ghosts g)
       : comm_(comm), partition_(p), ghost_width_(g.width) {
-    // Every rank learns of a bad layout on any rank, so none is left waiting.
-    std::string problem;
-    if (p.ranks() != comm.size())
-      problem = "weft::distributed_vector: the partition has " + std::to_string(p.ranks()) +
-                " blocks but the communicator has " + std::to_string(comm.size()) + " ranks";
-    else if (g.width < 0)
-      problem = "weft::distributed_vector: negative ghost width " + std::to_string(g.width);
-    detail::agree(comm, problem.empty(), problem, "weft::distributed_vector");
-    std::int64_t key = p.global_size() * 1000003 + g.width;
-    for (int r = 0; r < p.ranks(); ++r) key = key * 31 + p.local_size(r);
-    detail::agree(comm, detail::same_on_all_ranks(comm, key, "weft::distributed_vector"),
-                  "weft::distributed_vector: ranks disagree on the partition or the ghost width",
-                  "weft::distributed_vector");
-    storage_ = storage_type("weft::distributed_vector", local_size() + 2 * ghost_width_);
-    plans_ = std::make_shared<plan_cache>();
+    detail::collective_check check("weft::distributed_vector");
+    check.require(p.ranks() == comm.size(), "weft::distributed_vector: the partition has ", p.ranks(),
+                  " blocks but the communicator has ", comm.size(), " ranks");
+    check.require(g.width >= 0, "weft::distributed_vector: negative ghost width ", g.width);
+    check.same("the ghost width", g.width);
+    // Every block boundary, as many on every rank (comm.size() + 1, padded
+    // with -1 where a partition has too few blocks).
+    std::vector<std::int64_t> boundaries(static_cast<std::size_t>(comm.size()) + 1, -1);
+    std::copy_n(p.offsets().begin(), std::min(boundaries.size(), p.offsets().size()), boundaries.begin());
+    check.same_each("the partition's block boundaries", boundaries);
+    check.attempt([&] {
+      const std::int64_t m = local_size();
+      detail::require(m <= INT64_MAX - 2 * std::int64_t(g.width), "weft::distributed_vector: ", m,
+                      " elements and 2 x ", g.width, " ghosts exceed a 64-bit size");
+      storage_ = storage_type("weft::distributed_vector", m + 2 * ghost_width_);
+      plans_ = std::make_shared<detail::halo_plans<T, MemorySpace>>();
+    });
+    check.settle(comm);
   }
 
   /// The owned elements: local()(i) is global element offset() + i.
@@ -148,25 +183,48 @@ class distributed_vector {
 
   /// Split-phase exchange_halo: posts the messages and returns; h.wait()
   /// completes it. Work that does not read ghosts may run in between.
+  /// Collective: every rank must pass the same boundary (checked, unless
+  /// the communicator's argument_checks are trusted), and only one exchange
+  /// of a vector may be in flight at a time.
   ///   auto h = x.start_halo_exchange(weft::periodic{}); interior(); h.wait(); edges();
   template <weft::execution_space Exec, boundary Boundary>
   halo_exchange start_halo_exchange(const Exec& exec, const Boundary& bc) const {
-    static_assert(!std::is_same_v<Boundary, interior_only>,
-                  "weft::start_halo_exchange: interior_only is a stencil option, not a halo boundary; "
-                  "use periodic, constant or clamp.");
-    auto& plan = plan_for(kind_of<Boundary>());
-    std::optional<T> constant;
-    if constexpr (requires { bc.value; }) constant = static_cast<T>(bc.value);
-    typename detail::halo_plan<T, MemorySpace>::storage_view flat(storage_.data(), storage_.extent(0));
-    plan.start(exec, flat, constant, comm_.native(), "weft::start_halo_exchange");
-    // The closures hold copies of the vector: data and plans outlive the exchange.
-    return halo_exchange(
-        [self = *this, &plan, exec, flat] { plan.finish(exec, flat, "weft::halo_exchange::wait"); },
-        [&plan] { return plan.test("weft::halo_exchange::test"); }, [self = *this, &plan] { plan.cancel(); });
+    detail::collective_check check("weft::start_halo_exchange");
+    auto* plan = prepare_halo_exchange(check, bc, true);
+    check.settle_arguments(comm_);
+    return begin_halo_exchange(exec, bc, *plan);
   }
   template <boundary Boundary>
   halo_exchange start_halo_exchange(const Boundary& bc) const {
     return start_halo_exchange(execution_space{}, bc);
+  }
+
+  /// Records in `check` what must hold on every rank for an exchange with
+  /// `bc`, and builds its plan (if `build`; a failure there is recorded
+  /// too). The distributed stencils settle this with their own checks.
+  template <boundary Boundary>
+  detail::halo_plan<T, MemorySpace>* prepare_halo_exchange(detail::collective_check& check, const Boundary& bc,
+                                                           bool build) const {
+    static_assert(!std::is_same_v<Boundary, interior_only>,
+                  "weft::start_halo_exchange: interior_only is a stencil option, not a halo boundary; "
+                  "use periodic, constant or clamp.");
+    constexpr auto kind = kind_of<Boundary>();
+    detail::record_boundary<T>(check, kind, bc);
+    check.require(!plans_->in_flight, "weft::start_halo_exchange: a halo exchange of this vector is already in "
+                                      "flight; wait() for it first");
+    detail::halo_plan<T, MemorySpace>* plan = nullptr;
+    if (build) check.attempt([&] { plan = &plan_for(kind); });
+    return plan;
+  }
+
+  /// Starts an exchange prepared and settled as above.
+  template <weft::execution_space Exec, boundary Boundary>
+  halo_exchange begin_halo_exchange(const Exec& exec, const Boundary& bc,
+                                    detail::halo_plan<T, MemorySpace>& plan) const {
+    std::optional<T> constant;
+    if constexpr (requires { bc.value; }) constant = static_cast<T>(bc.value);
+    typename detail::halo_plan<T, MemorySpace>::storage_view flat(storage_.data(), storage_.extent(0));
+    return detail::begin_exchange(*this, exec, *plans_, plan, flat, constant, comm_.native());
   }
 
   /// Whether this and `other` are the same vector (copies of one another).
@@ -184,10 +242,7 @@ class distributed_vector {
   }
 
  private:
-  enum class boundary_kind { periodic, constant, clamp };
-  struct plan_cache {
-    std::optional<detail::halo_plan<T, MemorySpace>> plans[3];
-  };
+  using boundary_kind = detail::boundary_kind;
 
   template <class Boundary>
   static constexpr boundary_kind kind_of() {
@@ -240,7 +295,7 @@ class distributed_vector {
   weft::partition partition_;
   int ghost_width_;
   storage_type storage_;
-  std::shared_ptr<plan_cache> plans_;
+  std::shared_ptr<detail::halo_plans<T, MemorySpace>> plans_;
 };
 
 namespace detail {

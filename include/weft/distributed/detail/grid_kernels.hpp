@@ -4,6 +4,7 @@
 
 #include "../../detail/fold.hpp"
 #include "../../detail/policy.hpp"
+#include "../../detail/reduce.hpp"
 
 #include <Kokkos_Core.hpp>
 
@@ -124,10 +125,7 @@ struct md_extremum_functor {
   Kokkos::Array<std::int64_t, Rank> global;
 
   KOKKOS_INLINE_FUNCTION static bool better(const element_type& a, std::int64_t ia, const value_type& b) {
-    if (b.index < 0) return true;
-    const bool a_first = Largest ? (b.value < a) : (a < b.value);
-    const bool b_first = Largest ? (a < b.value) : (b.value < a);
-    return a_first || (!b_first && ia < b.index);
+    return b.index < 0 || extremum_beats<Largest>(a, ia, b.value, b.index);
   }
   KOKKOS_INLINE_FUNCTION void add(value_type& acc, const element_type& x, std::int64_t index) const {
     if (better(x, index, acc)) {

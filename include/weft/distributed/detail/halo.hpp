@@ -72,6 +72,29 @@ struct set_functor {
 };
 
 template <class T, class MemorySpace>
+class halo_plan;
+
+/// The boundary kinds a halo can be filled with: each needs its own plan.
+enum class boundary_kind { periodic, constant, clamp };
+
+/// The plans of one vector or grid, built on first use and shared by its
+/// copies, and whether an exchange of it is in flight (of any kind: two
+/// at once would mix their messages).
+template <class T, class MemorySpace>
+struct halo_plans {
+  std::optional<halo_plan<T, MemorySpace>> plans[3];
+  bool in_flight = false;
+};
+
+/// Records in `check` what every rank must pass alike to a halo exchange:
+/// the boundary kind and, for weft::constant, its value.
+template <class T, class Boundary>
+void record_boundary(collective_check& check, boundary_kind kind, const Boundary& bc) {
+  check.same("the boundary kind (0 periodic, 1 constant, 2 clamp)", static_cast<std::int64_t>(kind));
+  if constexpr (requires { bc.value; }) record_same_value(check, "the boundary value", static_cast<T>(bc.value));
+}
+
+template <class T, class MemorySpace>
 class halo_plan {
  public:
   using storage_view = Kokkos::View<T*, MemorySpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
@@ -117,7 +140,6 @@ class halo_plan {
   template <class Exec>
   void start(const Exec& exec, const storage_view& storage, const std::optional<T>& constant, MPI_Comm comm,
              const char* algorithm) {
-    require(!in_flight_, algorithm, ": a halo exchange of this object is already in flight; wait() for it first");
     if (send_index_.extent(0) > 0) {
       Kokkos::parallel_for("weft::halo_pack", range(exec, send_index_.extent(0)),
                            pack_functor<buffer_view, storage_view, index_view>{send_buffer_, storage, send_index_});
@@ -131,7 +153,6 @@ class halo_plan {
                            set_functor<storage_view, index_view, T>{storage, constant_index_, *constant});
     }
     requests_.clear();
-    in_flight_ = true;  // also without messages, so misuse fails alike at every rank count
     if (send_peers_.empty() && recv_peers_.empty()) return;  // nothing for MPI: no fence either
     if (!direct_ && send_host_.extent(0) > 0) Kokkos::deep_copy(exec, send_host_, send_buffer_);
     exec.fence();
@@ -165,7 +186,6 @@ class halo_plan {
                 "MPI_Waitall", algorithm);
       requests_.clear();
     }
-    in_flight_ = false;
     if (!direct_ && recv_host_.extent(0) > 0) Kokkos::deep_copy(exec, recv_buffer_, recv_host_);
     if (recv_index_.extent(0) > 0) {
       Kokkos::parallel_for("weft::halo_unpack", range(exec, recv_index_.extent(0)),
@@ -190,10 +210,7 @@ class halo_plan {
       MPI_Request_free(&r);
     }
     requests_.clear();
-    in_flight_ = false;
   }
-
-  bool in_flight() const { return in_flight_; }
 
   /// Messages and elements this plan sends to other ranks per exchange
   /// (for cost models), and the ghosts it copies locally.
@@ -239,7 +256,6 @@ class halo_plan {
   buffer_view send_buffer_, recv_buffer_;
   host_buffer_view send_host_, recv_host_;
   std::vector<MPI_Request> requests_;
-  bool in_flight_ = false;
 };
 
 }  // namespace weft::detail

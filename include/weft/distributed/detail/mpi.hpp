@@ -67,6 +67,42 @@ std::vector<T> all_gather_value(const communicator& comm, const T& mine, const c
   return all;
 }
 
+/// Collective: every rank's partial result (of a reduction or scan), in
+/// rank order, on every rank. The same MPI_Allgather settles `check`: if
+/// computing any rank's part failed (an exception from the user's function,
+/// say), or if the ranks passed different values of an arithmetic `init`,
+/// every rank throws weft::error with the same message.
+template <class T>
+std::vector<optional_value<T>> gather_parts(const communicator& comm, const collective_check& check,
+                                            const optional_value<T>& mine, const optional_value<T>& init,
+                                            const char* algorithm) {
+  struct contribution {
+    optional_value<T> part;
+    optional_value<T> init;
+    int failed;
+  };
+  const auto all = all_gather_value(comm, contribution{mine, init, check.failed_here() ? 1 : 0}, algorithm);
+  int first = -1, last = -1;
+  for (int r = 0; r < comm.size(); ++r) {
+    if (!all[r].failed) continue;
+    if (first < 0) first = r;
+    last = r;
+  }
+  if (first >= 0) fail_together(comm, first, last, check.problem(), algorithm);
+  if constexpr (std::is_arithmetic_v<T>) {
+    for (int r = 1; r < comm.size(); ++r) {
+      const bool same = all[r].init.valid == all[0].init.valid &&
+                        (!all[0].init.valid || std::memcmp(&all[r].init.value, &all[0].init.value, sizeof(T)) == 0);
+      if (!same)
+        fail(algorithm, ": ranks disagree on the initial value: ", +all[0].init.value, " on rank 0, ",
+             +all[r].init.value, " on rank ", r, "; every rank must pass the same");
+    }
+  }
+  std::vector<optional_value<T>> parts(comm.size());
+  for (int r = 0; r < comm.size(); ++r) parts[r] = all[r].part;
+  return parts;
+}
+
 /// Folds per-rank partial results in rank order, skipping empty ones; every
 /// rank computes the same result from the same gathered values, so totals
 /// are identical everywhere, and the op need not commute.
@@ -103,11 +139,16 @@ bool mpi_can_use_directly() {
   }
 }
 
-/// Collective consistency check: the same 64-bit key on every rank.
-inline bool same_on_all_ranks(const communicator& comm, std::int64_t key, const char* algorithm) {
-  std::int64_t in[2] = {key, -key}, out[2] = {0, 0};
-  check_mpi(MPI_Allreduce(in, out, 2, MPI_INT64_T, MPI_MIN, comm.native()), "MPI_Allreduce", algorithm);
-  return out[0] == key && -out[1] == key;
+/// Records `value` in `check` as one that must be the same on every rank:
+/// exactly for integers, bitwise for floating point; other types are not
+/// compared (their bytes may hold padding).
+template <class T>
+void record_same_value(collective_check& check, const char* what, const T& value) {
+  if constexpr (std::is_integral_v<T>) {
+    check.same(what, static_cast<std::int64_t>(value));  // unsigned 64-bit values wrap, still one-to-one
+  } else if constexpr (std::is_floating_point_v<T>) {
+    check.same_bits(what, static_cast<double>(value));  // exact for float and double
+  }
 }
 
 }  // namespace weft::detail

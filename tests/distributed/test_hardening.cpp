@@ -1,0 +1,381 @@
+// The edges of the distributed layer, one test per finding of the
+// adversarial run (issue 7): layouts that differ between ranks, checks that
+// fail on one rank only, impossible process grids, NaN in min_loc/max_loc,
+// overflowing sizes, the type of exclusive_scan's total, and the smaller
+// items. Each case ends in the right answer or in weft::error on every rank,
+// and then a collective shows that the ranks are still in step.
+#include <weft/distributed.hpp>
+
+#include <catch2/catch_template_test_macros.hpp>
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
+#include <catch2/matchers/catch_matchers.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+
+#include "data.hpp"
+#include "distributed.hpp"
+#include "spaces.hpp"
+
+#include <climits>
+#include <cmath>
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+using namespace weft_test;
+using Catch::Matchers::ContainsSubstring;
+
+namespace {
+
+// Runs f on every rank; checks that it threw weft::error on this rank with
+// `text` in the message, and that it threw on every rank (an MPI_Allreduce
+// that also proves nobody was left waiting inside f).
+void throws_on_every_rank(const weft::communicator& comm, const std::function<void()>& f, const std::string& text) {
+  int threw = 0;
+  try {
+    f();
+  } catch (const weft::error& e) {
+    threw = 1;
+    CHECK_THAT(e.what(), ContainsSubstring(text));
+  }
+  int everywhere = 0;
+  MPI_Allreduce(&threw, &everywhere, 1, MPI_INT, MPI_MIN, comm.native());
+  CHECK(threw == 1);
+  CHECK(everywhere == 1);
+}
+
+// Still in step: a collective after an error completes on every rank.
+void still_in_step(const weft::communicator& comm) {
+  weft::distributed_vector<int> probe(comm, 3 * comm.size());
+  weft::fill(probe, 1);
+  CHECK(weft::reduce(probe) == 3 * comm.size());
+}
+
+struct centre_1d {
+  template <class Nb>
+  KOKKOS_INLINE_FUNCTION double operator()(const Nb& nb) const {
+    return nb(0);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("layouts are agreed exactly, not by a hash", "[hardening][distributed]") {
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size(), rank = comm.rank();
+  if (size == 2) {
+    // These two layouts had the same 64-bit key: reduce was wrong on every
+    // rank and gather overflowed the root's buffer.
+    throws_on_every_rank(
+        comm,
+        [&] {
+          const auto p = rank == 0 ? weft::partition::from_sizes({1000, 1000}) : weft::partition::from_sizes({39, 1961});
+          weft::distributed_vector<double> x(comm, p, weft::ghosts{rank == 0 ? 0 : 30});
+        },
+        "ranks disagree on");
+  }
+  if (size == 3) {
+    // ... and these: one rank got MPI_ERR_TRUNCATE, the others hung.
+    throws_on_every_rank(
+        comm,
+        [&] {
+          const auto p = rank == 0 ? weft::partition::from_sizes({10, 50, 10}) : weft::partition::from_sizes({11, 18, 41});
+          weft::distributed_vector<double> x(comm, p);
+        },
+        "ranks disagree on the partition's block boundaries");
+  }
+  if (size > 1) {
+    // Any difference at all, at every rank count: one rank's block boundary
+    // one element off.
+    throws_on_every_rank(
+        comm,
+        [&] {
+          std::vector<std::int64_t> sizes(size, 10);
+          if (rank == size - 1) {
+            sizes[0] += 1;
+            sizes[1] -= 1;
+          }
+          weft::distributed_vector<float> x(comm, weft::partition::from_sizes(sizes));
+        },
+        "ranks disagree on the partition's block boundaries [1]: 10 on some ranks, 11 on others");
+    // Grid extents that collided under the old key ({4, 8} and {3, 62000194}).
+    throws_on_every_rank(
+        comm,
+        [&] {
+          const std::array<std::int64_t, 2> n = rank == 0 ? std::array<std::int64_t, 2>{4, 8}
+                                                          : std::array<std::int64_t, 2>{3, 62000194};
+          weft::distributed_grid<double, 2> g(comm, n);
+        },
+        "ranks disagree on the global extents");
+    throws_on_every_rank(
+        comm, [&] { weft::distributed_grid<double, 3> g(comm, {8, 8, 8}, {.halo = 1, .corners = rank == 0}); },
+        "ranks disagree on grid_options::corners");
+    // A partition with the wrong number of blocks on one rank only.
+    throws_on_every_rank(
+        comm,
+        [&] {
+          weft::distributed_vector<double> x(comm, weft::partition::block(10, rank == 0 ? size + 1 : size));
+        },
+        "blocks but the communicator has");
+  }
+  still_in_step(comm);
+}
+
+TEST_CASE("a check that fails on one rank throws on every rank", "[hardening][distributed]") {
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size(), rank = comm.rank();
+  weft::distributed_vector<double> x(comm, weft::partition::block(40, size), weft::ghosts{2});
+  weft::distributed_vector<double> y(comm, weft::partition::block(40, size));
+  const centre_1d centre;
+
+  SECTION("a stencil radius wider than the ghosts on one rank") {
+    throws_on_every_rank(
+        comm, [&] { weft::stencil(x, y, rank == size - 1 ? 3 : 1, weft::periodic{}, centre); },
+        "radius 3 needs 3 ghost cells but the input has 2");
+  }
+  SECTION("valid radii that differ between ranks (one rank would skip the exchange)") {
+    if (size > 1)
+      throws_on_every_rank(
+          comm, [&] { weft::stencil(x, y, rank == 0 ? 0 : 1, weft::periodic{}, centre); },
+          "ranks disagree on the radius: 0 on some ranks, 1 on others");
+  }
+  SECTION("boundaries that differ between ranks") {
+    if (size > 1) {
+      throws_on_every_rank(
+          comm,
+          [&] {
+            if (rank == 0) x.exchange_halo(weft::periodic{});
+            else x.exchange_halo(weft::clamp{});
+          },
+          "ranks disagree on the boundary kind");
+      throws_on_every_rank(
+          comm, [&] { x.exchange_halo(weft::constant{rank == 0 ? 1.0 : 2.0}); },
+          "ranks disagree on the boundary value");
+    }
+  }
+  SECTION("redistribute to a partition that differs between ranks") {
+    if (size > 1)
+      throws_on_every_rank(
+          comm,
+          [&] {
+            std::vector<double> weights(size, 1.0);
+            if (rank == 0) weights[0] = 2.0;
+            (void)weft::redistribute(x, weft::partition::weighted(40, weights));
+          },
+          "ranks disagree on the partition's block boundaries");
+  }
+  SECTION("a gather whose root differs between ranks") {
+    if (size > 1) throws_on_every_rank(comm, [&] { (void)weft::gather(x, rank == 0 ? 0 : 1); }, "ranks disagree on the root");
+  }
+  SECTION("an allocation that fails on one rank") {
+    if (size > 1) {
+      // 2^50 doubles on the last rank: more than any address space.
+      std::vector<std::int64_t> sizes(size, 4);
+      sizes[size - 1] = std::int64_t(1) << 50;
+      throws_on_every_rank(
+          comm, [&] { weft::distributed_vector<double> huge(comm, weft::partition::from_sizes(sizes)); },
+          "weft::distributed_vector");
+    }
+  }
+  still_in_step(comm);
+}
+
+TEST_CASE("redistribute moves blocks of more than INT_MAX elements", "[hardening][distributed][large]") {
+  weft::communicator comm(MPI_COMM_WORLD);
+  // Only at 2 ranks (the message of over 2^31 elements needs two), and only
+  // with 64-bit hosts: about 4.3 GB in all.
+  if (comm.size() != 2 || sizeof(void*) < 8) return;
+  const std::int64_t n = (std::int64_t(1) << 31) + 5;
+  weft::distributed_vector<char, Kokkos::HostSpace> x(comm, weft::partition::from_sizes({n, 0}));
+  weft::for_each_index(Kokkos::DefaultHostExecutionSpace{}, x,
+                       KOKKOS_LAMBDA(std::int64_t i, char& v) { v = static_cast<char>(i * 7 % 127); });
+  auto y = weft::redistribute(x, weft::partition::from_sizes({5, n - 5}));
+  Kokkos::fence();
+  auto local = y.local();
+  std::int64_t wrong = 0;
+  for (std::int64_t i = 0; i < y.local_size(); ++i) wrong += local(i) != static_cast<char>((y.offset() + i) * 7 % 127);
+  CHECK(wrong == 0);
+  CHECK(y.local_size() == (comm.rank() == 0 ? 5 : n - 5));
+}
+
+TEST_CASE("impossible process grids throw on every rank instead of aborting", "[hardening][distributed]") {
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size();
+  if (size > 1) {
+    // MPI_Dims_create aborted the whole job on this one (MPI_ERR_DIMS).
+    throws_on_every_rank(
+        comm, [&] { weft::distributed_grid<double, 2> g(comm, {16, 16}, {.dims = {1, 1}}); },
+        "must multiply to the " + std::to_string(size) + " ranks");
+  }
+  // These overflowed int and divided by zero (SIGFPE on every rank).
+  throws_on_every_rank(
+      comm, [&] { weft::distributed_grid<double, 2> g(comm, {16, 16}, {.dims = {65536, 65536}}); },
+      "is outside [0, " + std::to_string(size) + "]");
+  throws_on_every_rank(
+      comm, [&] { weft::distributed_grid<double, 3> g(comm, {16, 16, 16}, {.dims = {-1, 0, 0}}); },
+      "process-grid entry -1");
+  if (size == 4)
+    throws_on_every_rank(
+        comm, [&] { weft::distributed_grid<double, 3> g(comm, {16, 16, 16}, {.dims = {3, 0, 0}}); }, "must divide");
+  // Extents whose product passes 2^63.
+  throws_on_every_rank(
+      comm,
+      [&] {
+        weft::distributed_grid<double, 3> g(comm, {std::int64_t(1) << 30, std::int64_t(1) << 30, std::int64_t(1) << 30});
+      },
+      "multiply past the largest 64-bit index");
+  still_in_step(comm);
+}
+
+TEST_CASE("partitions reject sizes that overflow and ranks out of range", "[hardening][distributed]") {
+  CHECK_THROWS_WITH(weft::partition::from_sizes({INT64_MAX, 1}), ContainsSubstring("sum past the largest 64-bit"));
+  CHECK_THROWS_WITH(weft::partition::from_sizes({INT64_MAX / 2, INT64_MAX / 2, 2}),
+                    ContainsSubstring("sum past the largest 64-bit"));
+  CHECK_NOTHROW(weft::partition::from_sizes({INT64_MAX - 1, 1}));
+  const auto p = weft::partition::block(10, 3);
+  CHECK_THROWS_AS(p.local_size(3), weft::error);  // not std::out_of_range
+  CHECK_THROWS_AS(p.local_size(-1), weft::error);
+  CHECK_THROWS_AS(p.offset(4), weft::error);
+  CHECK(p.offset(3) == 10);
+  // Past 2^53 the weighted shares still add up exactly.
+  const std::int64_t big = (std::int64_t(1) << 62) + 12345;
+  const auto w = weft::partition::weighted(big, {0.1, 0.7, 0.2, 1e-9});
+  CHECK(w.global_size() == big);
+  std::int64_t sum = 0;
+  for (int r = 0; r < w.ranks(); ++r) sum += w.local_size(r);
+  CHECK(sum == big);
+}
+
+TEMPLATE_LIST_TEST_CASE("min_loc and max_loc with NaN give the first NaN on any partition", "[hardening][distributed]",
+                        enabled_spaces) {
+  using M = typename TestType::memory_space;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const std::int64_t n = 1009;
+  auto global = random_vector<double>(n, 77);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const std::int64_t first_nan = GENERATE(as<std::int64_t>{}, 0, 500, 1008);
+  global[first_nan] = nan;
+  if (first_nan + 7 < n) global[first_nan + 7] = nan;
+  global[3] = -5.0;  // a minimum before the NaN in one case
+  for (const auto& [name, p] : test_partitions(n, comm.size())) {
+    CAPTURE(name, first_nan);
+    auto x = make_vector<double, M>(comm, p, global);
+    const auto lo = weft::min_loc(x);
+    const auto hi = weft::max_loc(x);
+    CHECK(std::isnan(lo.value));
+    CHECK(lo.index == first_nan);
+    CHECK(std::isnan(hi.value));
+    CHECK(hi.index == first_nan);
+    CHECK(std::isnan(weft::reduce(x, std::numeric_limits<double>::infinity(), weft::minimum{})));
+    CHECK(std::isnan(weft::reduce(x, -std::numeric_limits<double>::infinity(), weft::maximum{})));
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("exclusive_scan accumulates in init's type and returns it", "[hardening][distributed]",
+                        enabled_spaces) {
+  using M = typename TestType::memory_space;
+  weft::communicator comm(MPI_COMM_WORLD);
+  // 1000 int8 ones and an int64 init of 5: 1005, not 1005 wrapped to int8 (-19).
+  const std::vector<std::int8_t> ones(1000, 1);
+  for (const auto& [name, p] : test_partitions(1000, comm.size())) {
+    CAPTURE(name);
+    auto x = make_vector<std::int8_t, M>(comm, p, ones);
+    weft::distributed_vector<std::int64_t, M> wide(comm, p);
+    weft::distributed_vector<std::int8_t, M> narrow(comm, p);
+    CHECK(weft::exclusive_scan(x, narrow, std::int64_t{5}) == 1005);
+    CHECK(weft::exclusive_scan(x, wide, std::int64_t{5}) == 1005);
+    const auto values = weft::all_gather(wide);
+    int wrong = 0;
+    for (std::int64_t i = 0; i < 1000; ++i) wrong += values[i] != 5 + i;
+    CHECK(wrong == 0);
+  }
+}
+
+TEST_CASE("the smaller items: halo exchanges of two kinds, communicators, init, exceptions",
+          "[hardening][distributed]") {
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size(), rank = comm.rank();
+
+  SECTION("a second exchange of one vector with another boundary kind is refused") {
+    weft::distributed_vector<double> x(comm, weft::partition::block(30, size), weft::ghosts{1});
+    auto first = x.start_halo_exchange(weft::periodic{});
+    throws_on_every_rank(comm, [&] { auto second = x.start_halo_exchange(weft::clamp{}); }, "already in flight");
+    first.wait();
+    weft::distributed_grid<double, 2> g(comm, {8, 8}, {.periodic = {true, true}});
+    auto pending = g.start_halo_exchange(weft::periodic{});
+    throws_on_every_rank(comm, [&] { auto second = g.start_halo_exchange(weft::constant{0.0}); }, "already in flight");
+    pending.wait();
+  }
+  SECTION("vectors on communicators that order the ranks differently do not mix") {
+    MPI_Comm reversed_mpi = MPI_COMM_NULL;
+    MPI_Comm_split(MPI_COMM_WORLD, 0, size - rank, &reversed_mpi);
+    weft::communicator reversed(reversed_mpi);
+    MPI_Comm_free(&reversed_mpi);
+    const auto p = weft::partition::block(10 * size, size);
+    weft::distributed_vector<double> a(comm, p), b(reversed, p);
+    if (size > 1) {
+      throws_on_every_rank(comm, [&] { weft::copy(a, b); }, "order them differently");
+      throws_on_every_rank(comm, [&] { (void)weft::transform_reduce(a, b, 0.0, weft::plus{}, weft::multiplies{}); },
+                           "order them differently");
+    } else {
+      CHECK_NOTHROW(weft::copy(a, b));
+    }
+    // A communicator duplicated from the same ranks in the same order mixes fine.
+    weft::communicator again(MPI_COMM_WORLD);
+    weft::distributed_vector<double> c(again, p);
+    CHECK_NOTHROW(weft::copy(a, c));
+  }
+  SECTION("an init that differs between ranks") {
+    weft::distributed_vector<double> x(comm, weft::partition::block(10, size));
+    weft::fill(x, 1.0);
+    if (size > 1)
+      throws_on_every_rank(comm, [&] { (void)weft::reduce(x, rank == 0 ? 0.0 : 1.0); },
+                           "ranks disagree on the initial value");
+    CHECK(weft::reduce(x, 2.0) == 12.0);
+  }
+  SECTION("an exception from the user's function on one rank (Serial)") {
+#ifdef KOKKOS_ENABLE_SERIAL
+    weft::distributed_vector<double, Kokkos::HostSpace> x(comm, weft::partition::block(8 * size, size));
+    weft::fill(Kokkos::Serial{}, x, 1.0);
+    const int thrower = size - 1;
+    auto map = [rank, thrower](double v) {
+      if (rank == thrower) throw std::runtime_error("the user's function failed");
+      return v;
+    };
+    throws_on_every_rank(
+        comm, [&] { (void)weft::transform_reduce(Kokkos::Serial{}, x, 0.0, weft::plus{}, map); },
+        "the user's function failed [on rank " + std::to_string(thrower) + "]");
+    weft::distributed_vector<double, Kokkos::HostSpace> out(comm, x.partition());
+    throws_on_every_rank(
+        comm, [&] { (void)weft::transform_inclusive_scan(Kokkos::Serial{}, x, out, weft::plus{}, map); },
+        "the user's function failed");
+#endif
+  }
+  still_in_step(comm);
+}
+
+TEST_CASE("trusted argument checks skip the agreement but keep layouts exact", "[hardening][distributed]") {
+  weft::communicator trusted(MPI_COMM_WORLD, weft::argument_checks::trusted);
+  CHECK(trusted.checks() == weft::argument_checks::trusted);
+  const int size = trusted.size();
+  weft::distributed_vector<double> x(trusted, weft::partition::block(40, size), weft::ghosts{1});
+  weft::distributed_vector<double> y(trusted, weft::partition::block(40, size));
+  weft::iota(x, 0.0);
+  // The same arguments everywhere: the same answers as with checks.
+  weft::stencil(x, y, 1, weft::periodic{}, centre_1d{});
+  CHECK(weft::reduce(y) == 40.0 * 39 / 2);
+  // A check that fails on every rank alike still throws everywhere.
+  throws_on_every_rank(trusted, [&] { weft::stencil(x, y, 2, weft::periodic{}, centre_1d{}); }, "needs 2 ghost cells");
+  // Layouts are still compared exactly at construction.
+  if (size > 1)
+    throws_on_every_rank(
+        trusted, [&] { weft::distributed_vector<double> z(trusted, weft::partition::block(40 + trusted.rank(), size)); },
+        "ranks disagree");
+  // Grids made from it keep its setting.
+  weft::distributed_grid<double, 2> g(trusted, {8, 8});
+  CHECK(g.comm().checks() == weft::argument_checks::trusted);
+  CHECK(congruent(g.comm(), trusted));
+}
