@@ -97,7 +97,7 @@ int main(int argc, char* argv[]) {
     const std::string prefix = argc > 3 ? argv[3] : "heat2d";
     const double dt = alpha / double(n * n);  // D = 1, dx = 1/n
 
-    const weft::grid_options periodic{.halo = 1, .periodic = {true, true}, .dims = {}, .corners = false};
+    const weft::grid_options periodic{.halo = 1, .periodic = {true, true}, .dims = {}, .shape = weft::stencil_shape::cross};
     grid u(comm, {n, n}, periodic), next(comm, {n, n}, periodic);
     weft::for_each_index(u, KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, double& v) {
       v = initial_temperature(i, j, n);
@@ -141,7 +141,7 @@ int main(int argc, char* argv[]) {
     double stepping_seconds = 0;
     for (int step = 1; step <= steps; ++step) {
       Kokkos::Timer step_timer;
-      weft::stencil(u, next, 1, weft::periodic{}, diffusion_step{});
+      weft::stencil(u, next, weft::cross(1), weft::periodic{}, diffusion_step{});
       std::swap(u, next);
       Kokkos::fence();
       stepping_seconds += step_timer.seconds();

@@ -167,9 +167,9 @@ int main(int argc, char* argv[]) {
 
     // The blur reads 2 cells away, the Sobel filter diagonal neighbours: the
     // input carries a 2-wide halo, the blurred image a 1-wide one with corners.
-    image original(comm, {h, w}, {.halo = 2, .periodic = {}, .dims = {}, .corners = true});
-    image blurred(comm, {h, w}, {.halo = 1, .periodic = {}, .dims = {}, .corners = true});
-    image edges(comm, {h, w}, {.halo = 0, .periodic = {}, .dims = {}, .corners = false});
+    image original(comm, {h, w}, {.halo = 2});
+    image blurred(comm, {h, w}, {.halo = 1});
+    image edges(comm, {h, w}, {.halo = 0});
     if (root) {
       std::printf("image_filter: %s, %lld x %lld pixels, %d ranks as a %d x %d process grid, on %s\n",
                   source == "--generate" ? "generated test picture" : source.c_str(), static_cast<long long>(h),

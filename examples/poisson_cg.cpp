@@ -53,7 +53,7 @@ struct laplacian {
 // the grid. `in` needs a halo of 1; the stencil exchanges it while it
 // computes the block's interior.
 void apply_laplacian(const grid& in, const grid& out, double h) {
-  weft::stencil(in, out, 1, weft::constant{0.0}, laplacian{1.0 / (h * h)});
+  weft::stencil(in, out, weft::cross(1), weft::constant{0.0}, laplacian{1.0 / (h * h)});
 }
 
 double dot(const grid& a, const grid& b) { return weft::transform_reduce(a, b, 0.0, weft::plus{}, weft::multiplies{}); }
@@ -64,8 +64,8 @@ solve_result solve(const weft::communicator& comm, std::int64_t n) {
   const bool root = comm.rank() == 0;
 
   // Only p is read by the stencil, so only p carries a halo.
-  const weft::grid_options no_halo{.halo = 0, .periodic = {false, false}, .dims = {}, .corners = false};
-  const weft::grid_options one_halo{.halo = 1, .periodic = {false, false}, .dims = {}, .corners = false};
+  const weft::grid_options no_halo{.halo = 0, .periodic = {false, false}, .dims = {}};
+  const weft::grid_options one_halo{.halo = 1, .periodic = {false, false}, .dims = {}, .shape = weft::stencil_shape::cross};
   grid x(comm, {n, n}, no_halo), r(comm, {n, n}, no_halo), ap(comm, {n, n}, no_halo);
   grid b(comm, {n, n}, no_halo), exact(comm, {n, n}, no_halo), p(comm, {n, n}, one_halo);
   if (root) {

@@ -2,13 +2,22 @@
 # Installs what weft's build, tests and benchmarks need on a Debian 12 machine,
 # only where it is missing, and prints the Kokkos install prefix on its last line.
 #
-#   scripts/setup.sh            # Debian packages + Kokkos (cached)
+#   scripts/setup.sh              # Debian packages + Kokkos (cached)
+#   scripts/setup.sh bounds-check # the same, and a Kokkos with bounds checking
+#                                 # for the sanitizer build (cached beside it)
 #
 # Kokkos: an installed Kokkos is used when Kokkos_ROOT (or WEFT_KOKKOS_ROOT)
 # points at one. Otherwise Kokkos 3.4.01 (Serial + OpenMP, C++20) is built from
 # the Kokkos tree inside Debian's `trilinos` source package into a per-user
-# cache prefix, once; later runs reuse it.
+# cache prefix, once; later runs reuse it. With `bounds-check`, the Kokkos
+# built is the same with Kokkos_ENABLE_DEBUG_BOUNDS_CHECK (every View access
+# checked), and the Kokkos_ROOT variables are ignored.
 set -euo pipefail
+variant="${1:-}"
+case "$variant" in
+  "" | bounds-check) ;;
+  *) echo "usage: scripts/setup.sh [bounds-check]" >&2; exit 2 ;;
+esac
 
 log() { echo "[weft setup] $*" >&2; }
 
@@ -67,11 +76,17 @@ fi
 
 # --- Kokkos ------------------------------------------------------------------
 kokkos_root="${WEFT_KOKKOS_ROOT:-${Kokkos_ROOT:-}}"
+[ "$variant" = bounds-check ] && kokkos_root=""
 if [ -n "$kokkos_root" ]; then
   log "using the Kokkos at $kokkos_root"
 else
   kokkos_version=3.4.01
   kokkos_root="$cache_root/kokkos-$kokkos_version-openmp-cxx20"
+  kokkos_options=()
+  if [ "$variant" = bounds-check ]; then
+    kokkos_root="$kokkos_root-boundscheck"
+    kokkos_options=(-DKokkos_ENABLE_DEBUG_BOUNDS_CHECK=ON)
+  fi
   if ! ls "$kokkos_root"/lib*/cmake/Kokkos/KokkosConfig.cmake >/dev/null 2>&1; then
     apt_private_update
     work=$(mktemp -d "$cache_root/kokkos-build.XXXXXX")
@@ -81,10 +96,10 @@ else
     tar -xzf "$work"/trilinos_*.orig.tar.gz -C "$work" --wildcards '*/packages/kokkos/*'
     src=$(echo "$work"/*/packages/kokkos)
     grep -q "$kokkos_version" "$src/master_history.txt" || log "warning: expected Kokkos $kokkos_version in $src"
-    log "building Kokkos (Serial + OpenMP, C++20) into $kokkos_root"
+    log "building Kokkos (Serial + OpenMP, C++20${variant:+, $variant}) into $kokkos_root"
     cmake -S "$src" -B "$work/build" -DCMAKE_BUILD_TYPE=Release \
       -DCMAKE_INSTALL_PREFIX="$kokkos_root" -DCMAKE_CXX_STANDARD=20 \
-      -DKokkos_ENABLE_SERIAL=ON -DKokkos_ENABLE_OPENMP=ON \
+      -DKokkos_ENABLE_SERIAL=ON -DKokkos_ENABLE_OPENMP=ON "${kokkos_options[@]}" \
       -DCMAKE_POSITION_INDEPENDENT_CODE=ON >"$work/configure.log" 2>&1 \
       || { cat "$work/configure.log" >&2; exit 1; }
     cmake --build "$work/build" -j "$(nproc)" >"$work/build.log" 2>&1 \

@@ -4,8 +4,12 @@
 //   dist_stencil3d/<variant>/n   7-point Jacobi on an n x n x n periodic grid
 //
 // variants:
-//   weft        weft::stencil(u, v, 1, periodic, f): posts the halo messages,
-//               computes the block's interior, waits, computes the edges
+//   weft        weft::stencil(u, v, cross(1), periodic, f): agrees on its arguments
+//               across ranks (one small MPI_Allreduce), posts the halo
+//               messages, computes the block's interior, waits, computes
+//               the edges
+//   trusted     the same on grids whose communicator trusts its arguments
+//               (weft::argument_checks::trusted): no MPI_Allreduce
 //   no_overlap  u.exchange_halo(periodic), then the whole block
 //   exchange    u.exchange_halo(periodic) alone
 //   compute     the whole block alone, no messages (a local weft::stencil
@@ -33,10 +37,12 @@ struct grid_data {
 };
 
 template <int Rank>
-grid_data<Rank>& grids(std::int64_t n) {
-  return cached<grid_data<Rank>>("grid" + std::to_string(Rank) + "/" + std::to_string(n), [n] {
-    weft::communicator comm(MPI_COMM_WORLD);
-    const weft::grid_options opt{.halo = 1, .periodic = {true, true, true}, .dims = {}, .corners = false};
+grid_data<Rank>& grids(std::int64_t n, weft::argument_checks checks = weft::argument_checks::agreed) {
+  const std::string key = "grid" + std::to_string(Rank) + "/" + std::to_string(n) + "/" +
+                          (checks == weft::argument_checks::agreed ? "agreed" : "trusted");
+  return cached<grid_data<Rank>>(key, [n, checks] {
+    weft::communicator comm(MPI_COMM_WORLD, checks);
+    const weft::grid_options opt{.halo = 1, .periodic = {true, true, true}, .dims = {}, .shape = weft::stencil_shape::cross};
     std::array<std::int64_t, Rank> extents;
     extents.fill(n);
     grid_data<Rank> d{comm, dgrid<Rank>(comm, extents, opt), dgrid<Rank>(comm, extents, opt)};
@@ -113,7 +119,15 @@ void register_stencil(std::int64_t n) {
   add(primitive, "weft", n, [n, halo_traffic](benchmark::State& state, const std::string& name) {
     auto& d = grids<Rank>(n);
     const exec_space exec;
-    auto step = [&] { weft::stencil(exec, d.u, d.v, 1, weft::periodic{}, stencil_of<Rank>{}); };
+    auto step = [&] { weft::stencil(exec, d.u, d.v, weft::cross(1), weft::periodic{}, stencil_of<Rank>{}); };
+    check_once<Rank>(name, d, n, step);
+    time_loop(state, step);
+    return halo_traffic(d);
+  });
+  add(primitive, "trusted", n, [n, halo_traffic](benchmark::State& state, const std::string& name) {
+    auto& d = grids<Rank>(n, weft::argument_checks::trusted);
+    const exec_space exec;
+    auto step = [&] { weft::stencil(exec, d.u, d.v, weft::cross(1), weft::periodic{}, stencil_of<Rank>{}); };
     check_once<Rank>(name, d, n, step);
     time_loop(state, step);
     return halo_traffic(d);
@@ -148,7 +162,7 @@ void register_stencil(std::int64_t n) {
 }  // namespace
 
 void register_grid_benchmarks() {
-  for (const std::int64_t n : {512, 2048, 8192}) register_stencil<2>(n);
+  for (const std::int64_t n : {128, 512, 2048, 8192}) register_stencil<2>(n);
   for (const std::int64_t n : {64, 128, 256}) register_stencil<3>(n);
 }
 

@@ -27,6 +27,10 @@ concept rank1_view = view_of_rank<View, 1>;
 template <class View>
 concept stencil_view = view_of_rank<View, 1> || view_of_rank<View, 2> || view_of_rank<View, 3>;
 
+/// A rank-2 or rank-3 Kokkos::View: what the N-D forms of the algorithms take.
+template <class View>
+concept md_view = view_of_rank<View, 2> || view_of_rank<View, 3>;
+
 /// Kernels launched on `Exec` can dereference `View`'s memory.
 template <class Exec, class View>
 concept accessible_from =
@@ -59,6 +63,35 @@ constexpr void static_check_accessible() {
                 "weft: the execution space cannot access the memory space of a view passed to "
                 "this algorithm; run it on a space that can (e.g. the view's own "
                 "execution_space) or deep_copy the data first.");
+}
+
+/// The views the map and reduction families take: rank 1, 2 or 3, in one
+/// of Kokkos' standard layouts. Anything else fails the build with a sentence.
+template <class View>
+constexpr void static_check_view() {
+  using V = std::remove_cvref_t<View>;
+  using layout = typename V::array_layout;
+  static_assert(V::rank >= 1 && V::rank <= 3,
+                "weft: the map and reduction algorithms take Kokkos views of rank 1, 2 or 3; this view's rank is "
+                "outside that range (take subviews, or reshape it).");
+  static_assert(std::is_same_v<layout, Kokkos::LayoutLeft> || std::is_same_v<layout, Kokkos::LayoutRight> ||
+                    std::is_same_v<layout, Kokkos::LayoutStride>,
+                "weft: the algorithms take views with LayoutLeft, LayoutRight or LayoutStride; deep_copy this "
+                "view's data into one of those first.");
+}
+
+/// For the algorithms defined on sequences only (the scans, iota).
+template <class View>
+constexpr void static_check_rank1() {
+  static_assert(std::remove_cvref_t<View>::rank == 1,
+                "weft: the scans and iota take rank-1 views: a prefix runs along one sequence (pass a 1-D "
+                "subview, e.g. one row).");
+}
+
+template <class A, class B>
+constexpr void static_check_same_rank() {
+  static_assert(static_cast<int>(std::remove_cvref_t<A>::rank) == static_cast<int>(std::remove_cvref_t<B>::rank),
+                "weft: the views passed to this algorithm must have the same rank.");
 }
 
 template <class View>

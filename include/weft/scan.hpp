@@ -24,6 +24,8 @@ namespace weft {
 namespace detail {
 template <class Exec, class In, class Out>
 void check_scan_args(const char* label, const In& in, const Out& out) {
+  static_check_rank1<In>();
+  static_check_rank1<Out>();
   static_check_accessible<Exec, In, Out>();
   static_check_writable<Out>();
   require(in.extent(0) == out.extent(0), label, ": input has ", in.extent(0),
@@ -35,7 +37,7 @@ void check_scan_args(const char* label, const In& in, const Out& out) {
 
 /// out(i) = f(in(0)) op ... op f(in(i)); returns the last of these (T{} when empty).
 ///   weft::transform_inclusive_scan(exec, x, y, weft::plus{}, KOKKOS_LAMBDA(int a) { return a * a; });
-template <execution_space Exec, rank1_view In, rank1_view Out, class Op, class UnaryOp>
+template <execution_space Exec, view In, view Out, class Op, class UnaryOp>
 detail::value_t<Out> transform_inclusive_scan(const Exec& exec, const In& in, const Out& out, Op op,
                                               UnaryOp unary_op) {
   using T = detail::value_t<Out>;
@@ -46,14 +48,14 @@ detail::value_t<Out> transform_inclusive_scan(const Exec& exec, const In& in, co
                                       detail::optional_value<T>{T{}, false});
 }
 
-template <rank1_view In, rank1_view Out, class Op, class UnaryOp>
+template <view In, view Out, class Op, class UnaryOp>
 detail::value_t<Out> transform_inclusive_scan(const In& in, const Out& out, Op op, UnaryOp unary_op) {
   return weft::transform_inclusive_scan(detail::default_exec_t<Out>{}, in, out, op, unary_op);
 }
 
 /// out(i) = in(0) op ... op in(i); returns the last of these (T{} when empty).
 ///   auto total = weft::inclusive_scan(exec, counts, offsets, weft::plus{});
-template <execution_space Exec, rank1_view In, rank1_view Out, class Op>
+template <execution_space Exec, view In, view Out, class Op>
 detail::value_t<Out> inclusive_scan(const Exec& exec, const In& in, const Out& out, Op op) {
   using T = detail::value_t<Out>;
   detail::check_scan_args<Exec>("weft::inclusive_scan", in, out);
@@ -63,18 +65,18 @@ detail::value_t<Out> inclusive_scan(const Exec& exec, const In& in, const Out& o
                                       detail::optional_value<T>{T{}, false});
 }
 
-template <rank1_view In, rank1_view Out, class Op>
+template <view In, view Out, class Op>
 detail::value_t<Out> inclusive_scan(const In& in, const Out& out, Op op) {
   return weft::inclusive_scan(detail::default_exec_t<Out>{}, in, out, op);
 }
 
 /// Running sums: out(i) = in(0) + ... + in(i); returns the total.
-template <execution_space Exec, rank1_view In, rank1_view Out>
+template <execution_space Exec, view In, view Out>
 detail::value_t<Out> inclusive_scan(const Exec& exec, const In& in, const Out& out) {
   return weft::inclusive_scan(exec, in, out, plus<>{});
 }
 
-template <rank1_view In, rank1_view Out>
+template <view In, view Out>
 detail::value_t<Out> inclusive_scan(const In& in, const Out& out) {
   return weft::inclusive_scan(detail::default_exec_t<Out>{}, in, out, plus<>{});
 }
@@ -84,7 +86,7 @@ detail::value_t<Out> inclusive_scan(const In& in, const Out& out) {
 /// values are accumulated in init's type T and converted to out's value
 /// type as they are written; an integer init over floating-point values
 /// does not compile (it would truncate every term).
-template <execution_space Exec, rank1_view In, rank1_view Out, class T, class Op, class UnaryOp>
+template <execution_space Exec, view In, view Out, class T, class Op, class UnaryOp>
 T transform_exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op,
                            UnaryOp unary_op) {
   detail::check_scan_args<Exec>("weft::transform_exclusive_scan", in, out);
@@ -95,7 +97,7 @@ T transform_exclusive_scan(const Exec& exec, const In& in, const Out& out, T ini
                                      detail::optional_value<T>{init, true});
 }
 
-template <rank1_view In, rank1_view Out, class T, class Op, class UnaryOp>
+template <view In, view Out, class T, class Op, class UnaryOp>
 T transform_exclusive_scan(const In& in, const Out& out, T init, Op op, UnaryOp unary_op) {
   return weft::transform_exclusive_scan(detail::default_exec_t<Out>{}, in, out, init, op, unary_op);
 }
@@ -103,7 +105,7 @@ T transform_exclusive_scan(const In& in, const Out& out, T init, Op op, UnaryOp 
 /// out(i) = init op in(0) op ... op in(i-1), out(0) = init; returns
 /// init op in(0) op ... op in(n-1) (init when empty).
 ///   auto n_total = weft::exclusive_scan(exec, counts, offsets, 0);
-template <execution_space Exec, rank1_view In, rank1_view Out, class T, class Op>
+template <execution_space Exec, view In, view Out, class T, class Op>
 T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op) {
   detail::check_scan_args<Exec>("weft::exclusive_scan", in, out);
   detail::static_check_accumulator<T, detail::value_t<In>>();
@@ -112,18 +114,18 @@ T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op) 
                                      detail::element_map<In>{in}, out, detail::optional_value<T>{init, true});
 }
 
-template <rank1_view In, rank1_view Out, class T, class Op>
+template <view In, view Out, class T, class Op>
 T exclusive_scan(const In& in, const Out& out, T init, Op op) {
   return weft::exclusive_scan(detail::default_exec_t<Out>{}, in, out, init, op);
 }
 
 /// Exclusive running sums starting at init.
-template <execution_space Exec, rank1_view In, rank1_view Out, class T>
+template <execution_space Exec, view In, view Out, class T>
 T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init) {
   return weft::exclusive_scan(exec, in, out, init, plus<>{});
 }
 
-template <rank1_view In, rank1_view Out, class T>
+template <view In, view Out, class T>
 T exclusive_scan(const In& in, const Out& out, T init) {
   return weft::exclusive_scan(detail::default_exec_t<Out>{}, in, out, init, plus<>{});
 }

@@ -1,4 +1,4 @@
-// distributed_grid: Cartesian layout, halo exchange (faces or with corners,
+// distributed_grid: Cartesian layout, halo exchange (box or cross shape,
 // every boundary, periodic or not per dimension), the algorithms and the
 // distributed stencils in 2-D and 3-D, against sequential references on the
 // global field, at 1 to 4 ranks.
@@ -90,7 +90,7 @@ int wrong_halo_cells(const G& g, const std::vector<double>& field, bc_kind kind,
       outside += s[d] < h || s[d] >= h + g.local_extent(d);
       p[d] = g.offset(d) + s[d] - h;
     }
-    if (outside > 1 && !g.options().corners) return;
+    if (outside > 1 && g.options().shape == weft::stencil_shape::cross) return;
     const auto expected = read_global<R>(field, n, p, g.options().periodic, kind, constant);
     if (expected && got != *expected && wrong++ < 3)
       UNSCOPED_INFO("rank " << g.comm().rank() << " storage cell " << s[0] << "," << s[1] << " got " << got
@@ -222,12 +222,12 @@ TEMPLATE_LIST_TEST_CASE("grid halo exchange: faces, corners, every boundary", "[
   using Exec = TestType;
   using M = typename Exec::memory_space;
   weft::communicator comm(MPI_COMM_WORLD);
-  const bool corners = GENERATE(false, true);
+  const auto shape = GENERATE(weft::stencil_shape::cross, weft::stencil_shape::box);
   const int halo = GENERATE(1, 2);
   const int periodic_mask = GENERATE(0, 1, 2, 3);
   const std::array<bool, 3> periodic{(periodic_mask & 1) != 0, (periodic_mask & 2) != 0, false};
-  const weft::grid_options opt{.halo = halo, .periodic = periodic, .corners = corners};
-  CAPTURE(corners, halo, periodic_mask);
+  const weft::grid_options opt{.halo = halo, .periodic = periodic, .shape = shape};
+  CAPTURE(int(shape), halo, periodic_mask);
 
   SECTION("2-D, uneven extents") {
     const ext<2> n{11, 9};
@@ -363,13 +363,16 @@ TEMPLATE_LIST_TEST_CASE("distributed grid stencils equal the sequential ones", "
   weft::communicator comm(MPI_COMM_WORLD);
   const int r = GENERATE(1, 2);
   const int periodic_mask = GENERATE(0, 3);
-  // Box stencils read diagonals and need corners; cross stencils (5-, 7-point
-  // and wider) run without them.
-  const bool corners = GENERATE(true, false);
-  const bool cross = !corners;
+  // Box stencils read diagonals and need the grid's default (box) halo;
+  // cross stencils (5-, 7-point and wider) say weft::cross(r) and run on a
+  // cross grid, which exchanges faces only, or on a box one.
+  const int variant = GENERATE(0, 1, 2);  // box on box; cross on cross; cross on box
+  const bool cross = variant > 0;
+  const auto shape = variant == 1 ? weft::stencil_shape::cross : weft::stencil_shape::box;
+  const weft::reach reach = cross ? weft::cross(r) : weft::box(r);
   const std::array<bool, 3> periodic{(periodic_mask & 1) != 0, (periodic_mask & 2) != 0, (periodic_mask & 2) != 0};
-  const weft::grid_options opt{.halo = r, .periodic = periodic, .corners = corners};
-  CAPTURE(r, periodic_mask, corners);
+  const weft::grid_options opt{.halo = r, .periodic = periodic, .shape = shape};
+  CAPTURE(r, periodic_mask, variant);
 
   auto run = [&](auto rank_tag, const auto& bc, bc_kind kind, double constant, bool interior_only) {
     constexpr int R = decltype(rank_tag)::value;
@@ -386,8 +389,8 @@ TEMPLATE_LIST_TEST_CASE("distributed grid stencils equal the sequential ones", "
       grid_type in(comm, n, opt), out(comm, n, {.halo = 0});
       fill_from(in, field);
       fill_from(out, before);
-      if (named) weft::stencil(Exec{}, in, out, r, bc, weighted_grid_stencil_named<R, named_type>{f});
-      else weft::stencil(Exec{}, in, out, r, bc, f);
+      if (named) weft::stencil(Exec{}, in, out, reach, bc, weighted_grid_stencil_named<R, named_type>{f});
+      else weft::stencil(Exec{}, in, out, reach, bc, f);
       const auto expected = reference_stencil<R>(field, n, r, cross, periodic, kind, constant, interior_only, before);
       const auto got = weft::gather(out, 0);
       if (comm.rank() == 0) {

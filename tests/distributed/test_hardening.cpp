@@ -111,8 +111,8 @@ TEST_CASE("layouts are agreed exactly, not by a hash", "[hardening][distributed]
         },
         "ranks disagree on the global extents");
     throws_on_every_rank(
-        comm, [&] { weft::distributed_grid<double, 3> g(comm, {8, 8, 8}, {.halo = 1, .corners = rank == 0}); },
-        "ranks disagree on grid_options::corners");
+        comm, [&] { weft::distributed_grid<double, 3> g(comm, {8, 8, 8}, {.halo = 1, .shape = rank == 0 ? weft::stencil_shape::cross : weft::stencil_shape::box}); },
+        "ranks disagree on grid_options::shape");
     // A partition with the wrong number of blocks on one rank only.
     throws_on_every_rank(
         comm,

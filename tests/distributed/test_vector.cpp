@@ -169,7 +169,7 @@ TEST_CASE("grid halo plans: messages to neighbours, local copies across dimensio
   const int size = comm.size();
   // One row of ranks along dimension 0: dimension 1 is this rank's alone.
   weft::distributed_grid<double, 2> g(comm, {6 * size, 10},
-                                      {.halo = 1, .periodic = {true, true}, .dims = {size, 1}, .corners = false});
+                                      {.halo = 1, .periodic = {true, true}, .dims = {size, 1}, .shape = weft::stencil_shape::cross});
   const auto& plan = g.halo_plan_for(weft::periodic{});
   CHECK(plan.remote_face(0, 0) == (size > 1));
   CHECK(plan.remote_face(0, 1) == (size > 1));

@@ -128,10 +128,10 @@ TEMPLATE_LIST_TEST_CASE("map algorithms reject mismatched extents before writing
 
   CHECK_THROWS_AS(weft::transform(Exec{}, in, out, twice), weft::error);
   CHECK_THROWS_WITH(weft::transform(Exec{}, in, out, twice),
-                    "weft::transform: input has 10 elements, output has 9");
+                    "weft::transform: input has extents 10, output 9");
   CHECK_THROWS_AS(weft::transform(Exec{}, in, in, out, KOKKOS_LAMBDA(double x, double y) { return x + y; }),
                   weft::error);
-  CHECK_THROWS_WITH(weft::copy(Exec{}, in, out), "weft::copy: source has 10 elements, destination has 9");
+  CHECK_THROWS_WITH(weft::copy(Exec{}, in, out), "weft::copy: source has extents 10, destination 9");
   CHECK(to_vector(out) == b);
   CHECK(to_vector(in) == a);
 }

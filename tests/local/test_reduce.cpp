@@ -223,7 +223,7 @@ TEMPLATE_LIST_TEST_CASE("reductions reject bad input", "[reduce][local]", enable
   auto a = to_view<Exec>(random_vector<double>(5, 1));
   auto b = to_view<Exec>(random_vector<double>(6, 2));
   CHECK_THROWS_WITH(weft::transform_reduce(Exec{}, a, b, 0.0, weft::plus{}, weft::multiplies{}),
-                    "weft::transform_reduce: inputs have 5 and 6 elements");
+                    "weft::transform_reduce: inputs have extents 5 and 6");
 }
 
 using floating_types = std::tuple<float, double>;

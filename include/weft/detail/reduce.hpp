@@ -128,3 +128,193 @@ typename extremum_functor<View, Largest>::value_type extremum_partial(const Exec
 }
 
 }  // namespace weft::detail
+
+namespace weft::detail {
+
+// ---- Reductions over 2-D and 3-D boxes ----
+
+/// (i, j[, k]) -> v(i, j[, k])
+template <class View>
+struct md_element_map {
+  View v;
+  template <class... I>
+  KOKKOS_INLINE_FUNCTION decltype(auto) operator()(I... i) const {
+    return v(i...);
+  }
+};
+
+/// (i, j[, k]) -> f(v(i, j[, k]))
+template <class View, class F>
+struct md_unary_map {
+  View v;
+  F f;
+  template <class... I>
+  KOKKOS_INLINE_FUNCTION decltype(auto) operator()(I... i) const {
+    return f(v(i...));
+  }
+};
+
+/// (i, j[, k]) -> f(a(i, j[, k]), b(i, j[, k]))
+template <class A, class B, class F>
+struct md_binary_map {
+  A a;
+  B b;
+  F f;
+  template <class... I>
+  KOKKOS_INLINE_FUNCTION decltype(auto) operator()(I... i) const {
+    return f(a(i...), b(i...));
+  }
+};
+
+/// The fold of map over a 2-D or 3-D box on host spaces, in an order that
+/// the box's layout does not change. Rows are the lines along the last
+/// index, taken in row-major order. A work item is a block of up to 8 rows
+/// times a segment of up to 4096 columns: each of its rows is folded
+/// column by column into a partial of its own, and the partials are joined
+/// into the thread's accumulator in row order. Only the loop nest inside an
+/// item depends on the layout (with the first dimension fastest, 2-D items
+/// walk their rows together, column by column, to read memory in order);
+/// the groupings of the operation are the same, so LayoutLeft, LayoutRight
+/// and strided views of the same values give the same bits, and vary with
+/// the thread count only as a rank-1 reduction does.
+template <class Fold, class Map, int Rank>
+struct rows_fold_functor {
+  using value_type = typename Fold::value_type;
+  static constexpr std::int64_t block_rows = 8;
+  static constexpr std::int64_t segment = 4096;
+  Fold fold;
+  Map map;
+  point<Rank> n;
+  bool left;
+  std::int64_t segments;  // per row
+
+  KOKKOS_INLINE_FUNCTION decltype(auto) at(std::int64_t row, std::int64_t k) const {
+    if constexpr (Rank == 2) return map(row, k);
+    else return map(row / n[1], row % n[1], k);
+  }
+
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t item, value_type& acc) const {
+    const std::int64_t rows = Rank == 2 ? n[0] : n[0] * n[1];
+    const std::int64_t r0 = (item / segments) * block_rows;
+    const std::int64_t r1 = r0 + block_rows < rows ? r0 + block_rows : rows;
+    const std::int64_t k0 = (item % segments) * segment;
+    const std::int64_t k1 = k0 + segment < n[Rank - 1] ? k0 + segment : n[Rank - 1];
+    value_type part[block_rows];
+    for (std::int64_t r = r0; r < r1; ++r) fold.init(part[r - r0]);
+    if (Rank == 2 && left) {
+      for (std::int64_t k = k0; k < k1; ++k)
+        for (std::int64_t r = r0; r < r1; ++r) fold.add(part[r - r0], at(r, k));
+    } else {
+      for (std::int64_t r = r0; r < r1; ++r)
+        for (std::int64_t k = k0; k < k1; ++k) fold.add(part[r - r0], at(r, k));
+    }
+    for (std::int64_t r = r0; r < r1; ++r) fold.join(acc, part[r - r0]);
+  }
+  KOKKOS_INLINE_FUNCTION void init(value_type& acc) const { fold.init(acc); }
+  KOKKOS_INLINE_FUNCTION void join(value_type& dst, const value_type& src) const { fold.join(dst, src); }
+  WEFT_DETAIL_VOLATILE_JOIN(value_type)
+};
+
+/// The fold of map over a box on device spaces: one MDRangePolicy over the
+/// logical (row-major) order, whatever the layout.
+template <class Fold, class Map>
+struct md_fold_functor {
+  using value_type = typename Fold::value_type;
+  Fold fold;
+  Map map;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j, value_type& acc) const {
+    fold.add(acc, map(i, j));
+  }
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j, std::int64_t k, value_type& acc) const {
+    fold.add(acc, map(i, j, k));
+  }
+  KOKKOS_INLINE_FUNCTION void init(value_type& acc) const { fold.init(acc); }
+  KOKKOS_INLINE_FUNCTION void join(value_type& dst, const value_type& src) const { fold.join(dst, src); }
+  WEFT_DETAIL_VOLATILE_JOIN(value_type)
+};
+
+/// map folded over the box [0, n) of rank 2 or 3 (empty when the box is).
+/// `left`: the data's first dimension is its fastest. Blocks.
+template <class T, class Exec, int Rank, class Op, class Map>
+optional_value<T> fold_partial_md(const Exec& exec, const char* label, const point<Rank>& n, bool left, Op op,
+                                  Map map) {
+  if (points_in<Rank>(n) == 0) return {T{}, false};
+  using fold_type = fold_for<T, Op>;
+  typename fold_type::value_type acc;
+  const fold_type fold{op};
+  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename Exec::memory_space>::accessible) {
+    using functor = rows_fold_functor<fold_type, Map, Rank>;
+    const std::int64_t rows = Rank == 2 ? n[0] : n[0] * n[1];
+    const std::int64_t segments = (n[Rank - 1] + functor::segment - 1) / functor::segment;
+    const std::int64_t items = (rows + functor::block_rows - 1) / functor::block_rows * segments;
+    Kokkos::parallel_reduce(label, range(exec, items), functor{fold, map, n, left, segments}, acc);
+  } else {
+    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<Rank, Kokkos::Iterate::Right, Kokkos::Iterate::Right>,
+                                         Kokkos::IndexType<std::int64_t>>;
+    Kokkos::parallel_reduce(label, policy(exec, point<Rank>{}, n), md_fold_functor<fold_type, Map>{fold, map}, acc);
+  }
+  return {fold_type::get(acc), true};
+}
+
+/// The best element of a box by extremum_beats, with indices shifted by
+/// `offset` and ranked by their row-major position in a box of extents
+/// `whole` (a grid's global extents; the view's own for a view). index < 0:
+/// nothing seen. The order is total, so any traversal gives one answer.
+template <class View, bool Largest, int Rank>
+struct md_extremum_functor {
+  using element_type = typename View::non_const_value_type;
+  struct value_type {
+    element_type value;
+    std::int64_t index;  // row-major in `whole`
+  };
+  View v;
+  Kokkos::Array<std::int64_t, Rank> offset;
+  Kokkos::Array<std::int64_t, Rank> whole;
+
+  KOKKOS_INLINE_FUNCTION static bool better(const element_type& a, std::int64_t ia, const value_type& b) {
+    return b.index < 0 || extremum_beats<Largest>(a, ia, b.value, b.index);
+  }
+  KOKKOS_INLINE_FUNCTION void add(value_type& acc, const element_type& x, std::int64_t index) const {
+    if (better(x, index, acc)) {
+      acc.value = x;
+      acc.index = index;
+    }
+  }
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j, value_type& acc) const {
+    add(acc, v(i, j), (offset[0] + i) * whole[1] + offset[1] + j);
+  }
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j, std::int64_t k, value_type& acc) const {
+    add(acc, v(i, j, k), ((offset[0] + i) * whole[1] + offset[1] + j) * whole[2] + offset[2] + k);
+  }
+  KOKKOS_INLINE_FUNCTION void init(value_type& acc) const { acc.index = -1; }
+  KOKKOS_INLINE_FUNCTION void join(value_type& dst, const value_type& src) const {
+    if (src.index >= 0 && better(src.value, src.index, dst)) dst = src;
+  }
+  WEFT_DETAIL_VOLATILE_JOIN(value_type)
+};
+
+/// md_extremum_functor's result over all of v (index < 0 when v is empty). Blocks.
+template <bool Largest, class Exec, class View>
+typename md_extremum_functor<View, Largest, static_cast<int>(View::rank)>::value_type extremum_partial_md(
+    const Exec& exec, const View& v, const char* label, const point<static_cast<int>(View::rank)>& offset,
+    const point<static_cast<int>(View::rank)>& whole) {
+  constexpr int Rank = static_cast<int>(View::rank);
+  using functor = md_extremum_functor<View, Largest, Rank>;
+  typename functor::value_type result;
+  result.index = -1;
+  const point<Rank> n = extents_of(v);
+  if (points_in<Rank>(n) == 0) return result;
+  using Kokkos::Iterate;
+  if (first_dimension_fastest(v)) {
+    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<Rank, Iterate::Left, Iterate::Left>,
+                                         Kokkos::IndexType<std::int64_t>>;
+    Kokkos::parallel_reduce(label, policy(exec, point<Rank>{}, n), functor{v, offset, whole}, result);
+  } else {
+    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<Rank, Iterate::Right, Iterate::Right>,
+                                         Kokkos::IndexType<std::int64_t>>;
+    Kokkos::parallel_reduce(label, policy(exec, point<Rank>{}, n), functor{v, offset, whole}, result);
+  }
+  return result;
+}
+
+}  // namespace weft::detail

@@ -7,8 +7,10 @@
 
 #include <Kokkos_Core.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 
 namespace weft {
 
@@ -19,6 +21,10 @@ struct clamp;
 struct interior_only;
 
 namespace detail {
+
+/// The rank of the first of several views (stencil inputs share one rank).
+template <class First, class... Rest>
+struct tuple_element_rank : std::integral_constant<int, static_cast<int>(First::rank)> {};
 
 /// How a read outside [0, n) is resolved in one dimension. Each returns the
 /// in-range index to read, or -1 for "use the constant".
@@ -54,18 +60,24 @@ struct outside_read<interior_only> {
   KOKKOS_INLINE_FUNCTION static std::int64_t index(std::int64_t c, std::int64_t) { return c; }
 };
 
-template <int Rank>
-using point = Kokkos::Array<std::int64_t, Rank>;
-
 /// How a neighbourhood reads: straight through (interior points, or a halo
 /// that already holds the boundary values), through the boundary rule (the
 /// band along the edges), or either, as a flag set per kernel (the one
 /// nameable type, weft::neighbourhood, for functions that cannot be generic).
 enum class read_mode { direct, checked, flagged };
 
+/// What a stencil declared it reads, for the debug-build check of every
+/// read (see neighbourhood::operator()).
+struct reach_limits {
+  int radius;
+  bool cross;
+};
+
 /// What the user's stencil function receives: nb(di[, dj[, dk]]) reads the
-/// input at the centre plus that offset, nb.index() is the centre's (global)
-/// index.
+/// input at the centre plus that offset; nb.index() is the point being
+/// computed (the view's index locally, the global point on distributed
+/// vectors and grids) and nb.local_index() its index into the output view
+/// (the block's own coordinates on grids).
 template <class View, class Boundary, read_mode Mode>
 class neighbourhood {
  public:
@@ -73,14 +85,23 @@ class neighbourhood {
   using value_type = typename View::non_const_value_type;
   using index_type = std::conditional_t<rank == 1, std::int64_t, point<rank>>;
 
+  /// `centre`: the point in the input's coordinates; `at`: in the output's;
+  /// `shift`: from the output's coordinates to what index() reports.
   KOKKOS_INLINE_FUNCTION neighbourhood(const View& in, const Boundary& boundary, const point<rank>& centre,
-                                       const point<rank>& index_shift, bool checked = Mode == read_mode::checked)
-      : in_(in), boundary_(boundary), centre_(centre), index_shift_(index_shift), checked_(checked) {}
+                                       const point<rank>& at, const point<rank>& shift, reach_limits limits,
+                                       bool checked = Mode == read_mode::checked)
+      : in_(in), boundary_(boundary), centre_(centre), at_(at), shift_(shift), limits_(limits), checked_(checked) {}
 
-  /// The input at the centre plus (di[, dj[, dk]]); |offset| <= radius.
+  /// The input at the centre plus (di[, dj[, dk]]); |offset| <= radius, and
+  /// on the axes only for a cross stencil. Builds that check View bounds
+  /// (Kokkos_ENABLE_DEBUG_BOUNDS_CHECK) or define WEFT_ENABLE_DEBUG_CHECKS
+  /// check that too, and abort on a read outside the stencil's reach.
   template <class... Offsets>
     requires(sizeof...(Offsets) == rank)
   KOKKOS_INLINE_FUNCTION value_type operator()(Offsets... offsets) const {
+#if defined(KOKKOS_ENABLE_DEBUG_BOUNDS_CHECK) || defined(WEFT_ENABLE_DEBUG_CHECKS)
+    check_reach(point<rank>{static_cast<std::int64_t>(offsets)...});
+#endif
     if constexpr (Mode == read_mode::checked) {
       return checked_read(point<rank>{static_cast<std::int64_t>(offsets)...});
     } else {
@@ -92,19 +113,29 @@ class neighbourhood {
     }
   }
 
-  /// The centre point's index: an integer in 1-D, a Kokkos::Array in 2-D and 3-D.
+  /// The point being computed: an integer in 1-D, a Kokkos::Array in 2-D
+  /// and 3-D (auto [i, j] = nb.index() works). Locally the index into the
+  /// views; on distributed vectors and grids the global index.
   KOKKOS_INLINE_FUNCTION index_type index() const {
     if constexpr (rank == 1) {
-      return centre_[0] + index_shift_[0];
+      return at_[0] + shift_[0];
     } else {
       point<rank> p;
-      for (int d = 0; d < rank; ++d) p[d] = centre_[d] + index_shift_[d];
+      for (int d = 0; d < rank; ++d) p[d] = at_[d] + shift_[d];
       return p;
     }
   }
 
-  /// The centre point's index along dimension d.
-  KOKKOS_INLINE_FUNCTION std::int64_t index(int d) const { return centre_[d] + index_shift_[d]; }
+  /// The point's index along dimension d.
+  KOKKOS_INLINE_FUNCTION std::int64_t index(int d) const { return at_[d] + shift_[d]; }
+
+  /// The point's index into the output view: the same as index() locally;
+  /// on distributed vectors and grids the index into the block (local(),
+  /// interior()), for reading another field of the same layout there.
+  KOKKOS_INLINE_FUNCTION index_type local_index() const {
+    if constexpr (rank == 1) return at_[0];
+    else return at_;
+  }
 
  private:
   KOKKOS_INLINE_FUNCTION value_type read_at(const point<rank>& offset) const {
@@ -129,62 +160,165 @@ class neighbourhood {
     else return in_(at[0], at[1], at[2]);
   }
 
+  KOKKOS_INLINE_FUNCTION void check_reach(const point<rank>& offset) const {
+    int off_axis = 0;
+    bool too_far = false;
+    for (int d = 0; d < rank; ++d) {
+      off_axis += offset[d] != 0;
+      too_far = too_far || offset[d] > limits_.radius || offset[d] < -limits_.radius;
+    }
+    if (too_far || (limits_.cross && off_axis > 1))
+      Kokkos::abort(
+          "weft::stencil: the stencil function read outside its reach: an offset beyond the radius it "
+          "was given, or off the axes of a cross stencil (weft::cross(r)); those points may not have been "
+          "exchanged. Pass the radius and shape the function reads.");
+  }
+
   const View& in_;
   const Boundary& boundary_;
   point<rank> centre_;
-  point<rank> index_shift_;
+  point<rank> at_;
+  point<rank> shift_;
+  reach_limits limits_;
   bool checked_;
 };
 
-/// out(x) = f(nb at x) over a box. `centre_shift` maps output coordinates to
-/// input coordinates (non-zero when the input carries a halo), `index_shift`
-/// maps input coordinates to the indices nb.index() reports; `checked` is
+/// A small tuple that device code can hold and read: the views of a
+/// multi-field stencil, and the values its function returns.
+template <std::size_t I, class T>
+struct tuple_leaf {
+  T value;
+};
+
+template <class Indices, class... T>
+struct tuple_impl;
+
+template <std::size_t... I, class... T>
+struct tuple_impl<std::index_sequence<I...>, T...> : tuple_leaf<I, T>... {
+  KOKKOS_DEFAULTED_FUNCTION tuple_impl() = default;
+  KOKKOS_INLINE_FUNCTION explicit tuple_impl(const T&... v) : tuple_leaf<I, T>{v}... {}
+};
+
+template <class... T>
+struct tuple : tuple_impl<std::index_sequence_for<T...>, T...> {
+  KOKKOS_DEFAULTED_FUNCTION tuple() = default;
+  KOKKOS_INLINE_FUNCTION explicit tuple(const T&... v) : tuple_impl<std::index_sequence_for<T...>, T...>(v...) {}
+};
+
+template <std::size_t I, class T>
+KOKKOS_INLINE_FUNCTION T& get(tuple_leaf<I, T>& leaf) {
+  return leaf.value;
+}
+template <std::size_t I, class T>
+KOKKOS_INLINE_FUNCTION const T& get(const tuple_leaf<I, T>& leaf) {
+  return leaf.value;
+}
+
+}  // namespace detail
+
+/// What a stencil over several output fields returns at each point: one
+/// value per output, in order.
+///   return weft::values{u_next, v_next};
+template <class... T>
+struct values {
+  detail::tuple<T...> items;
+  KOKKOS_INLINE_FUNCTION values(const T&... v) : items(v...) {}
+};
+
+template <class... T>
+values(T...) -> values<T...>;
+
+namespace detail {
+
+template <class T>
+struct is_values : std::false_type {};
+template <class... T>
+struct is_values<values<T...>> : std::true_type {};
+
+/// out(x) = f(nb of each input at x) over a box of output points, for one
+/// or several inputs and outputs (tuples of views). `centre_shift[k]` maps
+/// output coordinates to input k's (non-zero where the input carries a
+/// halo), `index_shift` maps them to what nb.index() reports; `checked` is
 /// the flag of flagged neighbourhoods.
-template <class In, class Out, class Boundary, read_mode Mode, class F>
-struct stencil_functor {
-  static constexpr int rank = static_cast<int>(In::rank);
-  using nb_type = neighbourhood<In, Boundary, Mode>;
-  In in;
-  Out out;
+template <class Ins, class Outs, class Boundary, read_mode Mode, class F>
+struct stencil_functor;
+
+template <class... In, class... Out, class Boundary, read_mode Mode, class F>
+struct stencil_functor<tuple<In...>, tuple<Out...>, Boundary, Mode, F> {
+  static constexpr int rank = static_cast<int>(tuple_element_rank<In...>::value);
+  static constexpr std::size_t inputs = sizeof...(In);
+  tuple<In...> in;
+  tuple<Out...> out;
   Boundary boundary;
   F f;
-  point<rank> centre_shift;
+  Kokkos::Array<point<rank>, inputs> centre_shift;
   point<rank> index_shift;
+  reach_limits limits;
   bool checked = Mode == read_mode::checked;
+
+  template <std::size_t... I>
+  KOKKOS_INLINE_FUNCTION decltype(auto) call(const point<rank>& at, std::index_sequence<I...>) const {
+    return f(neighbourhood<In, Boundary, Mode>(get<I>(in), boundary, shifted(at, centre_shift[I]), at, index_shift,
+                                                 limits, checked)...);
+  }
+  KOKKOS_INLINE_FUNCTION static point<rank> shifted(const point<rank>& at, const point<rank>& by) {
+    point<rank> p;
+    for (int d = 0; d < rank; ++d) p[d] = at[d] + by[d];
+    return p;
+  }
+  template <class View, class... I>
+  KOKKOS_INLINE_FUNCTION static void store(const View& v, const typename View::non_const_value_type& x, I... i) {
+    v(i...) = x;
+  }
+  template <class Result, std::size_t... O, class... I>
+  KOKKOS_INLINE_FUNCTION void write(const Result& r, std::index_sequence<O...>, I... i) const {
+    if constexpr (is_values<Result>::value) {
+      (store(get<O>(out), static_cast<typename Out::non_const_value_type>(get<O>(r.items)), i...), ...);
+    } else {
+      static_assert(sizeof...(Out) == 1, "weft::stencil: with several output fields the function returns "
+                                         "weft::values{...}, one value per output.");
+      (store(get<O>(out), static_cast<typename Out::non_const_value_type>(r), i...), ...);
+    }
+  }
 
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i) const
     requires(rank == 1)
   {
-    out(i) = f(nb_type(in, boundary, point<1>{i + centre_shift[0]}, index_shift, checked));
+    write(call(point<1>{i}, std::index_sequence_for<In...>{}), std::index_sequence_for<Out...>{}, i);
   }
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j) const
     requires(rank == 2)
   {
-    out(i, j) = f(nb_type(in, boundary, point<2>{i + centre_shift[0], j + centre_shift[1]}, index_shift, checked));
+    write(call(point<2>{i, j}, std::index_sequence_for<In...>{}), std::index_sequence_for<Out...>{}, i, j);
   }
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j, std::int64_t k) const
     requires(rank == 3)
   {
-    out(i, j, k) = f(nb_type(
-        in, boundary, point<3>{i + centre_shift[0], j + centre_shift[1], k + centre_shift[2]}, index_shift, checked));
+    write(call(point<3>{i, j, k}, std::index_sequence_for<In...>{}), std::index_sequence_for<Out...>{}, i, j, k);
   }
 };
 
-/// Whether f takes the compile-time neighbourhoods (a generic lambda or a
-/// templated operator()), which keeps the boundary test out of the interior.
-template <class F, class View, class Boundary>
+/// Whether f takes the compile-time neighbourhoods of its inputs (a generic
+/// lambda or a templated operator()), which keeps the boundary test out of
+/// the interior.
+template <class F, class Boundary, class... Views>
 inline constexpr bool takes_any_neighbourhood =
-    std::is_invocable_v<const F&, const neighbourhood<View, Boundary, read_mode::direct>&> &&
-    std::is_invocable_v<const F&, const neighbourhood<View, Boundary, read_mode::checked>&>;
+    std::is_invocable_v<const F&, const neighbourhood<Views, Boundary, read_mode::direct>&...> &&
+    std::is_invocable_v<const F&, const neighbourhood<Views, Boundary, read_mode::checked>&...>;
+
+/// Whether f takes the one nameable type, weft::neighbourhood, of each input.
+template <class F, class Boundary, class... Views>
+inline constexpr bool takes_named_neighbourhood =
+    std::is_invocable_v<const F&, const neighbourhood<Views, Boundary, read_mode::flagged>&...>;
 
 /// The read mode stencils use for f's interior and band kernels.
-template <class F, class View, class Boundary>
+template <class F, class Boundary, class... Views>
 constexpr read_mode interior_mode() {
-  return takes_any_neighbourhood<F, View, Boundary> ? read_mode::direct : read_mode::flagged;
+  return takes_any_neighbourhood<F, Boundary, Views...> ? read_mode::direct : read_mode::flagged;
 }
-template <class F, class View, class Boundary>
+template <class F, class Boundary, class... Views>
 constexpr read_mode band_mode() {
-  return takes_any_neighbourhood<F, View, Boundary> ? read_mode::checked : read_mode::flagged;
+  return takes_any_neighbourhood<F, Boundary, Views...> ? read_mode::checked : read_mode::flagged;
 }
 
 /// A half-open box [lo, hi) of output points.
@@ -285,12 +419,32 @@ struct row_ends_functor {
   }
 };
 
+/// The functor over two ranges of a 1-D box, [low_begin, low_begin +
+/// low_count) then [high_begin, ...), as one kernel over their points.
+template <class Functor>
+struct two_ranges_functor {
+  Functor f;
+  std::int64_t low_begin, low_count, high_begin;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const {
+    f(k < low_count ? low_begin + k : high_begin + (k - low_count));
+  }
+};
+
 /// Launches functor over the low and high band slabs of dimension d (boxes
-/// that differ only in dimension d, each possibly empty).
+/// that differ only in dimension d, each possibly empty). Bands along the
+/// fastest dimension, a few points thick, run as one kernel.
 template <class Exec, int Rank, class Functor>
 void launch_band_pair(const Exec& exec, const char* label, int d, const box<Rank>& low, const box<Rank>& high,
                       const Functor& functor) {
-  if (Rank == 1 || d < Rank - 1) {
+  if constexpr (Rank == 1) {
+    const std::int64_t low_count = low.empty() ? 0 : low.hi[0] - low.lo[0];
+    const std::int64_t high_count = high.empty() ? 0 : high.hi[0] - high.lo[0];
+    if (low_count + high_count > 0)
+      Kokkos::parallel_for(label, range(exec, low_count + high_count),
+                           two_ranges_functor<Functor>{functor, low.lo[0], low_count, high.lo[0]});
+    return;
+  }
+  if (d < Rank - 1) {
     launch_box(exec, label, low, functor);
     launch_box(exec, label, high, functor);
     return;

@@ -4,7 +4,6 @@
 // messages, no blocking; enqueued on the given instance.
 
 #include "../for_each.hpp"
-#include "detail/grid_kernels.hpp"
 #include "grid.hpp"
 #include "vector.hpp"
 
@@ -32,7 +31,7 @@ void require_same_ranks(const char* algorithm, const A& a, const B& b) {
 }
 
 template <std::size_t R>
-std::string extents_text(const std::array<std::int64_t, R>& e) {
+std::string array_text(const std::array<std::int64_t, R>& e) {
   std::string s;
   for (std::size_t d = 0; d < R; ++d) s += (d ? " x " : "") + std::to_string(e[d]);
   return s;
@@ -52,8 +51,8 @@ void require_same_layout(const char* algorithm, const A& a, const B& b) {
     da[d] = a.dims()[d];
     db[d] = b.dims()[d];
   }
-  require(na == nb && da == db, algorithm, ": grids are laid out differently (extents ", extents_text(na), " over ",
-          extents_text(da), " ranks, and ", extents_text(nb), " over ", extents_text(db), " ranks)");
+  require(na == nb && da == db, algorithm, ": grids are laid out differently (extents ", array_text(na), " over ",
+          array_text(da), " ranks, and ", array_text(nb), " over ", array_text(db), " ranks)");
   require_same_ranks(algorithm, a, b);
 }
 
@@ -66,14 +65,6 @@ void require_same_layout(const char* algorithm, const A& a, const B& b) {
   require_same_ranks(algorithm, a, b);
 }
 
-template <class View, class F>
-struct for_each_index_functor {
-  View v;
-  F f;
-  std::int64_t offset;
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i) const { f(offset + i, v(i)); }
-};
-
 template <class View, class T>
 struct global_iota_functor {
   View v;
@@ -81,18 +72,18 @@ struct global_iota_functor {
   std::int64_t offset;
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i) const { v(i) = start + static_cast<T>(offset + i); }
 };
-/// A grid's block extents and offsets as the kernels take them.
+/// A grid's block offsets and global extents as the kernels take them.
 template <class G>
-std::array<std::int64_t, G::rank> block_extents(const G& g) {
-  std::array<std::int64_t, G::rank> m;
-  for (int d = 0; d < G::rank; ++d) m[d] = g.local_extent(d);
-  return m;
-}
-template <class G>
-Kokkos::Array<std::int64_t, G::rank> block_offsets(const G& g) {
-  Kokkos::Array<std::int64_t, G::rank> o;
+point<G::rank> block_offsets(const G& g) {
+  point<G::rank> o;
   for (int d = 0; d < G::rank; ++d) o[d] = g.offset(d);
   return o;
+}
+template <class G>
+point<G::rank> global_extents(const G& g) {
+  point<G::rank> n;
+  for (int d = 0; d < G::rank; ++d) n[d] = g.global_extent(d);
+  return n;
 }
 }  // namespace detail
 
@@ -183,9 +174,7 @@ void iota(const X& x, const T& start) {
 /// f(v) for every owned point of the grid, in place.
 template <execution_space Exec, grid G, class F>
 void for_each(const Exec& exec, const G& g, F f) {
-  auto in = g.interior();
-  Kokkos::parallel_for("weft::for_each", detail::block_policy(exec, detail::block_extents(g)),
-                       detail::md_for_each_functor<decltype(in), F>{in, f});
+  weft::for_each(exec, g.interior(), f);
 }
 template <grid G, class F>
 void for_each(const G& g, F f) {
@@ -197,22 +186,20 @@ void for_each(const G& g, F f) {
 template <execution_space Exec, grid G, class F>
 void for_each_index(const Exec& exec, const G& g, F f) {
   auto in = g.interior();
-  Kokkos::parallel_for("weft::for_each_index", detail::block_policy(exec, detail::block_extents(g)),
-                       detail::md_for_each_index_functor<decltype(in), F, G::rank>{in, f, detail::block_offsets(g)});
+  detail::static_check_accessible<Exec, decltype(in)>();
+  detail::launch_over(exec, "weft::for_each_index", in,
+                      detail::md_for_each_index_functor<decltype(in), F, G::rank>{in, f, detail::block_offsets(g)});
 }
 template <grid G, class F>
 void for_each_index(const G& g, F f) {
   weft::for_each_index(detail::dist_exec_t<G>{}, g, f);
 }
 
-/// out = f(in) pointwise; grids laid out alike.
+/// out = f(in) pointwise; grids laid out alike (halo widths may differ).
 template <execution_space Exec, grid In, grid Out, class F>
 void transform(const Exec& exec, const In& in, const Out& out, F f) {
   detail::require_same_layout("weft::transform", in, out);
-  auto a = in.interior();
-  auto b = out.interior();
-  Kokkos::parallel_for("weft::transform", detail::block_policy(exec, detail::block_extents(out)),
-                       detail::md_transform_functor<decltype(a), decltype(b), F>{a, b, f});
+  weft::transform(exec, in.interior(), out.interior(), f);
 }
 template <grid In, grid Out, class F>
 void transform(const In& in, const Out& out, F f) {
@@ -224,11 +211,7 @@ template <execution_space Exec, grid In1, grid In2, grid Out, class F>
 void transform(const Exec& exec, const In1& in1, const In2& in2, const Out& out, F f) {
   detail::require_same_layout("weft::transform", in1, out);
   detail::require_same_layout("weft::transform", in2, out);
-  auto a = in1.interior();
-  auto b = in2.interior();
-  auto c = out.interior();
-  Kokkos::parallel_for("weft::transform", detail::block_policy(exec, detail::block_extents(out)),
-                       detail::md_transform2_functor<decltype(a), decltype(b), decltype(c), F>{a, b, c, f});
+  weft::transform(exec, in1.interior(), in2.interior(), out.interior(), f);
 }
 template <grid In1, grid In2, grid Out, class F>
 void transform(const In1& in1, const In2& in2, const Out& out, F f) {
@@ -238,9 +221,7 @@ void transform(const In1& in1, const In2& in2, const Out& out, F f) {
 /// Every owned point = value.
 template <execution_space Exec, grid G, class T>
 void fill(const Exec& exec, const G& g, const T& value) {
-  using V = typename G::value_type;
-  const V v = static_cast<V>(value);
-  weft::for_each(exec, g, KOKKOS_LAMBDA(V & x) { x = v; });
+  weft::fill(exec, g.interior(), value);
 }
 template <grid G, class T>
 void fill(const G& g, const T& value) {
@@ -250,8 +231,8 @@ void fill(const G& g, const T& value) {
 /// dst = src on every owned point; grids laid out alike.
 template <execution_space Exec, grid Src, grid Dst>
 void copy(const Exec& exec, const Src& src, const Dst& dst) {
-  using V = typename Src::value_type;
-  weft::transform(exec, src, dst, KOKKOS_LAMBDA(const V& x) { return x; });
+  detail::require_same_layout("weft::copy", src, dst);
+  weft::copy(exec, src.interior(), dst.interior());
 }
 template <grid Src, grid Dst>
 void copy(const Src& src, const Dst& dst) {

@@ -1,7 +1,7 @@
 #pragma once
 // weft::distributed_grid: a 2-D or 3-D field split over a Cartesian grid of
 // ranks, each rank's block stored with a halo of `halo` cells on every side,
-// and the halo exchange (faces, or faces, edges and corners).
+// and the halo exchange (faces, edges and corners, or faces only).
 
 #include "../concepts.hpp"
 #include "../detail/policy.hpp"
@@ -38,9 +38,11 @@ struct grid_options {
   std::array<bool, 3> periodic{};
   /// The process grid; 0 entries are chosen by MPI_Dims_create.
   std::array<int, 3> dims{};
-  /// Also exchange edge and corner halo cells: needed by 9- and 27-point
-  /// stencils, which read diagonal neighbours.
-  bool corners = false;
+  /// Which halo cells an exchange fills: faces, edges and corners (box,
+  /// the default: right for every stencil, 9- and 27-point ones included),
+  /// or faces only (cross: enough for 5- and 7-point stencils, fewer
+  /// messages; stencils on such a grid must then say weft::cross(r)).
+  stencil_shape shape = stencil_shape::box;
 };
 
 namespace detail {
@@ -74,6 +76,8 @@ class distributed_grid {
   /// named (see weft::neighbourhood): `KOKKOS_LAMBDA(const G::neighbourhood<weft::constant<T>>& nb)`.
   template <class Boundary>
   using neighbourhood = weft::neighbourhood<storage_type, Boundary>;
+  /// The halo exchange plan of this type (see halo_plan_for).
+  using halo_plan_type = detail::halo_plan<T, MemorySpace>;
   using extents_type = std::array<std::int64_t, Rank>;
   static constexpr int rank = Rank;
 
@@ -128,8 +132,8 @@ class distributed_grid {
     return n_ == other.n_ && dims_ == other.dims_ && options_.halo == other.options_.halo;
   }
 
-  /// Fills the halo from the neighbouring blocks (faces; with
-  /// grid_options::corners also edges and corners). At the outer faces of
+  /// Fills the halo from the neighbouring blocks (faces, edges and corners;
+  /// faces only with grid_options::shape = cross). At the outer faces of
   /// non-periodic dimensions, `bc` decides: weft::constant{v} or weft::clamp{}
   /// (weft::periodic{} only for a grid periodic in every dimension).
   /// Collective; the halo is ready for work enqueued on `exec` afterwards.
@@ -229,7 +233,7 @@ class distributed_grid {
       agreement.same("grid_options::periodic", opt.periodic[d]);
     }
     agreement.same("grid_options::halo", opt.halo);
-    agreement.same("grid_options::corners", opt.corners);
+    agreement.same("grid_options::shape (0 box, 1 cross)", static_cast<std::int64_t>(opt.shape));
     agreement.settle(comm);
 
     detail::require(opt.halo >= 0, algorithm, ": negative halo width ", opt.halo);
@@ -366,7 +370,7 @@ class distributed_grid {
       if (outside == 0) {  // a row through the block: its two ends
         run(0, h);
         run(h + m[last], e[last]);
-      } else if (options_.corners) {
+      } else if (options_.shape == stencil_shape::box) {
         run(0, e[last]);
       } else if (outside == 1) {  // face cells only
         run(h, h + m[last]);

@@ -159,30 +159,17 @@ loc<typename X::value_type> max_loc(const X& x) {
 
 // ---- On distributed grids ----
 
-/// A value and its global multi-index: what min_loc and max_loc return on grids.
+/// A value and its global multi-index: what min_loc and max_loc return on
+/// grids (weft::loc of rank 2 or 3, as for 2-D and 3-D views).
 template <class T, int Rank>
-struct grid_loc {
-  T value;
-  std::array<std::int64_t, Rank> index;
-  friend bool operator==(const grid_loc&, const grid_loc&) = default;
-};
+using grid_loc = loc<T, Rank>;
 
 namespace detail {
 template <class T, class Exec, class G, class Op, class Map>
 T grid_fold(const Exec& exec, const G& g, const T& init, Op op, Map map, const char* algorithm) {
-  using fold_type = fold_for<T, Op>;
   return all_fold(g.comm(), init, op, algorithm, [&] {
-    optional_value<T> mine{T{}, false};
-    const auto m = block_extents(g);
-    bool empty = false;
-    for (int d = 0; d < G::rank; ++d) empty = empty || m[d] == 0;
-    if (!empty) {
-      typename fold_type::value_type acc;
-      Kokkos::parallel_reduce(algorithm, block_policy(exec, m), md_fold_functor<fold_type, Map>{fold_type{op}, map},
-                              acc);
-      mine = {fold_type::get(acc), true};
-    }
-    return mine;
+    const auto in = g.interior();
+    return fold_partial_md<T, Exec, G::rank>(exec, algorithm, extents_of(in), first_dimension_fastest(in), op, map);
   });
 }
 
@@ -191,20 +178,12 @@ grid_loc<typename G::value_type, G::rank> grid_extremum(const Exec& exec, const 
   constexpr int R = G::rank;
   auto in = g.interior();
   using functor_type = md_extremum_functor<decltype(in), Largest, R>;
-  std::int64_t total = 1;
-  Kokkos::Array<std::int64_t, R> global;
-  for (int d = 0; d < R; ++d) {
-    global[d] = g.global_extent(d);
-    total *= global[d];
-  }
-  require(total > 0, algorithm, ": empty grid (0 points) has no ", Largest ? "maximum" : "minimum");
+  const point<R> global = global_extents(g);
+  require(points_in<R>(global) > 0, algorithm, ": empty grid (0 points) has no ", Largest ? "maximum" : "minimum");
   collective_check check(algorithm);
   typename functor_type::value_type mine;
   mine.index = -1;
-  check.attempt([&] {
-    Kokkos::parallel_reduce(algorithm, block_policy(exec, block_extents(g)),
-                            functor_type{in, block_offsets(g), global}, mine);
-  });
+  check.attempt([&] { mine = extremum_partial_md<Largest>(exec, in, algorithm, block_offsets(g), global); });
   const auto best = all_best(g.comm(), mine, check, functor_type::better, algorithm);
   grid_loc<typename G::value_type, R> result{best.value, {}};
   std::int64_t rest = best.index;

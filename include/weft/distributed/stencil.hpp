@@ -1,7 +1,8 @@
 #pragma once
-// Stencils on distributed vectors (1-D) and grids (2-D, 3-D), overlapping the
-// halo exchange with the interior: post the ghost messages, compute the
-// points that need no ghost from another rank, wait, compute the bands.
+// Stencils on distributed vectors (1-D) and grids (2-D, 3-D), of one field
+// or several, overlapping the halo exchange with the interior: agree on the
+// arguments, post the ghost messages of every input, compute the points
+// that need no ghost from another rank, wait, compute the bands.
 
 #include "../stencil.hpp"
 #include "for_each.hpp"
@@ -11,8 +12,13 @@
 #include <Kokkos_Core.hpp>
 
 #include <algorithm>
+#include <array>
+#include <cstddef>
 #include <cstdint>
+#include <string>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace weft {
 
@@ -26,19 +32,18 @@ auto exchange_boundary(const Boundary& bc) {
   else return bc;
 }
 
-/// Runs launch(piece) over box b while `plan`'s messages are in flight. On
-/// host execution spaces kernels block, and most MPIs move large messages
-/// only inside MPI calls, so the box runs in up to four pieces along
-/// dimension 0 with halo.test() between them (the rest in one piece once
-/// everything has arrived). Device kernels are asynchronous: one launch, and
-/// the host waits in MPI meanwhile.
-template <class Exec, int Rank, class Plan, class Launch>
-void launch_progressing(const box<Rank>& b, const Plan& plan, halo_exchange& halo, Launch launch) {
+/// Runs launch(piece) over box b while messages are in flight. On host
+/// execution spaces kernels block, and most MPIs move large messages only
+/// inside MPI calls, so the box runs in up to four pieces along dimension 0
+/// with test() (MPI_Testall on every exchange) between them (the rest in one
+/// piece once everything has arrived). Device kernels are asynchronous: one
+/// launch, and the host waits in MPI meanwhile.
+template <class Exec, int Rank, class Test, class Launch>
+void launch_progressing(const box<Rank>& b, bool messages, Test test, Launch launch) {
   constexpr bool host_kernels = Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename Exec::memory_space>::accessible;
   std::int64_t points = 1;
   for (int d = 0; d < Rank; ++d) points *= b.hi[d] > b.lo[d] ? b.hi[d] - b.lo[d] : 0;
   const std::int64_t rows = b.hi[0] - b.lo[0];
-  const bool messages = plan.messages_sent() > 0 || plan.messages_received() > 0;
   // Small boxes: the extra launches would cost more than they could hide.
   const std::int64_t pieces =
       host_kernels && messages && points >= (std::int64_t(1) << 16) ? std::min<std::int64_t>(4, rows) : 1;
@@ -46,102 +51,12 @@ void launch_progressing(const box<Rank>& b, const Plan& plan, halo_exchange& hal
   for (std::int64_t p = 0; p < pieces; ++p) {
     piece.lo[0] = b.lo[0] + rows * p / pieces;
     piece.hi[0] = b.lo[0] + rows * (p + 1) / pieces;
-    if (p > 0 && halo.test()) piece.hi[0] = b.hi[0];  // all arrived: the rest in one go
+    if (p > 0 && test()) piece.hi[0] = b.hi[0];  // all arrived: the rest in one go
     launch(piece);
     if (piece.hi[0] == b.hi[0]) break;
   }
 }
 
-/// The functor over two ranges of a 1-D block, [low_begin, low_begin +
-/// low_count) then [high_begin, ...), as one kernel over their points.
-template <class Functor>
-struct two_ranges_functor {
-  Functor f;
-  std::int64_t low_begin, low_count, high_begin;
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const {
-    f(k < low_count ? low_begin + k : high_begin + (k - low_count));
-  }
-};
-}  // namespace detail
-
-/// y_i = f(nb) at every global i, where nb(d) reads x_{i+d} (|d| <= radius,
-/// across ranks through x's ghosts) and nb.index() is the global i. x needs
-/// ghost_width() >= radius; at the global ends `bc` applies as in the local
-/// stencil (interior_only leaves the radius-wide ends of y unwritten). x and
-/// y partitioned alike, distinct. Collective; returns once y's edges are
-/// enqueued (the interior overlapped the messages).
-///   weft::stencil(u, v, 1, weft::periodic{}, KOKKOS_LAMBDA(const auto& nb) { return nb(-1) - 2 * nb(0) + nb(1); });
-template <execution_space Exec, distributed X, distributed Y, boundary Boundary, class F>
-void stencil(const Exec& exec, const X& x, const Y& y, int radius, const Boundary& bc, F f) {
-  using T = typename X::value_type;
-  detail::require_same_layout("weft::stencil", x, y);
-  const std::int64_t n = x.global_size();
-  const auto exchange_bc = detail::exchange_boundary<T>(bc);
-  // Every check, and the arguments every rank must pass alike, settled by
-  // all ranks before any acts (see weft::argument_checks).
-  detail::collective_check check("weft::stencil");
-  check.same("the radius", radius);
-  check.require(radius >= 0, "weft::stencil: negative radius ", radius);
-  check.require(x.ghost_width() >= radius, "weft::stencil: radius ", radius, " needs ", radius,
-                " ghost cells but the input has ", x.ghost_width(), "; construct it with weft::ghosts{", radius, "}");
-  check.require(!x.same_data(y), "weft::stencil: input and output are the same vector (", x.global_size(),
-                " elements); the stencil reads neighbours while writing");
-  if constexpr (std::is_same_v<Boundary, periodic>) {
-    check.require(n == 0 || radius <= n, "weft::stencil: periodic radius ", radius, " is wider than extent ", n);
-  }
-  auto* plan = x.prepare_halo_exchange(check, exchange_bc, radius > 0);
-  check.settle_arguments(x.comm());
-
-  const std::int64_t g = x.ghost_width(), m = x.local_size(), offset = x.offset(), r = radius;
-  using in_view = std::remove_cvref_t<decltype(x.local_with_ghosts())>;
-  using out_view = decltype(y.local());
-  detail::static_check_stencil_function<F, in_view, Boundary>();
-  // The ghosts hold the boundary values: every read goes straight through.
-  const detail::stencil_functor<in_view, out_view, Boundary, detail::interior_mode<F, in_view, Boundary>(), F>
-      functor{x.local_with_ghosts(), y.local(), bc, f, detail::point<1>{g}, detail::point<1>{offset - g}, false};
-  // Which local points are written: all, or with interior_only those whose
-  // global neighbourhood lies inside [0, n).
-  std::int64_t lo = 0, hi = m;
-  if constexpr (std::is_same_v<Boundary, interior_only>) {
-    lo = std::clamp<std::int64_t>(r - offset, 0, m);
-    hi = std::clamp<std::int64_t>(n - r - offset, lo, m);
-  }
-  auto launch = [&](std::int64_t begin, std::int64_t end) {
-    begin = std::max(begin, lo);
-    end = std::min(end, hi);
-    if (begin < end) Kokkos::parallel_for("weft::stencil", detail::range(exec, begin, end), functor);
-  };
-  if (r == 0) {
-    launch(0, m);
-    return;
-  }
-  halo_exchange halo = x.begin_halo_exchange(exec, exchange_bc, *plan);
-  // Points within r of an end whose ghosts come from another rank wait for
-  // the messages; the rest (ghosts from this rank or a boundary are written
-  // when the exchange starts) overlap them.
-  const std::int64_t inner_begin = std::min(plan->remote_face(0, 0) ? r : 0, m);
-  const std::int64_t inner_end = std::max(m - (plan->remote_face(0, 1) ? r : 0), inner_begin);
-  detail::launch_progressing<Exec, 1>(detail::box<1>{{inner_begin}, {inner_end}}, *plan, halo,
-                                      [&](const detail::box<1>& b) { launch(b.lo[0], b.hi[0]); });
-  halo.wait();
-  // Both ends, [0, inner_begin) and [inner_end, m) within [lo, hi), in one launch.
-  const std::int64_t low_count = std::max<std::int64_t>(0, std::min(inner_begin, hi) - lo);
-  const std::int64_t high_begin = std::max(inner_end, lo);
-  const std::int64_t high_count = std::max<std::int64_t>(0, hi - high_begin);
-  if (low_count + high_count > 0) {
-    Kokkos::parallel_for("weft::stencil", detail::range(exec, low_count + high_count),
-                         detail::two_ranges_functor<decltype(functor)>{functor, lo, low_count, high_begin});
-  }
-}
-
-template <distributed X, distributed Y, boundary Boundary, class F>
-void stencil(const X& x, const Y& y, int radius, const Boundary& bc, F f) {
-  weft::stencil(detail::dist_exec_t<Y>{}, x, y, radius, bc, f);
-}
-
-// ---- On distributed grids ----
-
-namespace detail {
 template <int Rank>
 box<Rank> intersect(const box<Rank>& a, const box<Rank>& b) {
   box<Rank> c;
@@ -151,84 +66,230 @@ box<Rank> intersect(const box<Rank>& a, const box<Rank>& b) {
   }
   return c;
 }
-}  // namespace detail
 
-/// out = f(nb) at every point of a 2-D or 3-D grid, nb(di, dj[, dk]) reading
-/// `in` at that offset (|offset| <= radius) across ranks through in's halo,
-/// nb.index() the global point (a Kokkos::Array). Needs radius <= the halo
-/// width, and grid_options::corners for stencils that read diagonal
-/// neighbours. Non-periodic outer faces follow `bc` (weft::periodic{} only for
-/// a fully periodic grid); interior_only leaves the radius-wide band along
-/// non-periodic outer faces unwritten. Collective; computes the block's
-/// interior while the halo messages are in flight.
-///   weft::stencil(u, v, 1, weft::constant{0.0}, KOKKOS_LAMBDA(const auto& nb) {
-///     return nb(0, 0) + a * (nb(-1, 0) + nb(1, 0) + nb(0, -1) + nb(0, 1) - 4 * nb(0, 0)); });
-template <execution_space Exec, grid In, grid Out, boundary Boundary, class F>
-void stencil(const Exec& exec, const In& in, const Out& out, int radius, const Boundary& bc, F f) {
-  constexpr int R = In::rank;
-  using T = typename In::value_type;
-  detail::require_same_layout("weft::stencil", in, out);
-  const auto exchange_bc = detail::exchange_boundary<T>(bc);
+// What the stencil driver needs of a distributed vector or grid: its rank,
+// block, place, halo, storage with the halo, and the owned block as a view.
+template <class X>
+struct stencil_layout;
+
+template <class T, class M>
+struct stencil_layout<distributed_vector<T, M>> {
+  static constexpr int rank = 1;
+  using object = distributed_vector<T, M>;
+  static point<1> block(const object& x) { return {x.local_size()}; }
+  static point<1> offset(const object& x) { return {x.offset()}; }
+  static point<1> whole(const object& x) { return {x.global_size()}; }
+  static bool periodic(const object&, int) { return false; }
+  static int halo(const object& x) { return x.ghost_width(); }
+  static std::string halo_problem(int r, const object& x) {
+    return "radius " + std::to_string(r) + " needs " + std::to_string(r) + " ghost cells but the input has " +
+           std::to_string(x.ghost_width()) + "; construct it with weft::ghosts{" + std::to_string(r) + "}";
+  }
+  static stencil_shape shape(const object&) { return stencil_shape::box; }  // 1-D: both are the same
+  static auto storage(const object& x) { return x.local_with_ghosts(); }
+  static auto owned(const object& x) { return x.local(); }
+};
+
+template <class T, int R, class M>
+struct stencil_layout<distributed_grid<T, R, M>> {
+  static constexpr int rank = R;
+  using object = distributed_grid<T, R, M>;
+  static point<R> block(const object& g) {
+    point<R> p;
+    for (int d = 0; d < R; ++d) p[d] = g.local_extent(d);
+    return p;
+  }
+  static point<R> offset(const object& g) { return block_offsets(g); }
+  static point<R> whole(const object& g) { return global_extents(g); }
+  static bool periodic(const object& g, int d) { return g.options().periodic[d]; }
+  static int halo(const object& g) { return g.halo_width(); }
+  static std::string halo_problem(int r, const object& g) {
+    return "radius " + std::to_string(r) + " needs a halo of " + std::to_string(r) + " but the input grid has " +
+           std::to_string(g.halo_width()) + "; set grid_options::halo";
+  }
+  static stencil_shape shape(const object& g) { return g.options().shape; }
+  static auto storage(const object& g) { return g.with_halo(); }
+  static auto owned(const object& g) { return g.interior(); }
+};
+
+/// Whether output K is the same object as any later output.
+template <std::size_t K, class Outs, std::size_t... O>
+bool same_as_later(const Outs& out, std::index_sequence<O...>) {
+  return ((O > K && get<K>(out).same_data(get<O>(out))) || ...);
+}
+
+/// The distributed stencil over tuples of input and output objects (all
+/// vectors, or all grids of one rank), `lead` the first input.
+template <class Exec, class Boundary, class F, class... X, class... Y, std::size_t... I, std::size_t... O>
+void distributed_stencil(const Exec& exec, const tuple<X...>& in, const tuple<Y...>& out, reach r,
+                         const Boundary& bc, F f, std::index_sequence<I...>, std::index_sequence<O...>) {
+  using lead_type = std::remove_cvref_t<decltype(get<0>(in))>;
+  using layout = stencil_layout<lead_type>;
+  constexpr int R = layout::rank;
+  static_assert(((stencil_layout<X>::rank == R) && ...) && ((stencil_layout<Y>::rank == R) && ...),
+                "weft::stencil: the inputs and outputs must all be distributed vectors, or all grids of one rank.");
+  const lead_type& lead = get<0>(in);
+  // Layouts are agreed at construction: these come out alike on every rank.
+  (require_same_layout("weft::stencil", lead, get<I>(in)), ...);
+  (require_same_layout("weft::stencil", lead, get<O>(out)), ...);
+
   // Every check, and the arguments every rank must pass alike, settled by
-  // all ranks before any acts (see weft::argument_checks).
-  detail::collective_check check("weft::stencil");
-  check.same("the radius", radius);
-  check.require(radius >= 0, "weft::stencil: negative radius ", radius);
-  check.require(in.halo_width() >= radius, "weft::stencil: radius ", radius, " needs a halo of ", radius,
-                " but the input grid has ", in.halo_width(), "; set grid_options::halo");
-  check.require(!in.same_data(out),
-                "weft::stencil: input and output are the same grid; the stencil reads neighbours while writing");
-  auto* plan = in.prepare_halo_exchange(check, exchange_bc, radius > 0);
-  check.settle_arguments(in.comm());
+  // all ranks before any acts (see weft::argument_checks): one allreduce
+  // for the call, whatever the number of fields.
+  collective_check check("weft::stencil");
+  check.same("the radius", r.radius);
+  check.same("the stencil shape (0 box, 1 cross)", static_cast<std::int64_t>(r.shape));
+  check.require(r.radius >= 0, "weft::stencil: negative radius ", r.radius);
+  auto input_checks = [&](const auto& x) {
+    using L = stencil_layout<std::remove_cvref_t<decltype(x)>>;
+    if (L::halo(x) < r.radius) check.require(false, "weft::stencil: ", L::halo_problem(r.radius, x));
+    check.require(r.shape == stencil_shape::cross || L::shape(x) == stencil_shape::box,
+                  "weft::stencil: the input grid exchanges the faces of its halo only (grid_options::shape = "
+                  "stencil_shape::cross), and a box stencil reads its edges and corners; pass weft::cross(",
+                  r.radius, ") if the function reads only along the axes, or build the grid with the default "
+                  "stencil_shape::box");
+    ((check.require(!x.same_data(get<O>(out)), "weft::stencil: an input and an output are the same ",
+                    R == 1 ? "vector" : "grid", "; the stencil reads neighbours while writing")),
+     ...);
+  };
+  (input_checks(get<I>(in)), ...);
+  check.require(!(same_as_later<O>(out, std::index_sequence<O...>{}) || ...), "weft::stencil: two outputs are the ",
+                "same ", R == 1 ? "vector" : "grid");
+  const point<R> whole = layout::whole(lead);
+  if constexpr (std::is_same_v<Boundary, periodic>) {
+    for (int d = 0; d < R; ++d)
+      check.require(whole[d] == 0 || r.radius <= whole[d], "weft::stencil: periodic radius ", r.radius,
+                    " is wider than extent ", whole[d], " in dimension ", d);
+  }
+  const auto exchange_bcs =
+      tuple<decltype(exchange_boundary<typename X::value_type>(bc))...>(exchange_boundary<typename X::value_type>(bc)...);
+  const tuple<typename X::halo_plan_type*...> plans(
+      get<I>(in).prepare_halo_exchange(check, get<I>(exchange_bcs), r.radius > 0)...);
+  check.settle_arguments(lead.comm());
 
-  const std::int64_t h = in.halo_width();
-  detail::point<R> m, centre_shift, index_shift;
-  detail::box<R> written;
+  // Which block points are written: all, or with interior_only those whose
+  // global neighbourhood lies inside along every non-periodic dimension.
+  const point<R> m = layout::block(lead), offset = layout::offset(lead);
+  box<R> written;
   for (int d = 0; d < R; ++d) {
-    m[d] = in.local_extent(d);
-    centre_shift[d] = h;
-    index_shift[d] = in.offset(d) - h;
     written.lo[d] = 0;
     written.hi[d] = m[d];
-    if (std::is_same_v<Boundary, interior_only> && !in.options().periodic[d]) {
-      written.lo[d] = std::clamp<std::int64_t>(radius - in.offset(d), 0, m[d]);
-      written.hi[d] = std::clamp<std::int64_t>(in.global_extent(d) - radius - in.offset(d), written.lo[d], m[d]);
+    if (std::is_same_v<Boundary, interior_only> && !layout::periodic(lead, d)) {
+      written.lo[d] = std::clamp<std::int64_t>(r.radius - offset[d], 0, m[d]);
+      written.hi[d] = std::clamp<std::int64_t>(whole[d] - r.radius - offset[d], written.lo[d], m[d]);
     }
   }
-  using in_view = typename std::remove_cvref_t<In>::storage_type;
-  using out_view = decltype(out.interior());
-  detail::static_check_stencil_function<F, in_view, Boundary>();
-  // The halo holds the boundary values: every read goes straight through.
-  const detail::stencil_functor<in_view, out_view, Boundary, detail::interior_mode<F, in_view, Boundary>(), F>
-      functor{in.with_halo(), out.interior(), bc, f, centre_shift, index_shift, false};
-  auto launch = [&](const detail::box<R>& b) {
-    detail::launch_box(exec, "weft::stencil", detail::intersect(b, written), functor);
+  // Reads go straight to the storage: the halo holds the boundary values.
+  using ins = tuple<decltype(stencil_layout<X>::storage(std::declval<const X&>()))...>;
+  using outs = tuple<decltype(stencil_layout<Y>::owned(std::declval<const Y&>()))...>;
+  static_check_stencil_function<F, Boundary, decltype(stencil_layout<X>::storage(std::declval<const X&>()))...>();
+  Kokkos::Array<point<R>, sizeof...(X)> centre_shift;
+  auto shift_of = [](const auto& x) {
+    point<R> s;
+    for (int d = 0; d < R; ++d) s[d] = stencil_layout<std::remove_cvref_t<decltype(x)>>::halo(x);
+    return s;
   };
-  if (radius == 0) {
+  ((centre_shift[I] = shift_of(get<I>(in))), ...);
+  constexpr read_mode mode =
+      interior_mode<F, Boundary, decltype(stencil_layout<X>::storage(std::declval<const X&>()))...>();
+  const stencil_functor<ins, outs, Boundary, mode, F> functor{
+      ins(stencil_layout<X>::storage(get<I>(in))...),
+      outs(stencil_layout<Y>::owned(get<O>(out))...),
+      bc,
+      f,
+      centre_shift,
+      offset,
+      reach_limits{r.radius, r.shape == stencil_shape::cross},
+      false};
+  auto launch = [&](const box<R>& b) { launch_box(exec, "weft::stencil", intersect(b, written), functor); };
+  if (r.radius == 0) {
     launch(written);
     return;
   }
-  halo_exchange halo = in.begin_halo_exchange(exec, exchange_bc, *plan);
-  // Only the bands along faces whose halo comes from other ranks wait for
-  // the messages; faces this rank supplies itself (a periodic dimension it
-  // spans alone, an outer boundary) are ready once the exchange has started.
-  detail::point<R> low, high;
+  // Every input's exchange starts together; the interior overlaps them all.
+  std::vector<halo_exchange> halos;
+  halos.reserve(sizeof...(X));
+  (halos.push_back(get<I>(in).begin_halo_exchange(
+       exec, get<I>(exchange_bcs),
+       *get<I>(plans))),
+   ...);
+  // Only the bands along faces whose halo comes from other ranks (for any
+  // input) wait for the messages; faces this rank supplies itself (a
+  // periodic dimension it spans alone, an outer boundary) are ready once
+  // the exchanges have started.
+  point<R> low{}, high{};
+  bool messages = false;
+  auto faces_of = [&](const auto& plan) {
+    for (int d = 0; d < R; ++d) {
+      if (plan.remote_face(d, 0)) low[d] = r.radius;
+      if (plan.remote_face(d, 1)) high[d] = r.radius;
+    }
+    messages = messages || plan.messages_sent() > 0 || plan.messages_received() > 0;
+  };
+  (faces_of(*get<I>(plans)), ...);
+  auto test_all = [&] {
+    bool all = true;
+    for (auto& h : halos) all = h.test() && all;  // test every one: each lets MPI progress
+    return all;
+  };
+  launch_progressing<Exec, R>(interior_box<R>(m, low, high), messages, test_all, launch);  // overlaps the messages
+  for (auto& h : halos) h.wait();
   for (int d = 0; d < R; ++d) {
-    low[d] = plan->remote_face(d, 0) ? radius : 0;
-    high[d] = plan->remote_face(d, 1) ? radius : 0;
-  }
-  detail::launch_progressing<Exec, R>(detail::interior_box<R>(m, low, high), *plan, halo, launch);  // overlaps the messages
-  halo.wait();
-  for (int d = 0; d < R; ++d) {
-    detail::launch_band_pair(exec, "weft::stencil", d,
-                             detail::intersect(detail::band_slab<R>(m, low, high, d, false), written),
-                             detail::intersect(detail::band_slab<R>(m, low, high, d, true), written), functor);
+    launch_band_pair(exec, "weft::stencil", d, intersect(band_slab<R>(m, low, high, d, false), written),
+                     intersect(band_slab<R>(m, low, high, d, true), written), functor);
   }
 }
 
-template <grid In, grid Out, boundary Boundary, class F>
-void stencil(const In& in, const Out& out, int radius, const Boundary& bc, F f) {
-  weft::stencil(detail::dist_exec_t<Out>{}, in, out, radius, bc, f);
+template <class X>
+inline constexpr bool is_distributed_object = distributed<X> || grid<X>;
+}  // namespace detail
+
+/// A stencil over distributed vectors or grids, of one field or several
+/// (weft::fields(...)), as the local stencil computes it over one big view:
+/// at every point f receives the neighbourhood of each input, reading across
+/// ranks through its halo (nb(di[, dj[, dk]]) within the stencil's reach;
+/// nb.index() the global point, nb.local_index() the point in the block),
+/// and returns the output's value (weft::values{...}, one per output, for
+/// several). Inputs need a halo (ghost width) of at least the radius; on
+/// grids built with grid_options::shape = stencil_shape::cross (faces only)
+/// the reach must be weft::cross(r). At the global edges `bc` applies as in
+/// the local stencil (interior_only leaves the radius-wide band along
+/// non-periodic outer faces unwritten; weft::periodic{} on grids only if
+/// every dimension is periodic). Inputs and outputs laid out alike; no
+/// output may be an input. Collective: the ranks agree on the reach and the
+/// boundary, every input's halo exchange starts together, the block's
+/// interior is computed while the messages are in flight, then the bands.
+///   weft::stencil(u, v, 1, weft::constant{0.0}, KOKKOS_LAMBDA(const auto& nb) {
+///     return nb(0, 0) + a * (nb(-1, 0) + nb(1, 0) + nb(0, -1) + nb(0, 1) - 4 * nb(0, 0)); });
+template <execution_space Exec, class... X, class... Y, boundary Boundary, class F>
+  requires((detail::is_distributed_object<X> && ...) && (detail::is_distributed_object<Y> && ...))
+void stencil(const Exec& exec, const detail::field_set<X...>& in, const detail::field_set<Y...>& out, reach r,
+             const Boundary& bc, F f) {
+  detail::distributed_stencil(exec, in.items, out.items, r, bc, f, std::index_sequence_for<X...>{},
+                              std::index_sequence_for<Y...>{});
+}
+
+template <class... X, class... Y, boundary Boundary, class F>
+  requires((detail::is_distributed_object<X> && ...) && (detail::is_distributed_object<Y> && ...))
+void stencil(const detail::field_set<X...>& in, const detail::field_set<Y...>& out, reach r, const Boundary& bc,
+             F f) {
+  using first_out = std::remove_cvref_t<decltype(detail::get<0>(out.items))>;
+  weft::stencil(detail::dist_exec_t<first_out>{}, in, out, r, bc, f);
+}
+
+/// The single-field forms: y = f(nb of x) on distributed vectors, out =
+/// f(nb of in) on grids.
+///   weft::stencil(u, v, 1, weft::periodic{}, KOKKOS_LAMBDA(const auto& nb) { return nb(-1) - 2 * nb(0) + nb(1); });
+template <execution_space Exec, class X, class Y, boundary Boundary, class F>
+  requires(detail::is_distributed_object<X> && detail::is_distributed_object<Y>)
+void stencil(const Exec& exec, const X& x, const Y& y, reach r, const Boundary& bc, F f) {
+  weft::stencil(exec, weft::fields(x), weft::fields(y), r, bc, f);
+}
+
+template <class X, class Y, boundary Boundary, class F>
+  requires(detail::is_distributed_object<X> && detail::is_distributed_object<Y>)
+void stencil(const X& x, const Y& y, reach r, const Boundary& bc, F f) {
+  weft::stencil(detail::dist_exec_t<Y>{}, x, y, r, bc, f);
 }
 
 }  // namespace weft

@@ -118,6 +118,8 @@ class distributed_vector {
   /// named (see weft::neighbourhood): `KOKKOS_LAMBDA(const X::neighbourhood<weft::periodic>& nb)`.
   template <class Boundary>
   using neighbourhood = weft::neighbourhood<storage_type, Boundary>;
+  /// The halo exchange plan of this type (see halo_plan_for).
+  using halo_plan_type = detail::halo_plan<T, MemorySpace>;
 
   /// Block partition of n elements; collective.
   distributed_vector(const communicator& comm, std::int64_t n)
