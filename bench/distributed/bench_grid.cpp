@@ -10,6 +10,9 @@
 //               the edges
 //   trusted     the same on grids whose communicator trusts its arguments
 //               (weft::argument_checks::trusted): no MPI_Allreduce
+//   box_halo    the same on grids with the default halo shape (box: faces,
+//               edges and corners exchanged) rather than faces only: what
+//               the default costs a 5- or 7-point stencil
 //   no_overlap  u.exchange_halo(periodic), then the whole block
 //   exchange    u.exchange_halo(periodic) alone
 //   compute     the whole block alone, no messages (a local weft::stencil
@@ -37,12 +40,14 @@ struct grid_data {
 };
 
 template <int Rank>
-grid_data<Rank>& grids(std::int64_t n, weft::argument_checks checks = weft::argument_checks::agreed) {
+grid_data<Rank>& grids(std::int64_t n, weft::argument_checks checks = weft::argument_checks::agreed,
+                       weft::stencil_shape shape = weft::stencil_shape::cross) {
   const std::string key = "grid" + std::to_string(Rank) + "/" + std::to_string(n) + "/" +
-                          (checks == weft::argument_checks::agreed ? "agreed" : "trusted");
-  return cached<grid_data<Rank>>(key, [n, checks] {
+                          (checks == weft::argument_checks::agreed ? "agreed" : "trusted") +
+                          (shape == weft::stencil_shape::cross ? "/cross" : "/box");
+  return cached<grid_data<Rank>>(key, [n, checks, shape] {
     weft::communicator comm(MPI_COMM_WORLD, checks);
-    const weft::grid_options opt{.halo = 1, .periodic = {true, true, true}, .dims = {}, .shape = weft::stencil_shape::cross};
+    const weft::grid_options opt{.halo = 1, .periodic = {true, true, true}, .dims = {}, .shape = shape};
     std::array<std::int64_t, Rank> extents;
     extents.fill(n);
     grid_data<Rank> d{comm, dgrid<Rank>(comm, extents, opt), dgrid<Rank>(comm, extents, opt)};
@@ -131,6 +136,15 @@ void register_stencil(std::int64_t n) {
     check_once<Rank>(name, d, n, step);
     time_loop(state, step);
     return halo_traffic(d);
+  });
+  add(primitive, "box_halo", n, [n](benchmark::State& state, const std::string& name) {
+    auto& d = grids<Rank>(n, weft::argument_checks::agreed, weft::stencil_shape::box);
+    const exec_space exec;
+    auto step = [&] { weft::stencil(exec, d.u, d.v, weft::cross(1), weft::periodic{}, stencil_of<Rank>{}); };
+    check_once<Rank>(name, d, n, step);
+    time_loop(state, step);
+    const auto& plan = d.u.halo_plan_for(weft::periodic{});
+    return traffic{double(plan.messages_sent()), 8.0 * double(plan.elements_sent())};
   });
   add(primitive, "no_overlap", n, [n, halo_traffic, compute](benchmark::State& state, const std::string& name) {
     auto& d = grids<Rank>(n);

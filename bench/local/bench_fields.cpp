@@ -26,7 +26,7 @@ struct fields_data {
 
 fields_data& gray_scott_arrays(std::int64_t n) {
   return cached<fields_data>("gray_scott/" + std::to_string(n), [n] {
-    auto make = [n](const char* label) { return grid2(Kokkos::view_alloc(Kokkos::WithoutInitializing, label), n, n); };
+    auto make = [n](const char* label) { return grid2(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string(label)), n, n); };
     fields_data d{make("u"), make("v"), make("u2"), make("v2")};
     fill_pattern(d.u, 11);
     fill_pattern(d.v, 12);
