@@ -237,6 +237,22 @@ std::vector<weft::grid_options> grid_layouts(int ranks) {
   return out;
 }
 
+// Blocks moved directly, or staged through a host buffer so small that they
+// take many rounds, a different number on each rank (what device memory and
+// grids with a halo get).
+struct staging {
+  explicit staging(bool on) {
+    if (on) {
+      setenv("WEFT_MPI_STAGING", "1", 1);
+      setenv("WEFT_HDF5_STAGING_BYTES", "1000", 1);
+    }
+  }
+  ~staging() {
+    unsetenv("WEFT_MPI_STAGING");
+    unsetenv("WEFT_HDF5_STAGING_BYTES");
+  }
+};
+
 // Runs body(comm) on the first `ranks` ranks of MPI_COMM_WORLD only; the
 // others wait at the barrier after it.
 template <class Body>
@@ -264,6 +280,8 @@ TEMPLATE_LIST_TEST_CASE("vectors round-trip bitwise under every partition, with 
   using T = TestType;
   weft::communicator comm(MPI_COMM_WORLD);
   const std::int64_t n = GENERATE(as<std::int64_t>{}, 0, 1, 7, 1000, 100003);
+  const bool staged = GENERATE(false, true);
+  const staging mode(staged);
   const auto ps = partitions(n, comm.size());
   const std::string path = test_path("vector_round_trip.h5");
   {
@@ -279,7 +297,7 @@ TEMPLATE_LIST_TEST_CASE("vectors round-trip bitwise under every partition, with 
   weft::hdf5_file f(comm, path, weft::hdf5_file::read);
   for (std::size_t k = 0; k < ps.size(); ++k) {
     const auto& [name, p] = ps[(k + 1) % ps.size()];  // another partition, other ghosts
-    CAPTURE(n, k, name);
+    CAPTURE(n, k, name, staged);
     weft::distributed_vector<T, memory> y(comm, p, weft::ghosts{int((k + 1) % 2) * 2});
     fill_pattern(y, 1);  // ghosts to the sentinel; the owned elements are overwritten
     weft::load(f, "x" + std::to_string(k), y);
@@ -292,10 +310,13 @@ TEMPLATE_LIST_TEST_CASE("2-D and 3-D grids round-trip bitwise between process gr
                         "[hdf5][grid]", value_types) {
   using T = TestType;
   weft::communicator comm(MPI_COMM_WORLD);
+  const bool staged = GENERATE(false, true);
+  const staging mode(staged);
   const std::string path = test_path("grid_round_trip.h5");
   const auto layouts2 = grid_layouts<2>(comm.size());
   const auto layouts3 = grid_layouts<3>(comm.size());
-  const std::vector<std::array<std::int64_t, 2>> shapes2{{13, 11}, {64, 33}};
+  // {8, 2100}: rows of 8 KiB or more on some layouts, which move directly.
+  const std::vector<std::array<std::int64_t, 2>> shapes2{{13, 11}, {64, 33}, {8, 2100}};
   const std::vector<std::array<std::int64_t, 3>> shapes3{{9, 8, 10}, {17, 9, 12}};
   {
     weft::hdf5_file f(comm, path, weft::hdf5_file::create);
@@ -316,7 +337,7 @@ TEMPLATE_LIST_TEST_CASE("2-D and 3-D grids round-trip bitwise between process gr
   for (std::size_t s = 0; s < shapes2.size(); ++s)
     for (std::size_t k = 0; k < layouts2.size(); ++k)
       for (std::size_t into = 0; into < layouts2.size(); ++into) {
-        CAPTURE(s, k, into);
+        CAPTURE(s, k, into, staged);
         dgrid<T, 2> g(comm, shapes2[s], layouts2[into]);
         fill_pattern(g, 7);
         weft::load(f, "g2_" + std::to_string(s) + "_" + std::to_string(k), g);
@@ -325,7 +346,7 @@ TEMPLATE_LIST_TEST_CASE("2-D and 3-D grids round-trip bitwise between process gr
   for (std::size_t s = 0; s < shapes3.size(); ++s)
     for (std::size_t k = 0; k < layouts3.size(); ++k)
       for (std::size_t into = 0; into < layouts3.size(); ++into) {
-        CAPTURE(s, k, into);
+        CAPTURE(s, k, into, staged);
         dgrid<T, 3> g(comm, shapes3[s], layouts3[into]);
         fill_pattern(g, 7);
         weft::load(f, "g3_" + std::to_string(s) + "_" + std::to_string(k), g);

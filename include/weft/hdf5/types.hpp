@@ -176,7 +176,7 @@ inline std::string h5_type_name(hid_t type) {
       H5Tget_array_dims2(type, dims);
       const h5_handle base(H5Tget_super(type), H5Tclose);
       std::string s = h5_type_name(base.get());
-      for (int d = 0; d < rank; ++d) s += "[" + std::to_string(dims[d]) + "]";
+      for (int d = 0; d < rank; ++d) s.append("[").append(std::to_string(dims[d])).append("]");
       return s;
     }
     case H5T_COMPOUND: {
@@ -192,7 +192,7 @@ inline std::string h5_type_name(hid_t type) {
       if (n == 2 && names[0] == "r" && names[1] == "i" && types[0] == types[1] && types[0].rfind("float", 0) == 0)
         return "complex" + std::to_string(bits);
       std::string s = "{";
-      for (int m = 0; m < n; ++m) s += (m ? ", " : "") + names[m] + ": " + types[m];
+      for (int m = 0; m < n; ++m) s.append(m ? ", " : "").append(names[m]).append(": ").append(types[m]);
       return s + "}";
     }
     default:

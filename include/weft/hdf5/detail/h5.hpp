@@ -9,6 +9,7 @@
 #include <mpi.h>
 
 #include <cstdint>
+#include <sstream>
 #include <string>
 #include <utility>
 #include <vector>
@@ -187,9 +188,9 @@ inline std::string broadcast_string(const communicator& comm, std::string value,
 /// Extents as "64 x 64".
 inline std::string extents_text(const std::vector<std::int64_t>& extents) {
   if (extents.empty()) return "a scalar";
-  std::string s;
-  for (std::size_t d = 0; d < extents.size(); ++d) s += (d ? " x " : "") + std::to_string(extents[d]);
-  return s;
+  std::ostringstream s;
+  for (std::size_t d = 0; d < extents.size(); ++d) s << (d ? " x " : "") << extents[d];
+  return s.str();
 }
 
 }  // namespace weft::detail

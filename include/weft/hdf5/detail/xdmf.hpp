@@ -98,12 +98,14 @@ inline std::string xml_escape(const std::string& s) {
 /// two can move together.
 inline std::string xdmf_text(const std::string& h5_path, const xdmf_field& f) {
   const int rank = static_cast<int>(f.extents.size());
-  std::string dims;
-  for (int d = 0; d < rank; ++d) dims += (d ? " " : "") + std::to_string(f.extents[d]);
-  std::string data_dims = dims + (f.components > 1 ? " " + std::to_string(f.components) : "");
+  std::ostringstream extents;
+  for (int d = 0; d < rank; ++d) extents << (d ? " " : "") << f.extents[d];
+  const std::string dims = extents.str();
+  if (f.components > 1) extents << " " << f.components;
+  const std::string data_dims = extents.str();
   const std::string zeros = rank == 2 ? "0 0" : "0 0 0", ones = rank == 2 ? "1 1" : "1 1 1";
   std::string dataset = f.dataset;
-  if (dataset.empty() || dataset.front() != '/') dataset = "/" + dataset;
+  if (dataset.empty() || dataset.front() != '/') dataset.insert(dataset.begin(), '/');
   const std::string file = std::filesystem::path(h5_path).filename().string();
   std::ostringstream x;
   x.precision(17);
