@@ -55,6 +55,9 @@ int main(int argc, char** argv) {
                                                       std::to_string(WEFT_VERSION_PATCH));
       weft_dbench::register_vector_benchmarks();
       weft_dbench::register_grid_benchmarks();
+#ifdef WEFT_BENCH_HDF5
+      weft_dbench::register_hdf5_benchmarks();
+#endif
       if (weft_dbench::world_rank() == 0) {
         benchmark::RunSpecifiedBenchmarks();
       } else {
