@@ -262,9 +262,15 @@ class h5_mover {
       f.middle = rank == 3 ? std::int64_t(b_.count[1]) : 1;
       rows *= f.middle;
     }
-    using exec = typename X::execution_space;
-    Kokkos::parallel_for("weft::hdf5::stage", Kokkos::RangePolicy<exec>(exec(), 0, rows), f);
-    exec().fence();
+    if constexpr (host_memory) {
+      // A serial loop: a slab is a few MiB, cache-sized, and short parallel
+      // regions (dozens per block) stall whenever a core is busy elsewhere.
+      for (std::int64_t row = 0; row < rows; ++row) f(row);
+    } else {
+      using exec = typename X::execution_space;
+      Kokkos::parallel_for("weft::hdf5::stage", Kokkos::RangePolicy<exec>(exec(), 0, rows), f);
+      exec().fence();
+    }
   }
 
   using unmanaged_host = Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
