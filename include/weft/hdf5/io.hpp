@@ -32,8 +32,9 @@ template <class X>
   requires(distributed<X> || grid<X>)
 void save(hdf5_file& file, const std::string& name, const X& x, const attributes& extra = {}) {
   const auto field = detail::h5_write(file, name, x, extra, "weft::save");
+  if (!field) return;  // the same on every rank: it depends on types only
   std::string problem;
-  if (field && file.comm().rank() == 0) problem = detail::write_xdmf(file.path(), *field, "weft::save");
+  if (file.comm().rank() == 0) problem = detail::write_xdmf(file.path(), *field, "weft::save");
   detail::agree_with_root(file.comm(), problem, "weft::save");
 }
 

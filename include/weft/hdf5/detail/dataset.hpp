@@ -312,7 +312,6 @@ std::optional<xdmf_field> h5_write(hdf5_file& file, const std::string& name, con
 
   const hid_t f = file.native();
   if (h5_exists(f, name)) calls(H5Ldelete(f, name.c_str(), H5P_DEFAULT), "H5Ldelete");
-  calls.agree();
   const h5_handle file_space(
       calls(H5Screate_simple(static_cast<int>(b.global.size()), b.global.data(), nullptr), "H5Screate_simple"),
       H5Sclose);
@@ -351,14 +350,12 @@ std::optional<xdmf_field> h5_write(hdf5_file& file, const std::string& name, con
                                                {"value_type", h5_type_name(type.get())},
                                                {"weft_object", std::string(b.kind)},
                                                {"weft_version", version}};
-  for (const auto& [key, v] : own) {
-    h5_write_attribute(set.get(), key, v, calls);
-    calls.agree();
-  }
+  // Metadata only: HDF5 synchronises it when the file is flushed or closed,
+  // so one agreement after all of them will do.
+  for (const auto& [key, v] : own) h5_write_attribute(set.get(), key, v, calls);
   std::optional<double> time;
   for (const auto& a : extra) {
     std::visit([&](const auto& v) { h5_write_attribute(set.get(), a.name, v, calls); }, a.value.get());
-    calls.agree();
     if (a.name == "time") {
       if (const auto* d = std::get_if<double>(&a.value.get())) time = *d;
       if (const auto* i = std::get_if<std::int64_t>(&a.value.get())) time = static_cast<double>(*i);
