@@ -64,6 +64,14 @@ def table(runs):
     return "\n".join(lines)
 
 
+def where(directory):
+    path = Path(directory).resolve()
+    try:
+        return str(path.relative_to(dist.ROOT))
+    except ValueError:
+        return str(path)
+
+
 def main():
     args = parse_args()
     out_dir = Path(args.out_dir)
@@ -79,8 +87,11 @@ def main():
             (out_dir / f"io-{ranks}.json").write_text(json.dumps(data, indent=1) + "\n")
             datas.append(data)
     runs = [(int(d["context"].get("mpi_ranks", 0)), dist.medians(d)) for d in datas]
-    text = (dist.header(datas).replace("# weft distributed benchmarks", "# weft checkpoint I/O benchmarks") +
-            f"\nFiles in {args.dir}.\n\n" + table(runs) + "\n")
+    header = dist.header(datas).replace("# weft distributed benchmarks", "# weft checkpoint I/O benchmarks")
+    header = header[:header.index("Times are per call")] + ("Times are per call (open, transfer, close), of the "
+                                                             "slowest rank, medians; GB/s = bytes of the grid / time.\n")
+    text = (header +
+            f"\nFiles in {where(args.dir)}.\n\n" + table(runs) + "\n")
     path = out_dir / "io.md"
     path.write_text(text)
     print(text)
