@@ -121,5 +121,6 @@ void add(const std::string& primitive, const char* variant, std::int64_t n, Body
 void register_vector_benchmarks();
 void register_grid_benchmarks();
 void register_fields_benchmarks();
+void register_hdf5_benchmarks();  // bench_hdf5.cpp, built with weft::hdf5 (WEFT_BENCH_HDF5)
 
 }  // namespace weft_dbench

@@ -56,6 +56,9 @@ int main(int argc, char** argv) {
       weft_dbench::register_vector_benchmarks();
       weft_dbench::register_grid_benchmarks();
       weft_dbench::register_fields_benchmarks();
+#ifdef WEFT_BENCH_HDF5
+      weft_dbench::register_hdf5_benchmarks();
+#endif
       if (weft_dbench::world_rank() == 0) {
         benchmark::RunSpecifiedBenchmarks();
       } else {

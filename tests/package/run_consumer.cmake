@@ -2,6 +2,7 @@
 # and build and run the consumer project against it.
 #   -DMODE=find_package|add_subdirectory -DWEFT_BUILD_DIR= -DWEFT_SOURCE_DIR=
 #   -DWORK_DIR= -DKokkos_DIR= -DCXX= [-DMPIEXEC=... to also build and run the MPI consumer]
+#   [-DHDF5=ON to also build and run the weft::hdf5 consumer]
 set(prefix "${WORK_DIR}/prefix")
 set(build "${WORK_DIR}/build")
 file(REMOVE_RECURSE "${WORK_DIR}")
@@ -18,6 +19,9 @@ set(configure_args -S "${CMAKE_CURRENT_LIST_DIR}/consumer" -B "${build}"
 if(MPIEXEC)
   list(APPEND configure_args -DWEFT_CONSUMER_DISTRIBUTED=ON)
 endif()
+if(HDF5)
+  list(APPEND configure_args -DWEFT_CONSUMER_HDF5=ON)
+endif()
 if(MODE STREQUAL "find_package")
   run("${CMAKE_COMMAND}" --install "${WEFT_BUILD_DIR}" --prefix "${prefix}")
   list(APPEND configure_args -DCMAKE_PREFIX_PATH=${prefix})
@@ -29,4 +33,7 @@ run("${CMAKE_COMMAND}" --build "${build}")
 run("${build}/consumer")
 if(MPIEXEC)
   run("${MPIEXEC}" -n 2 "${build}/consumer_mpi")
+endif()
+if(HDF5)
+  run("${MPIEXEC}" -n 2 "${build}/consumer_hdf5" "${build}/consumer.h5")
 endif()
