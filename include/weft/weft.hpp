@@ -10,5 +10,6 @@
 #include "functional.hpp"
 #include "reduce.hpp"
 #include "scan.hpp"
+#include "sort.hpp"
 #include "stencil.hpp"
 #include "version.hpp"
