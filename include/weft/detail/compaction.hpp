@@ -137,9 +137,9 @@ std::int64_t compact_in_place(const Exec& exec, const Select& select, const Keys
   const std::int64_t n = extent(keys);
   const auto s = count_selected(exec, n, select, label);
   if (s.total == n) return n;  // nothing to remove
-  auto kept_keys = scratch<value_t<Keys>, Exec>("weft::compaction::keys", s.total);
+  auto kept_keys = scratch<element_t<Keys>, Exec>("weft::compaction::keys", s.total);
   auto kept_values = [&] {
-    if constexpr (has_values<Values>) return scratch<value_t<Values>, Exec>("weft::compaction::values", s.total);
+    if constexpr (has_values<Values>) return scratch<element_t<Values>, Exec>("weft::compaction::values", s.total);
     else return no_values{};
   }();
   scatter_selected(exec, s, select, keys, values, kept_keys, kept_values, label);

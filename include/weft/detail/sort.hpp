@@ -189,7 +189,7 @@ inline constexpr int radix_max_digits = Host ? 8 : 4;
 /// layout (tests run both on host spaces).
 template <int Direction, class Exec, class Keys, class Values, bool Host = host_kernels<Exec>>
 void radix_sort(const Exec& exec, const Keys& keys, const Values& values, const char* label) {
-  using K = value_t<Keys>;
+  using K = element_t<Keys>;
   using bits = radix_bits<K, (Direction < 0)>;
   using bits_type = typename bits::type;
   constexpr int max_digits = radix_max_digits<Host>;
@@ -222,12 +222,12 @@ void radix_sort(const Exec& exec, const Keys& keys, const Values& values, const 
   decltype(keys_a) keys_b;
   if (passes > 2) keys_b = scratch<K, Exec>("weft::sort::keys", n);
   auto values_a = [&] {
-    if constexpr (has_values<Values>) return scratch<value_t<Values>, Exec>("weft::sort::values", n);
+    if constexpr (has_values<Values>) return scratch<element_t<Values>, Exec>("weft::sort::values", n);
     else return no_values{};
   }();
   decltype(values_a) values_b{};
   if constexpr (has_values<Values>) {
-    if (passes > 2) values_b = scratch<value_t<Values>, Exec>("weft::sort::values", n);
+    if (passes > 2) values_b = scratch<element_t<Values>, Exec>("weft::sort::values", n);
   }
 
   auto pass = [&](const auto& keys_in, const auto& values_in, const auto& keys_out, const auto& values_out,
@@ -344,14 +344,14 @@ struct merge_functor {
 /// contiguous scratch, sorts there and copies back, so any layout works.
 template <class Exec, class Keys, class Values, class Comp, bool Host = host_kernels<Exec>>
 void merge_sort(const Exec& exec, const Keys& keys, const Values& values, const Comp& comp, const char* label) {
-  using K = value_t<Keys>;
+  using K = element_t<Keys>;
   const std::int64_t n = extent(keys);
   if (n < 2) return;
   auto keys_a = scratch<K, Exec>("weft::sort::keys", n);
   auto keys_b = scratch<K, Exec>("weft::sort::keys", n);
   Kokkos::parallel_for(label, range(exec, n), copy_functor<Keys, decltype(keys_a)>{keys, keys_a});
   auto make_values = [&] {
-    if constexpr (has_values<Values>) return scratch<value_t<Values>, Exec>("weft::sort::values", n);
+    if constexpr (has_values<Values>) return scratch<element_t<Values>, Exec>("weft::sort::values", n);
     else return no_values{};
   };
   auto values_a = make_values();
@@ -382,7 +382,7 @@ void merge_sort(const Exec& exec, const Keys& keys, const Values& values, const 
 /// Radix sort where the order allows it, merge sort otherwise.
 template <class Exec, class Keys, class Values, class Comp>
 void sort_any(const Exec& exec, const Keys& keys, const Values& values, const Comp& comp, const char* label) {
-  constexpr int order = radix_order<Comp, value_t<Keys>>::value;
+  constexpr int order = radix_order<Comp, element_t<Keys>>::value;
   if constexpr (order != 0) radix_sort<order>(exec, keys, values, label);
   else merge_sort(exec, keys, values, comp, label);
 }

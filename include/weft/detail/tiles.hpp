@@ -73,6 +73,10 @@ tiling make_tiling(const Exec& exec, std::int64_t n, std::int64_t min_tile = 204
   return make_tiling_as<host_kernels<Exec>>(exec, n, min_tile);
 }
 
+/// The element type of a view (what scratch copies of it hold).
+template <class View>
+using element_t = typename std::remove_cvref_t<View>::non_const_value_type;
+
 /// Stands in for the values of a keys-only sort or compaction: nothing to
 /// read, nothing to move.
 struct no_values {
