@@ -236,5 +236,6 @@ void register_map_benchmarks();
 void register_reduce_benchmarks();
 void register_scan_benchmarks();
 void register_stencil_benchmarks();
+void register_sort_benchmarks();
 
 }  // namespace weft_bench

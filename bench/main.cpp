@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
       weft_bench::register_reduce_benchmarks();
       weft_bench::register_scan_benchmarks();
       weft_bench::register_stencil_benchmarks();
+      weft_bench::register_sort_benchmarks();
       benchmark::RunSpecifiedBenchmarks();
       benchmark::Shutdown();
     }
