@@ -41,10 +41,22 @@ struct key_segments {
   /// Whether i starts a segment; called for increasing i.
   KOKKOS_INLINE_FUNCTION bool head(cursor& c, std::int64_t i) const {
     const bool h = i == 0 || !static_cast<bool>(eq(keys(i - 1), keys(i)));
-    if (h) ++c.ordinal;
+    c.ordinal += h ? 1 : 0;
     return h;
   }
   KOKKOS_INLINE_FUNCTION static std::int64_t slot(const cursor& c) { return c.ordinal; }
+  /// How many segments start in [begin, end), and where the last one does
+  /// (-1: none). The count is a branch-free loop the compiler vectorises.
+  KOKKOS_INLINE_FUNCTION std::int64_t count_heads(std::int64_t begin, std::int64_t end) const {
+    std::int64_t heads = begin == 0 ? 1 : 0;
+    for (std::int64_t i = begin == 0 ? 1 : begin; i < end; ++i) heads += static_cast<bool>(eq(keys(i - 1), keys(i))) ? 0 : 1;
+    return heads;
+  }
+  KOKKOS_INLINE_FUNCTION std::int64_t last_head(std::int64_t begin, std::int64_t end) const {
+    for (std::int64_t i = end - 1; i >= begin; --i)
+      if (i == 0 || !static_cast<bool>(eq(keys(i - 1), keys(i)))) return i;
+    return -1;
+  }
 };
 
 /// Segments from CSR offsets: segment s is [offsets(s), offsets(s + 1)).
@@ -72,6 +84,17 @@ struct offset_segments {
     return static_cast<std::int64_t>(offsets(c.s)) == i;
   }
   KOKKOS_INLINE_FUNCTION static std::int64_t slot(const cursor& c) { return c.s; }
+  KOKKOS_INLINE_FUNCTION std::int64_t count_heads(std::int64_t begin, std::int64_t end) const {
+    auto c = start(begin, 0);
+    std::int64_t heads = 0;
+    for (std::int64_t i = begin; i < end; ++i) heads += head(c, i) ? 1 : 0;
+    return heads;
+  }
+  /// The start of the segment holding end - 1, if it is not before begin.
+  KOKKOS_INLINE_FUNCTION std::int64_t last_head(std::int64_t begin, std::int64_t end) const {
+    const std::int64_t first = static_cast<std::int64_t>(offsets(start(end - 1, 0).s));
+    return first >= begin ? first : -1;
+  }
 };
 
 /// What step 1 finds out about a tile, and step 2 accumulates.
@@ -116,14 +139,9 @@ struct segment_summary_functor {
   std::int64_t base;
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t t) const {
     const std::int64_t begin = base + tiles.begin(t), end = base + tiles.end(t);
-    auto c = segments.start(begin, 0);
-    std::int64_t heads = 0, last_head = begin;
-    for (std::int64_t i = begin; i < end; ++i) {
-      if (segments.head(c, i)) {
-        ++heads;
-        last_head = i;
-      }
-    }
+    const std::int64_t heads = segments.count_heads(begin, end);
+    const std::int64_t found = heads > 0 ? segments.last_head(begin, end) : -1;
+    const std::int64_t last_head = found >= 0 ? found : begin;
     T acc = values(last_head);
     for (std::int64_t i = last_head + 1; i < end; ++i) acc = T(op(acc, values(i)));
     segment_summary<T>& s = summaries(t);
@@ -170,13 +188,27 @@ struct segment_walk_functor {
     auto c = segments.start(begin, carry.heads);
     bool head = segments.head(c, begin);
     T acc = carry.value;  // meaningful when begin continues a segment (then carry.valid)
-    for (std::int64_t i = begin; i < end; ++i) {
+    // Segment by segment: the test for the next start is the only
+    // data-dependent branch per element, as in a hand-written loop.
+    std::int64_t i = begin;
+    while (i < end) {
       const std::int64_t slot = Segments::slot(c);
-      const T before = acc;
+      T before = acc;
       acc = head ? T(values(i)) : T(op(acc, values(i)));
       emit.element(i, slot, head, before, acc);
-      head = i + 1 == end_of_all || segments.head(c, i + 1);
-      if (head) emit.last(i, slot, acc);
+      for (;;) {
+        ++i;
+        if (i == end_of_all) {
+          head = true;
+          break;
+        }
+        head = segments.head(c, i);
+        if (head || i == end) break;
+        before = acc;
+        acc = T(op(acc, values(i)));
+        emit.element(i, slot, false, before, acc);
+      }
+      if (head) emit.last(i - 1, slot, acc);
     }
   }
 };
