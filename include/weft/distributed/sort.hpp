@@ -2,9 +2,10 @@
 // sort and sort_by_key on distributed vectors: a sample sort.
 //
 //  1. every rank sorts its block (weft::sort: radix or merge sort, stable);
-//  2. every rank takes up to 16 x ranks regular samples of its sorted block,
-//     and one MPI_Allgatherv shares them; every rank sorts the samples and
-//     picks the same ranks - 1 splitters, aimed at the vector's own partition;
+//  2. every rank takes regular samples of its sorted block (16 per rank of
+//     the communicator, 65536 in all at most), and one MPI_Allgatherv shares
+//     them; every rank sorts the samples and picks the same ranks - 1
+//     splitters, aimed at the vector's own partition;
 //  3. every rank cuts its block at the splitters (binary searches on the
 //     device), one MPI_Alltoall shares the counts and one MPI_Alltoallv per
 //     array moves the pieces; every rank sorts what it received (stable, and
@@ -92,7 +93,13 @@ struct take_samples_functor {
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const { samples(k) = keys((2 * k + 1) * n / (2 * count)); }
 };
 
-inline std::int64_t samples_on(std::int64_t n, int ranks) { return std::min<std::int64_t>(n, 16 * ranks); }
+/// Samples a rank of n elements contributes: 16 per rank of the
+/// communicator, but no more than 65536 in all (every rank sorts all of
+/// them), and no fewer than 16 per rank, nor more than its elements.
+inline std::int64_t samples_on(std::int64_t n, int ranks) {
+  const std::int64_t wanted = std::max<std::int64_t>(16, std::min<std::int64_t>(16 * std::int64_t(ranks), 65536 / ranks));
+  return std::min<std::int64_t>(n, wanted);
+}
 
 /// The distributed sample sort (see the top of this file). `Values` is a
 /// distributed vector or no_values.
@@ -138,8 +145,8 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
               "MPI_Allgatherv", algorithm);
   }
   struct sample {
-    int index;   // into `samples`
-    int rank;    // it came from
+    std::int64_t index;  // into `samples`
+    int rank;            // it came from
     std::int64_t position;
     double weight;  // elements it stands for
   };
