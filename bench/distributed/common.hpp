@@ -120,5 +120,6 @@ void add(const std::string& primitive, const char* variant, std::int64_t n, Body
 // One registration function per file; main.cpp calls them.
 void register_vector_benchmarks();
 void register_grid_benchmarks();
+void register_sort_benchmarks();
 
 }  // namespace weft_dbench

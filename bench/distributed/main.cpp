@@ -55,6 +55,7 @@ int main(int argc, char** argv) {
                                                       std::to_string(WEFT_VERSION_PATCH));
       weft_dbench::register_vector_benchmarks();
       weft_dbench::register_grid_benchmarks();
+      weft_dbench::register_sort_benchmarks();
       if (weft_dbench::world_rank() == 0) {
         benchmark::RunSpecifiedBenchmarks();
       } else {
