@@ -150,7 +150,11 @@ struct radix_count_functor {
 };
 
 /// Moves each tile's keys (and values) to their slots, in tile order: stable.
-template <int MaxDigits, class Bits, class KeysIn, class ValuesIn, class KeysOut, class ValuesOut, class Counts>
+/// With ScanInside (host spaces, a few tiles), every tile sums the raw counts
+/// before its slots itself, which saves a scan kernel per pass; otherwise
+/// the counts have been turned into slots by an exclusive sum.
+template <int MaxDigits, bool ScanInside, class Bits, class KeysIn, class ValuesIn, class KeysOut, class ValuesOut,
+          class Counts>
 struct radix_scatter_functor {
   KeysIn keys_in;
   ValuesIn values_in;
@@ -164,7 +168,17 @@ struct radix_scatter_functor {
     std::int64_t slot[1 << MaxDigits];
     const int buckets = 1 << digits;
     const auto mask = static_cast<typename Bits::type>(buckets - 1);
-    for (int d = 0; d < buckets; ++d) slot[d] = counts(d * tiles.count + t);
+    if constexpr (ScanInside) {
+      std::int64_t before = 0;
+      for (int d = 0; d < buckets; ++d) {
+        std::int64_t earlier_tiles = 0;
+        for (std::int64_t u = 0; u < t; ++u) earlier_tiles += counts(d * tiles.count + u);
+        slot[d] = before + earlier_tiles;
+        for (std::int64_t u = 0; u < tiles.count; ++u) before += counts(d * tiles.count + u);
+      }
+    } else {
+      for (int d = 0; d < buckets; ++d) slot[d] = counts(d * tiles.count + t);
+    }
     const std::int64_t end = tiles.end(t);
     for (std::int64_t i = tiles.begin(t); i < end; ++i) {
       const auto key = keys_in(i);
@@ -175,11 +189,12 @@ struct radix_scatter_functor {
   }
 };
 
-/// Widest digit of the radix passes. Host: 256 buckets per thread (the
-/// counts fit in L1, and 256 write streams per thread are few enough for
-/// the caches). Devices: 16 buckets, counted in registers by one thread per tile.
+/// Widest digit of the radix passes. Host: up to 2048 buckets per thread
+/// (16 KiB of counts, in L1), so 32-bit keys take 3 passes and 64-bit keys 6:
+/// the passes are memory bound, and fewer of them move fewer bytes.
+/// Devices: 16 buckets, counted in registers by one thread per tile.
 template <bool Host>
-inline constexpr int radix_max_digits = Host ? 8 : 4;
+inline constexpr int radix_max_digits = Host ? 11 : 4;
 
 /// Stable LSD radix sort of keys (and values along) in radix_bits order.
 /// On host spaces one reduction first finds the key bits that vary, and the
@@ -217,6 +232,8 @@ void radix_sort(const Exec& exec, const Keys& keys, const Values& values, const 
   const int passes = static_cast<int>(shifts.size());
 
   const tiling tiles = make_tiling_as<Host>(exec, n);
+  // On host spaces there is a tile per thread: the slots are summed in the scatter.
+  constexpr bool scan_inside = Host;
   auto counts = scratch<std::int64_t, Exec>("weft::sort::counts", (std::int64_t(1) << digits) * tiles.count);
   auto keys_a = scratch<K, Exec>("weft::sort::keys", n);
   decltype(keys_a) keys_b;
@@ -234,11 +251,11 @@ void radix_sort(const Exec& exec, const Keys& keys, const Values& values, const 
                   int shift) {
     using count_type = radix_count_functor<max_digits, bits, std::remove_cvref_t<decltype(keys_in)>, decltype(counts)>;
     using scatter_type =
-        radix_scatter_functor<max_digits, bits, std::remove_cvref_t<decltype(keys_in)>,
+        radix_scatter_functor<max_digits, scan_inside, bits, std::remove_cvref_t<decltype(keys_in)>,
                               std::remove_cvref_t<decltype(values_in)>, std::remove_cvref_t<decltype(keys_out)>,
                               std::remove_cvref_t<decltype(values_out)>, decltype(counts)>;
     Kokkos::parallel_for(label, range(exec, tiles.count), count_type{keys_in, counts, tiles, shift, digits});
-    exclusive_sum_async(exec, counts, label);
+    if constexpr (!scan_inside) exclusive_sum_async(exec, counts, label);
     Kokkos::parallel_for(label, range(exec, tiles.count),
                          scatter_type{keys_in, values_in, keys_out, values_out, counts, tiles, shift, digits});
   };
