@@ -294,6 +294,16 @@ segment_plan<T, Exec> plan_segments(const Exec& exec, const Segments& segments,
                        segment_summary_functor<T, Segments, Values, Op, decltype(plan.carries)>{
                            segments, values, op, plan.carries, plan.tiles, base});
   const segment_carry_functor<T, Op, decltype(plan.carries)> carry{{op}, plan.carries};
+  if constexpr (host_kernels<Exec>) {
+    if (scan_tiles_on_host(exec, plan.tiles.count)) {
+      exec.fence();
+      segment_summary<T> update;
+      carry.init(update);
+      for (std::int64_t t = 0; t < plan.tiles.count; ++t) carry(t, update, true);
+      plan.segments = update.heads;
+      return plan;
+    }
+  }
   if constexpr (Count) {
     segment_summary<T> total;
     Kokkos::parallel_scan(label, range(exec, plan.tiles.count), carry, total);

@@ -98,13 +98,34 @@ struct exclusive_sum_functor {
   }
 };
 
-/// In-place exclusive sum of a view of counts; returns the total, which
-/// blocks until the scan is done (Kokkos fences `exec`).
+/// Whether a scan over per-tile values is cheaper on the host than as a
+/// kernel: host spaces with the host tiling (a tile per thread). Another
+/// parallel region there costs more than the loop, most of all on a loaded
+/// machine, where every region waits for its slowest thread to be scheduled.
+template <class Exec>
+bool scan_tiles_on_host(const Exec& exec, std::int64_t tiles) {
+  if constexpr (host_kernels<Exec>) return tiles <= exec.concurrency();
+  else return false;
+}
+
+/// In-place exclusive sum of a view of per-tile counts; returns the total,
+/// which blocks until the scan is done (Kokkos fences `exec`).
 template <class Exec, class View>
 std::int64_t exclusive_sum(const Exec& exec, const View& counts, const char* label) {
   std::int64_t total = 0;
-  if (counts.extent(0) > 0)
-    Kokkos::parallel_scan(label, range(exec, extent(counts)), exclusive_sum_functor<View>{counts}, total);
+  if (counts.extent(0) == 0) return total;
+  if constexpr (host_kernels<Exec>) {
+    if (scan_tiles_on_host(exec, extent(counts))) {
+      exec.fence();
+      for (std::size_t t = 0; t < counts.extent(0); ++t) {
+        const std::int64_t c = counts(t);
+        counts(t) = total;
+        total += c;
+      }
+      return total;
+    }
+  }
+  Kokkos::parallel_scan(label, range(exec, extent(counts)), exclusive_sum_functor<View>{counts}, total);
   return total;
 }
 
