@@ -283,9 +283,8 @@ template <class T, bool Count, class Exec, class Segments, class Values, class O
 segment_plan<T, Exec> plan_segments(const Exec& exec, const Segments& segments,
                                                           const Values& values, const Op& op, std::int64_t base,
                                                           std::int64_t n, const char* label) {
-  segment_plan<T, Exec> plan;
-  plan.tiles = make_tiling(exec, n);
-  plan.carries = scratch<segment_summary<T>, Exec>("weft::by_key::carries", plan.tiles.count);
+  const tiling tiles = make_tiling(exec, n);
+  segment_plan<T, Exec> plan{tiles, scratch<segment_summary<T>, Exec>("weft::by_key::carries", tiles.count), -1};
   if (plan.tiles.count == 0) {
     plan.segments = 0;
     return plan;

@@ -77,7 +77,7 @@ struct atomic_count_functor {
   Counts counts;
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i) const {
     const std::int64_t b = bin_of(i);
-    if (b >= 0) Kokkos::atomic_increment(&counts(b));
+    if (b >= 0) Kokkos::atomic_add(&counts(b), std::int64_t(1));
   }
 };
 

@@ -236,16 +236,16 @@ void radix_sort(const Exec& exec, const Keys& keys, const Values& values, const 
   constexpr bool scan_inside = Host;
   auto counts = scratch<std::int64_t, Exec>("weft::sort::counts", (std::int64_t(1) << digits) * tiles.count);
   auto keys_a = scratch<K, Exec>("weft::sort::keys", n);
-  decltype(keys_a) keys_b;
-  if (passes > 2) keys_b = scratch<K, Exec>("weft::sort::keys", n);
+  // Never a default-constructed View: destroying one crashes some Kokkos 4 development snapshots.
+  auto keys_b = scratch<K, Exec>("weft::sort::keys", passes > 2 ? n : 0);
   auto values_a = [&] {
     if constexpr (has_values<Values>) return scratch<element_t<Values>, Exec>("weft::sort::values", n);
     else return no_values{};
   }();
-  decltype(values_a) values_b{};
-  if constexpr (has_values<Values>) {
-    if (passes > 2) values_b = scratch<element_t<Values>, Exec>("weft::sort::values", n);
-  }
+  auto values_b = [&] {
+    if constexpr (has_values<Values>) return scratch<element_t<Values>, Exec>("weft::sort::values", passes > 2 ? n : 0);
+    else return no_values{};
+  }();
 
   auto pass = [&](const auto& keys_in, const auto& values_in, const auto& keys_out, const auto& values_out,
                   int shift) {
