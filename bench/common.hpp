@@ -237,5 +237,6 @@ void register_reduce_benchmarks();
 void register_scan_benchmarks();
 void register_stencil_benchmarks();
 void register_fields_benchmarks();
+void register_sort_benchmarks();
 
 }  // namespace weft_bench

@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
 #ifdef WEFT_BENCH_HDF5
       weft_dbench::register_hdf5_benchmarks();
 #endif
+      weft_dbench::register_sort_benchmarks();
       if (weft_dbench::world_rank() == 0) {
         benchmark::RunSpecifiedBenchmarks();
       } else {

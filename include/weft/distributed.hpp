@@ -5,12 +5,15 @@
 
 #include "weft.hpp"
 
+#include "distributed/by_key.hpp"
 #include "distributed/communicator.hpp"
+#include "distributed/compaction.hpp"
 #include "distributed/for_each.hpp"
 #include "distributed/grid.hpp"
 #include "distributed/movement.hpp"
 #include "distributed/partition.hpp"
 #include "distributed/reduce.hpp"
 #include "distributed/scan.hpp"
+#include "distributed/sort.hpp"
 #include "distributed/stencil.hpp"
 #include "distributed/vector.hpp"

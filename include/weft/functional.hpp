@@ -1,5 +1,5 @@
 #pragma once
-// Function objects for reductions and scans, callable on host and device.
+// Function objects for reductions, scans and sorts, callable on host and device.
 //
 // Each is a class template whose default, e.g. weft::plus<> (or just
 // weft::plus{}), is transparent: it takes two arguments of any types and
@@ -61,5 +61,30 @@ WEFT_DETAIL_BINARY_FUNCTION_OBJECT(bit_or, a | b)
 WEFT_DETAIL_BINARY_FUNCTION_OBJECT(bit_xor, a ^ b)
 
 #undef WEFT_DETAIL_BINARY_FUNCTION_OBJECT
+
+// Comparisons, for sorts and by-key algorithms: they return bool.
+#define WEFT_DETAIL_COMPARISON_OBJECT(name, expression)                                      \
+  template <class T = void>                                                                  \
+  struct name {                                                                              \
+    KOKKOS_INLINE_FUNCTION constexpr bool operator()(const T& a, const T& b) const {         \
+      return expression;                                                                     \
+    }                                                                                        \
+  };                                                                                         \
+  template <>                                                                                \
+  struct name<void> {                                                                        \
+    template <class A, class B>                                                              \
+    KOKKOS_INLINE_FUNCTION constexpr bool operator()(const A& a, const B& b) const {         \
+      return expression;                                                                     \
+    }                                                                                        \
+  };
+
+/// a < b: the default order of weft::sort (which sorts NaNs last; see sort.hpp).
+WEFT_DETAIL_COMPARISON_OBJECT(less, a < b)
+/// b < a: descending order.
+WEFT_DETAIL_COMPARISON_OBJECT(greater, b < a)
+/// a == b: the default key equality of unique and the by-key algorithms.
+WEFT_DETAIL_COMPARISON_OBJECT(equal_to, a == b)
+
+#undef WEFT_DETAIL_COMPARISON_OBJECT
 
 }  // namespace weft

@@ -1,14 +1,19 @@
 #pragma once
 // weft: portable parallel primitives on Kokkos execution spaces.
 //
-// The single-address-space API: map, reduce, scan and stencil algorithms on
-// Kokkos views. Never includes <mpi.h>; the MPI API is <weft/distributed.hpp>.
+// The single-address-space API: map, reduce, scan, stencil, sort, compaction,
+// by-key and histogram algorithms on Kokkos views. Never includes <mpi.h>;
+// the MPI API is <weft/distributed.hpp>.
 
+#include "by_key.hpp"
+#include "compaction.hpp"
 #include "concepts.hpp"
 #include "error.hpp"
 #include "for_each.hpp"
 #include "functional.hpp"
+#include "histogram.hpp"
 #include "reduce.hpp"
 #include "scan.hpp"
+#include "sort.hpp"
 #include "stencil.hpp"
 #include "version.hpp"

@@ -1,0 +1,78 @@
+#pragma once
+// copy_if on distributed vectors: a new distributed vector of the selected
+// elements, in global order.
+//
+// Every rank compacts its block locally (weft::copy_if), one MPI_Allgather
+// shares the counts, and one MPI_Alltoallv moves the selected elements onto
+// the new vector's partition (block by default). Collective and blocking;
+// staged through host memory unless MPI can use the vectors' memory directly.
+
+#include "../compaction.hpp"
+#include "../detail/tiles.hpp"
+#include "../error.hpp"
+#include "communicator.hpp"
+#include "detail/exchange.hpp"
+#include "detail/mpi.hpp"
+#include "for_each.hpp"
+#include "partition.hpp"
+#include "vector.hpp"
+
+#include <Kokkos_Core.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <type_traits>
+#include <utility>
+
+namespace weft {
+
+namespace detail {
+template <class Exec, class X, class Pred>
+std::remove_cvref_t<X> distributed_copy_if(const Exec& exec, const X& x, Pred pred,
+                                           const std::optional<partition>& given) {
+  using T = typename std::remove_cvref_t<X>::value_type;
+  const char* algorithm = "weft::copy_if";
+  const communicator& comm = x.comm();
+  auto kept = scratch<T, Exec>("weft::copy_if::kept", x.local_size());
+  const std::int64_t mine = weft::copy_if(exec, x.local(), kept, pred);
+  const auto counts = all_gather_value(comm, mine, algorithm);
+  std::int64_t total = 0;
+  for (const auto c : counts) total += c;
+  // The same counts on every rank: every rank reaches the same verdict.
+  require(!given || given->global_size() == total, algorithm, ": ", total, " of ", x.global_size(),
+          " elements pass the predicate, but the partition given for the result has ",
+          given ? given->global_size() : 0);
+  const partition to = given ? *given : partition::block(total, comm.size());
+  std::remove_cvref_t<X> result(comm, to);
+  auto selected = Kokkos::subview(kept, std::pair<std::int64_t, std::int64_t>(0, mine));
+  move_onto(exec, comm, to, algorithm, std::pair(selected, result.local()));
+  return result;
+}
+}  // namespace detail
+
+/// The elements x_i with pred(x_i) true, in global order, as a new vector
+/// with a block partition (or `to`, whose global size must be their number:
+/// else weft::error on every rank). Collective.
+///   auto positive = weft::copy_if(x, KOKKOS_LAMBDA(double v) { return v > 0; });
+template <execution_space Exec, distributed X, class Pred>
+std::remove_cvref_t<X> copy_if(const Exec& exec, const X& x, Pred pred) {
+  return detail::distributed_copy_if(exec, x, pred, std::nullopt);
+}
+
+template <execution_space Exec, distributed X, class Pred>
+std::remove_cvref_t<X> copy_if(const Exec& exec, const X& x, Pred pred, const partition& to) {
+  return detail::distributed_copy_if(exec, x, pred, to);
+}
+
+template <distributed X, class Pred>
+std::remove_cvref_t<X> copy_if(const X& x, Pred pred) {
+  return detail::distributed_copy_if(detail::dist_exec_t<X>{}, x, pred, std::nullopt);
+}
+
+template <distributed X, class Pred>
+std::remove_cvref_t<X> copy_if(const X& x, Pred pred, const partition& to) {
+  return detail::distributed_copy_if(detail::dist_exec_t<X>{}, x, pred, to);
+}
+
+}  // namespace weft

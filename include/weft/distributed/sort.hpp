@@ -1,0 +1,288 @@
+#pragma once
+// sort and sort_by_key on distributed vectors: a sample sort.
+//
+//  1. every rank sorts its block (weft::sort: radix or merge sort, stable);
+//  2. every rank takes regular samples of its sorted block (16 per rank of
+//     the communicator, 65536 in all at most), and one MPI_Allgatherv shares
+//     them; every rank sorts the samples and picks the same ranks - 1
+//     splitters, aimed at the vector's own partition;
+//  3. every rank cuts its block at the splitters (binary searches on the
+//     device), one MPI_Alltoall shares the counts and one MPI_Alltoallv per
+//     array moves the pieces; every rank sorts what it received (stable, and
+//     the pieces arrive in rank order);
+//  4. one more MPI_Alltoallv per array moves the sorted sequence back onto
+//     the vector's partition (every rank then holds exactly as many elements
+//     as before, a block partition stays a block partition).
+//
+// The sort is stable across ranks: a splitter is a sample's key together
+// with its rank and position, so equal keys are cut in global order, and
+// equal keys from different ranks meet in rank order. Both arrive sorted in
+// place; with values, values(i) moves with keys(i). Collective and blocking;
+// all exchanges go through host memory unless MPI can use the vectors'
+// memory directly (see weft::redistribute), and a message above INT_MAX
+// elements makes every rank throw weft::error.
+
+#include "../detail/policy.hpp"
+#include "../detail/sort.hpp"
+#include "../detail/tiles.hpp"
+#include "../error.hpp"
+#include "../functional.hpp"
+#include "../sort.hpp"
+#include "communicator.hpp"
+#include "detail/exchange.hpp"
+#include "detail/mpi.hpp"
+#include "for_each.hpp"
+#include "vector.hpp"
+
+#include <Kokkos_Core.hpp>
+#include <mpi.h>
+
+#include <algorithm>
+#include <cstdint>
+#include <string>
+#include <type_traits>
+#include <vector>
+
+namespace weft {
+
+namespace detail {
+
+/// Where a splitter cuts a rank's sorted block. A splitter is the sample
+/// (key, rank, position); elements before it in (key, rank, position) order
+/// go left. On a rank before the sample's, equal keys are before it (cut
+/// after them: upper bound); after the sample's rank, they are after it
+/// (lower bound); on the sample's own rank, the cut is at its position.
+enum class cut_rule : int { lower_bound, upper_bound, at_position, at_end };
+
+template <class Keys, class Splitters, class Rules, class Positions, class Cuts, class Order>
+struct cut_functor {
+  Keys keys;
+  Splitters splitters;
+  Rules rules;
+  Positions positions;
+  Cuts cuts;
+  Order order;
+  std::int64_t n;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t j) const {
+    const auto rule = static_cast<cut_rule>(rules(j));
+    if (rule == cut_rule::at_end) {
+      cuts(j) = n;
+      return;
+    }
+    if (rule == cut_rule::at_position) {
+      cuts(j) = positions(j);
+      return;
+    }
+    const auto key = splitters(j);
+    std::int64_t lo = 0, hi = n;
+    while (lo < hi) {
+      const std::int64_t mid = lo + (hi - lo) / 2;
+      const bool left = rule == cut_rule::lower_bound ? order(keys(mid), key) : !order(key, keys(mid));
+      if (left) lo = mid + 1;
+      else hi = mid;
+    }
+    cuts(j) = lo;
+  }
+};
+
+template <class Keys, class Samples>
+struct take_samples_functor {
+  Keys keys;
+  Samples samples;
+  std::int64_t n, count;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const { samples(k) = keys((2 * k + 1) * n / (2 * count)); }
+};
+
+/// Samples a rank of n elements contributes: 16 per rank of the
+/// communicator, but no more than 65536 in all (every rank sorts all of
+/// them), and no fewer than 16 per rank, nor more than its elements.
+inline std::int64_t samples_on(std::int64_t n, int ranks) {
+  const std::int64_t wanted = std::max<std::int64_t>(16, std::min<std::int64_t>(16 * std::int64_t(ranks), 65536 / ranks));
+  return std::min<std::int64_t>(n, wanted);
+}
+
+/// The distributed sample sort (see the top of this file). `Values` is a
+/// distributed vector or no_values.
+template <class Exec, class Keys, class Values, class Comp>
+void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, const Comp& comp,
+                      const char* algorithm) {
+  using K = typename Keys::value_type;
+  using M = typename Keys::memory_space;
+  constexpr bool with_values = !std::is_same_v<Values, no_values>;
+  const communicator& comm = keys.comm();
+  const int size = comm.size(), me = comm.rank();
+  const std::int64_t n = keys.local_size();
+  auto local_values = [&] {
+    if constexpr (with_values) return values.local();
+    else return no_values{};
+  };
+
+  // 1. The local sort.
+  sort_any(exec, keys.local(), local_values(), comp, algorithm);
+  if (size == 1) return;
+
+  // 2. Samples, gathered everywhere in rank order, and the splitters.
+  const partition& layout = keys.partition();
+  std::vector<int> sample_counts(size), sample_displs(size);
+  int total_samples = 0;
+  for (int r = 0; r < size; ++r) {
+    sample_counts[r] = static_cast<int>(samples_on(layout.local_size(r), size));
+    sample_displs[r] = total_samples;
+    total_samples += sample_counts[r];
+  }
+  Kokkos::View<K*, M> my_samples("weft::sort::samples", sample_counts[me]);
+  if (sample_counts[me] > 0)
+    Kokkos::parallel_for(algorithm, range(exec, sample_counts[me]),
+                         take_samples_functor<decltype(keys.local()), decltype(my_samples)>{
+                             keys.local(), my_samples, n, sample_counts[me]});
+  exec.fence();
+  auto my_samples_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, my_samples);
+  std::vector<K> samples(total_samples);
+  {
+    mpi_element_type<K> type(algorithm);
+    check_mpi(MPI_Allgatherv(my_samples_host.data(), sample_counts[me], type.get(), samples.data(),
+                             sample_counts.data(), sample_displs.data(), type.get(), comm.native()),
+              "MPI_Allgatherv", algorithm);
+  }
+  struct sample {
+    std::int64_t index;  // into `samples`
+    int rank;            // it came from
+    std::int64_t position;
+    double weight;  // elements it stands for
+  };
+  std::vector<sample> order_of(total_samples);
+  for (int r = 0; r < size; ++r)
+    for (int k = 0; k < sample_counts[r]; ++k) {
+      const std::int64_t nr = layout.local_size(r), c = sample_counts[r];
+      order_of[sample_displs[r] + k] = {sample_displs[r] + k, r, (2 * k + 1) * nr / (2 * c),
+                                        static_cast<double>(nr) / static_cast<double>(c)};
+    }
+  const auto order = effective_order<K>(comp);
+  // Stable: equal keys stay in (rank, position) order, which is global order.
+  std::stable_sort(order_of.begin(), order_of.end(),
+                   [&](const sample& a, const sample& b) { return order(samples[a.index], samples[b.index]); });
+  // Splitter j aims at the first global position of rank j + 1 in the
+  // vector's partition: the first sample whose estimated position (the
+  // weight of the samples before it, plus half its own) reaches it.
+  const int cuts_count = size - 1;
+  Kokkos::View<K*, Kokkos::HostSpace> split_keys("weft::sort::splitters", cuts_count);
+  Kokkos::View<int*, Kokkos::HostSpace> rules("weft::sort::rules", cuts_count);
+  Kokkos::View<std::int64_t*, Kokkos::HostSpace> positions("weft::sort::positions", cuts_count);
+  {
+    double before = 0;
+    std::size_t s = 0;
+    for (int j = 0; j < cuts_count; ++j) {
+      const double target = static_cast<double>(layout.offset(j + 1));
+      while (s < order_of.size() && before + 0.5 * order_of[s].weight < target) before += order_of[s++].weight;
+      if (s == order_of.size()) {
+        rules(j) = static_cast<int>(cut_rule::at_end);
+        continue;
+      }
+      const sample& at = order_of[s];
+      split_keys(j) = samples[at.index];
+      positions(j) = at.position;
+      rules(j) = static_cast<int>(at.rank < me   ? cut_rule::lower_bound
+                                  : at.rank > me ? cut_rule::upper_bound
+                                                 : cut_rule::at_position);
+    }
+  }
+
+  // 3. Cut the sorted block, exchange, sort what arrived.
+  std::vector<std::int64_t> send(size, 0);
+  if (cuts_count > 0) {
+    auto split_keys_d = Kokkos::create_mirror_view_and_copy(M{}, split_keys);
+    auto rules_d = Kokkos::create_mirror_view_and_copy(M{}, rules);
+    auto positions_d = Kokkos::create_mirror_view_and_copy(M{}, positions);
+    Kokkos::View<std::int64_t*, M> cuts_d("weft::sort::cuts", cuts_count);
+    Kokkos::parallel_for(algorithm, range(exec, cuts_count),
+                         cut_functor<decltype(keys.local()), decltype(split_keys_d), decltype(rules_d),
+                                     decltype(positions_d), decltype(cuts_d), decltype(order)>{
+                             keys.local(), split_keys_d, rules_d, positions_d, cuts_d, order, n});
+    exec.fence();
+    auto cuts = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, cuts_d);
+    std::int64_t start = 0;
+    for (int q = 0; q < size; ++q) {
+      const std::int64_t end = q < cuts_count ? std::max(start, std::min<std::int64_t>(cuts(q), n)) : n;
+      send[q] = end - start;
+      start = end;
+    }
+  }
+  const auto recv = exchange_counts(comm, send, algorithm);
+  const auto [send_layout, recv_layout] = agree_on_layouts(comm, send, recv, algorithm);
+  auto arrived_keys = scratch<K, Exec>("weft::sort::arrived", recv_layout.total);
+  all_to_all(exec, comm, keys.local(), send_layout, arrived_keys, recv_layout, algorithm);
+  auto arrived_values = [&] {
+    if constexpr (with_values) {
+      auto v = scratch<typename Values::value_type, Exec>("weft::sort::arrived", recv_layout.total);
+      all_to_all(exec, comm, values.local(), send_layout, v, recv_layout, algorithm);
+      return v;
+    } else {
+      return no_values{};
+    }
+  }();
+  sort_any(exec, arrived_keys, arrived_values, comp, algorithm);
+
+  // 4. Back onto the vector's partition.
+  if constexpr (with_values)
+    move_onto(exec, comm, layout, algorithm, std::pair(arrived_keys, keys.local()),
+              std::pair(arrived_values, values.local()));
+  else
+    move_onto(exec, comm, layout, algorithm, std::pair(arrived_keys, keys.local()));
+}
+
+}  // namespace detail
+
+/// Sorts the distributed vector x in place, globally and stably, by comp
+/// (default weft::less, NaNs last as in the local sort); x keeps its
+/// partition. Collective; every rank passes the same comp, which is called
+/// on the device and on the host (it orders the samples).
+///   weft::sort(x);   // x(0) <= x(1) <= ... across all ranks
+template <execution_space Exec, distributed X, class Comp>
+void sort(const Exec& exec, const X& x, Comp comp) {
+  detail::static_check_comparison<decltype(x.local()), Comp>();
+  detail::distributed_sort(exec, x, detail::no_values{}, comp, "weft::sort");
+}
+
+template <execution_space Exec, distributed X>
+void sort(const Exec& exec, const X& x) {
+  weft::sort(exec, x, less<>{});
+}
+
+template <distributed X, class Comp>
+void sort(const X& x, Comp comp) {
+  weft::sort(detail::dist_exec_t<X>{}, x, comp);
+}
+
+template <distributed X>
+void sort(const X& x) {
+  weft::sort(detail::dist_exec_t<X>{}, x, less<>{});
+}
+
+/// Sorts keys as weft::sort does and moves values(i) along with keys(i);
+/// keys and values must be partitioned alike. Collective.
+///   weft::sort_by_key(cell, particle_id);
+template <execution_space Exec, distributed Keys, distributed Values, class Comp>
+void sort_by_key(const Exec& exec, const Keys& keys, const Values& values, Comp comp) {
+  detail::static_check_comparison<decltype(keys.local()), Comp>();
+  detail::require_same_partition("weft::sort_by_key", keys, values);
+  detail::require(!keys.same_data(values), "weft::sort_by_key: keys and values are the same vector (",
+                  keys.global_size(), " elements)");
+  detail::distributed_sort(exec, keys, values, comp, "weft::sort_by_key");
+}
+
+template <execution_space Exec, distributed Keys, distributed Values>
+void sort_by_key(const Exec& exec, const Keys& keys, const Values& values) {
+  weft::sort_by_key(exec, keys, values, less<>{});
+}
+
+template <distributed Keys, distributed Values, class Comp>
+void sort_by_key(const Keys& keys, const Values& values, Comp comp) {
+  weft::sort_by_key(detail::dist_exec_t<Keys>{}, keys, values, comp);
+}
+
+template <distributed Keys, distributed Values>
+void sort_by_key(const Keys& keys, const Values& values) {
+  weft::sort_by_key(detail::dist_exec_t<Keys>{}, keys, values, less<>{});
+}
+
+}  // namespace weft

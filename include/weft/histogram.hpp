@@ -1,0 +1,69 @@
+#pragma once
+// histogram: counts of values in equal bins, or of given bin indices.
+//
+// Both overwrite `counts` (a rank-1 view of std::int64_t, one element per
+// bin), enqueue their kernels on the instance and return without waiting.
+
+#include "concepts.hpp"
+#include "detail/histogram.hpp"
+#include "detail/policy.hpp"
+#include "error.hpp"
+
+#include <Kokkos_Core.hpp>
+
+#include <cmath>
+#include <cstdint>
+#include <type_traits>
+
+namespace weft {
+
+namespace detail {
+template <class Counts>
+constexpr void static_check_counts() {
+  static_assert(std::is_same_v<typename std::remove_cvref_t<Counts>::value_type, std::int64_t>,
+                "weft::histogram: the counts must be a view of std::int64_t (non-const).");
+}
+}  // namespace detail
+
+/// Counts the values of v in counts.extent(0) equal bins over [lo, hi):
+/// value x goes to bin floor((x - lo) * (bins / (hi - lo))), computed in
+/// double (a value just below hi that rounds up lands in the last bin).
+/// Values outside [lo, hi) are not counted: below lo, at or above hi
+/// (hi itself too), and NaN. lo < hi, both finite. No bins: nothing to do.
+///   Kokkos::View<std::int64_t*> counts("counts", 100);
+///   weft::histogram(exec, samples, counts, 0.0, 1.0);
+template <execution_space Exec, rank1_view View, rank1_view Counts>
+void histogram(const Exec& exec, const View& v, const Counts& counts, double lo, double hi) {
+  detail::static_check_accessible<Exec, View, Counts>();
+  detail::static_check_counts<Counts>();
+  static_assert(std::is_arithmetic_v<detail::value_t<View>>, "weft::histogram: the values must be arithmetic.");
+  detail::require(std::isfinite(lo) && std::isfinite(hi) && lo < hi, "weft::histogram: the range [", lo, ", ", hi,
+                  ") is empty or not finite (", v.extent(0), " values, ", counts.extent(0), " bins)");
+  const std::int64_t bins = detail::extent(counts);
+  const detail::equal_bins<View> bin_of{v, lo, hi, static_cast<double>(bins) / (hi - lo), bins};
+  detail::count_bins(exec, detail::extent(v), bin_of, counts, "weft::histogram");
+}
+
+template <rank1_view View, rank1_view Counts>
+void histogram(const View& v, const Counts& counts, double lo, double hi) {
+  weft::histogram(detail::default_exec_t<Counts>{}, v, counts, lo, hi);
+}
+
+/// counts(b) = how many elements of bin_index equal b, for b in
+/// [0, counts.extent(0)); indices outside that range are not counted.
+///   weft::histogram(exec, cell_of_particle, particles_per_cell);
+template <execution_space Exec, rank1_view Indices, rank1_view Counts>
+void histogram(const Exec& exec, const Indices& bin_index, const Counts& counts) {
+  detail::static_check_accessible<Exec, Indices, Counts>();
+  detail::static_check_counts<Counts>();
+  static_assert(std::is_integral_v<detail::value_t<Indices>>, "weft::histogram: bin indices must be integers.");
+  const detail::given_bins<Indices> bin_of{bin_index, detail::extent(counts)};
+  detail::count_bins(exec, detail::extent(bin_index), bin_of, counts, "weft::histogram");
+}
+
+template <rank1_view Indices, rank1_view Counts>
+void histogram(const Indices& bin_index, const Counts& counts) {
+  weft::histogram(detail::default_exec_t<Counts>{}, bin_index, counts);
+}
+
+}  // namespace weft
