@@ -54,7 +54,7 @@ template <int Rank>
 io_data<Rank>& io_grids(std::int64_t n) {
   return cached<io_data<Rank>>("io" + std::to_string(Rank) + "/" + std::to_string(n), [n] {
     weft::communicator comm(MPI_COMM_WORLD);
-    const weft::grid_options opt{.halo = 1, .periodic = {true, true, true}, .dims = {}, .corners = false};
+    const weft::grid_options opt{.halo = 1, .periodic = {true, true, true}, .dims = {}};
     std::array<std::int64_t, Rank> extents;
     extents.fill(n);
     io_data<Rank> d{comm, dgrid<Rank>(comm, extents, opt), dgrid<Rank>(comm, extents, opt), {}, 0};

@@ -52,7 +52,7 @@ int verify(const weft::communicator& comm, const std::string& dir) {
   int bad = 0;
   weft::hdf5_file f(comm, dir + "/ckpt.h5", weft::hdf5_file::read);
   bad += f.read_attribute<int>("version") != 1;
-  weft::distributed_grid<double, 2, memory> u(comm, {n0, n1}, {.halo = 2, .periodic = {}, .dims = {}, .corners = false});
+  weft::distributed_grid<double, 2, memory> u(comm, {n0, n1}, {.halo = 2, .periodic = {}, .dims = {}});
   weft::distributed_vector<std::int64_t, memory> x(comm, nx);
   weft::load(f, "u", u);
   weft::load(f, "x", x);

@@ -225,12 +225,12 @@ std::int64_t count_wrong(const dgrid<T, R>& g, std::uint64_t seed) {
 template <int R>
 std::vector<weft::grid_options> grid_layouts(int ranks) {
   std::vector<weft::grid_options> out;
-  out.push_back({.halo = 1, .periodic = {true, true, true}, .dims = {}, .corners = false});
-  weft::grid_options a{.halo = 2, .periodic = {false, false, false}, .dims = {}, .corners = true};
+  out.push_back({.halo = 1, .periodic = {true, true, true}, .dims = {}});
+  weft::grid_options a{.halo = 2, .periodic = {false, false, false}, .dims = {}};
   a.dims.fill(1);
   a.dims[0] = ranks;
   out.push_back(a);
-  weft::grid_options b{.halo = 0, .periodic = {false, true, false}, .dims = {}, .corners = false};
+  weft::grid_options b{.halo = 0, .periodic = {false, true, false}, .dims = {}};
   b.dims.fill(1);
   b.dims[R - 1] = ranks;
   out.push_back(b);
@@ -366,7 +366,7 @@ TEST_CASE("saved at N ranks, loaded at M ranks, for every N and M up to the run'
       std::vector<double> weights(comm.size());
       for (int r = 0; r < comm.size(); ++r) weights[r] = 1.0 + 2 * r;
       weft::distributed_vector<double, memory> x(comm, weft::partition::weighted(n, weights), weft::ghosts{1});
-      dgrid<float, 2> g2(comm, {20, 17}, {.halo = 1, .periodic = {true, false, false}, .dims = {}, .corners = false});
+      dgrid<float, 2> g2(comm, {20, 17}, {.halo = 1, .periodic = {true, false, false}, .dims = {}});
       dgrid<std::int64_t, 3> g3(comm, {9, 8, 7});
       fill_pattern(x, 1);
       fill_pattern(g2, 2);
@@ -389,8 +389,8 @@ TEST_CASE("saved at N ranks, loaded at M ranks, for every N and M up to the run'
           CHECK(count_wrong(x, 1) == 0);
         }
         weft::hdf5_file f(comm, path, weft::hdf5_file::read);
-        dgrid<float, 2> g2(comm, {20, 17}, {.halo = 2, .periodic = {}, .dims = {1, 0, 0}, .corners = false});
-        dgrid<std::int64_t, 3> g3(comm, {9, 8, 7}, {.halo = 0, .periodic = {}, .dims = {}, .corners = false});
+        dgrid<float, 2> g2(comm, {20, 17}, {.halo = 2, .periodic = {}, .dims = {1, 0, 0}});
+        dgrid<std::int64_t, 3> g3(comm, {9, 8, 7}, {.halo = 0, .periodic = {}, .dims = {}});
         fill_pattern(g2, 0);
         fill_pattern(g3, 0);
         weft::load(f, "fields/g2", g2);
@@ -611,7 +611,7 @@ TEST_CASE("checkpoint_writer: nothing under the final name until commit, then al
   const std::string path = test_path("checkpoint.h5");
   if (comm.rank() == 0) std::filesystem::remove(path);
   MPI_Barrier(MPI_COMM_WORLD);
-  dgrid<double, 2> u(comm, {24, 16}, {.halo = 1, .periodic = {true, true}, .dims = {}, .corners = false});
+  dgrid<double, 2> u(comm, {24, 16}, {.halo = 1, .periodic = {true, true}, .dims = {}});
   weft::distributed_vector<std::int64_t, memory> x(comm, 333);
   const bool sync = GENERATE(true, false);
   for (int step = 1; step <= 3; ++step) {
@@ -691,9 +691,9 @@ TEST_CASE("files for the h5py check", "[.h5py]") {
   weft::distributed_vector<std::int64_t, memory> v(comm, weft::partition::weighted(1000, std::vector<double>(comm.size(), 1.0)),
                                                    weft::ghosts{1});
   weft::for_each_index(v, KOKKOS_LAMBDA(std::int64_t i, std::int64_t & value) { value = 3 * i - 7; });
-  dgrid<double, 2> u(comm, {37, 23}, {.halo = 1, .periodic = {true, true}, .dims = {}, .corners = false});
+  dgrid<double, 2> u(comm, {37, 23}, {.halo = 1, .periodic = {true, true}, .dims = {}});
   weft::for_each_index(u, KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, double& value) { value = i * 100 + j + 0.25; });
-  dgrid<float, 3> w(comm, {9, 8, 7}, {.halo = 2, .periodic = {}, .dims = {}, .corners = false});
+  dgrid<float, 3> w(comm, {9, 8, 7}, {.halo = 2, .periodic = {}, .dims = {}});
   weft::for_each_index(w, KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, std::int64_t k, float& value) {
     value = static_cast<float>(i * 10000 + j * 100 + k);
   });

@@ -61,7 +61,7 @@ auto distributed_reduce_by_key(const Exec& exec, const Keys& keys, const Values&
   using V = typename Values::value_type;
   using M = typename Values::memory_space;
   const char* algorithm = "weft::reduce_by_key";
-  require_same_partition(algorithm, keys, values);
+  require_same_layout(algorithm, keys, values);
   const communicator& comm = keys.comm();
   const int size = comm.size(), me = comm.rank();
   const std::int64_t n = keys.local_size();

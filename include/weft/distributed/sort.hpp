@@ -264,7 +264,7 @@ void sort(const X& x) {
 template <execution_space Exec, distributed Keys, distributed Values, class Comp>
 void sort_by_key(const Exec& exec, const Keys& keys, const Values& values, Comp comp) {
   detail::static_check_comparison<decltype(keys.local()), Comp>();
-  detail::require_same_partition("weft::sort_by_key", keys, values);
+  detail::require_same_layout("weft::sort_by_key", keys, values);
   detail::require(!keys.same_data(values), "weft::sort_by_key: keys and values are the same vector (",
                   keys.global_size(), " elements)");
   detail::distributed_sort(exec, keys, values, comp, "weft::sort_by_key");

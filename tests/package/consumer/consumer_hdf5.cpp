@@ -15,7 +15,7 @@ int main(int argc, char* argv[]) {
     weft::distributed_grid<double, 2> u(comm, {40, 30});
     weft::for_each_index(u, KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, double& v) { v = i * 30 + j; });
     weft::save(path, "u", u, {{"step", 7}});
-    weft::distributed_grid<double, 2> v(comm, {40, 30}, {.halo = 2, .periodic = {}, .dims = {1, 0, 0}, .corners = false});
+    weft::distributed_grid<double, 2> v(comm, {40, 30}, {.halo = 2, .periodic = {}, .dims = {1, 0, 0}});
     weft::load(path, "u", v);
     const double total = weft::reduce(v);
     ok = total == 1199.0 * 1200.0 / 2;
