@@ -7,6 +7,7 @@ set(weft_hdf5_test_root "${CMAKE_CURRENT_BINARY_DIR}/hdf5-files")
 add_executable(weft_hdf5_tests test_hdf5.cpp ../support/mpi_main.cpp)
 target_include_directories(weft_hdf5_tests PRIVATE ../support)
 target_link_libraries(weft_hdf5_tests PRIVATE weft::hdf5 Catch2::Catch2 weft_dev_flags)
+add_dependencies(weft_test_programs weft_hdf5_tests)
 foreach(ranks 1 2 3 4)
   add_test(NAME hdf5.ranks${ranks}
     COMMAND ${MPIEXEC_EXECUTABLE} ${MPIEXEC_NUMPROC_FLAG} ${ranks} ${MPIEXEC_PREFLAGS}
@@ -19,6 +20,7 @@ endforeach()
 # A run killed while writing a checkpoint leaves the previous one whole.
 add_executable(weft_hdf5_crash hdf5_crash.cpp)
 target_link_libraries(weft_hdf5_crash PRIVATE weft::hdf5 weft_dev_flags)
+add_dependencies(weft_test_programs weft_hdf5_crash)
 add_test(NAME hdf5.crash
   COMMAND "${CMAKE_COMMAND}" -DMPIEXEC=${MPIEXEC_EXECUTABLE} -DPROGRAM=$<TARGET_FILE:weft_hdf5_crash>
           -DDIR=${weft_hdf5_test_root}/crash -P "${CMAKE_CURRENT_SOURCE_DIR}/hdf5_crash.cmake")

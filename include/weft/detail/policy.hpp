@@ -27,6 +27,29 @@ range_policy<Exec> range(const Exec& exec, std::int64_t n) {
   return range(exec, 0, n);
 }
 
+/// Whether kernels launched on Exec run on the host (Serial, OpenMP, ...),
+/// where weft writes some loops itself rather than leaving them to Kokkos.
+template <class Exec>
+inline constexpr bool host_kernels =
+    Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename Exec::memory_space>::accessible;
+
+// Tells the compiler that the iterations of the loop that follows are
+// independent, so it may vectorize without checking at run time whether
+// outputs alias inputs: weft puts it only before loops whose outputs it has
+// checked share no element with their inputs. (Under nvcc, whose host pass
+// would also see it in device code, it is left out.)
+#if defined(__CUDACC__) || defined(__HIPCC__)
+#define WEFT_DETAIL_INDEPENDENT_ITERATIONS
+#elif defined(__clang__)
+#define WEFT_DETAIL_INDEPENDENT_ITERATIONS _Pragma("clang loop vectorize(assume_safety)")
+#elif defined(__INTEL_LLVM_COMPILER) || defined(__INTEL_COMPILER)
+#define WEFT_DETAIL_INDEPENDENT_ITERATIONS _Pragma("ivdep")
+#elif defined(__GNUC__)
+#define WEFT_DETAIL_INDEPENDENT_ITERATIONS _Pragma("GCC ivdep")
+#else
+#define WEFT_DETAIL_INDEPENDENT_ITERATIONS
+#endif
+
 template <class View>
 std::int64_t extent(const View& v, int d = 0) {
   return static_cast<std::int64_t>(v.extent(d));

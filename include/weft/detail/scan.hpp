@@ -103,9 +103,6 @@ struct chunk_scan_functor {
   }
 };
 
-template <class Exec>
-inline constexpr bool host_kernels = Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename Exec::memory_space>::accessible;
-
 /// Runs the scan over [0, n), n > 0, writing out, and returns the last
 /// running value: before op map(0) op ... op map(n-1) (`before` may be
 /// empty, but not for exclusive scans). Values are accumulated in T (for
