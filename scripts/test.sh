@@ -10,10 +10,10 @@ cd "$(dirname "$0")/.."
 kokkos_root=$(bash scripts/setup.sh | tail -n 1)
 cmake --preset dev -DKokkos_ROOT="$kokkos_root"
 cmake --build --preset dev -j "$(nproc)"
-ctest --preset dev
+ctest --preset dev -j "$(nproc)"
 if [ "${WEFT_SKIP_SANITIZE:-0}" != 1 ]; then
   checked_root=$(bash scripts/setup.sh bounds-check | tail -n 1)
   cmake --preset sanitize -DKokkos_ROOT="$checked_root"
   cmake --build --preset sanitize -j "$(nproc)"
-  ctest --preset sanitize
+  ctest --preset sanitize -j "$(nproc)"
 fi

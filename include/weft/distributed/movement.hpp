@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -346,8 +347,10 @@ void scatter(const std::vector<typename G::value_type>& field, const G& g, int r
   check.require(comm.rank() != root || static_cast<std::int64_t>(field.size()) == b.total, algorithm, ": root holds ",
                 field.size(), " values but the grid has ", b.total, " points");
   std::vector<T> blocks, mine;
-  check.attempt([&] {
+  std::optional<typename G::storage_type> packed;  // never a default-constructed View (see sort.hpp)
+  check.attempt([&] {  // every allocation before the agreement: after it, nothing may throw on one rank only
     mine.resize(detail::block_points(g));
+    packed.emplace(detail::packed_block(g, "weft::scatter"));
     if (comm.rank() == root) blocks.resize(b.total);
   });
   check.settle(comm);
@@ -360,12 +363,11 @@ void scatter(const std::vector<typename G::value_type>& field, const G& g, int r
   detail::check_mpi(MPI_Scatterv(blocks.data(), b.counts.data(), b.displs.data(), type.get(), mine.data(),
                                  b.counts[comm.rank()], type.get(), root, comm.native()),
                     "MPI_Scatterv", algorithm);
-  auto packed = detail::packed_block(g, "weft::scatter");
   Kokkos::View<const T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(mine.data(), mine.size());
-  Kokkos::View<T*, typename G::memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> flat(packed.data(),
+  Kokkos::View<T*, typename G::memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> flat(packed->data(),
                                                                                             mine.size());
   Kokkos::deep_copy(flat, host);
-  Kokkos::deep_copy(g.interior(), packed);
+  Kokkos::deep_copy(g.interior(), *packed);
 }
 
 }  // namespace weft
