@@ -38,6 +38,9 @@ template <class T>
 struct constant {
   T value;
 };
+// Aggregate deduction arrives only in clang 17; spelled out for older compilers.
+template <class T>
+constant(T) -> constant<T>;
 
 /// Boundary: reads outside the domain give the nearest edge value.
 struct clamp {};

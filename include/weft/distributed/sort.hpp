@@ -208,7 +208,11 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
     }
   }
   const auto recv = exchange_counts(comm, send, algorithm);
-  const auto [send_layout, recv_layout] = agree_on_layouts(comm, send, recv, algorithm);
+  // Named variables, not a structured binding: the lambda below captures
+  // them, which clang accepts only from clang 16 on.
+  const auto layouts = agree_on_layouts(comm, send, recv, algorithm);
+  const mpi_layout& send_layout = layouts.first;
+  const mpi_layout& recv_layout = layouts.second;
   auto arrived_keys = scratch<K, Exec>("weft::sort::arrived", recv_layout.total);
   all_to_all(exec, comm, keys.local(), send_layout, arrived_keys, recv_layout, algorithm);
   auto arrived_values = [&] {
