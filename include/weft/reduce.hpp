@@ -122,7 +122,7 @@ detail::value_t<View> reduce(const View& v) {
 template <class T, int Rank = 1>
 struct loc {
   T value;
-  std::array<std::int64_t, Rank> index;
+  std::array<std::int64_t, static_cast<std::size_t>(Rank)> index;
   friend bool operator==(const loc&, const loc&) = default;
 };
 
@@ -150,7 +150,7 @@ loc<value_t<View>, static_cast<int>(View::rank)> extremum(const Exec& exec, cons
     loc<value_t<View>, rank> out{result.value, {}};
     std::int64_t rest = result.index;
     for (int d = rank - 1; d >= 0; --d) {
-      out.index[d] = rest % n[d];
+      out.index[static_cast<std::size_t>(d)] = rest % n[d];
       rest /= n[d];
     }
     return out;

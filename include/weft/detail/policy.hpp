@@ -5,6 +5,7 @@
 
 #include <Kokkos_Core.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -15,7 +16,7 @@ template <class Exec>
 using range_policy = Kokkos::RangePolicy<Exec, Kokkos::IndexType<std::int64_t>>;
 
 template <class Exec, int Rank>
-using md_policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<Rank>, Kokkos::IndexType<std::int64_t>>;
+using md_policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<static_cast<unsigned>(Rank)>, Kokkos::IndexType<std::int64_t>>;
 
 template <class Exec>
 range_policy<Exec> range(const Exec& exec, std::int64_t begin, std::int64_t end) {
@@ -56,7 +57,7 @@ std::int64_t extent(const View& v, int d = 0) {
 }
 
 template <int Rank>
-using point = Kokkos::Array<std::int64_t, Rank>;
+using point = Kokkos::Array<std::int64_t, static_cast<std::size_t>(Rank)>;
 
 /// Whether two views of one rank have the same extents.
 template <class A, class B>
@@ -113,11 +114,11 @@ void launch_md(const Exec& exec, const char* label, const point<Rank>& n, bool l
   const point<Rank> zero{};
   using Kokkos::Iterate;
   if (left) {
-    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<Rank, Iterate::Left, Iterate::Left>,
+    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<static_cast<unsigned>(Rank), Iterate::Left, Iterate::Left>,
                                          Kokkos::IndexType<std::int64_t>>;
     Kokkos::parallel_for(label, policy(exec, zero, n), functor);
   } else {
-    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<Rank, Iterate::Right, Iterate::Right>,
+    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<static_cast<unsigned>(Rank), Iterate::Right, Iterate::Right>,
                                          Kokkos::IndexType<std::int64_t>>;
     Kokkos::parallel_for(label, policy(exec, zero, n), functor);
   }

@@ -69,7 +69,7 @@ inline void check_mpi(int code, const char* call, const char* algorithm) {
   int length = 0;
   MPI_Error_string(code, text, &length);
   throw mpi_error(std::string(algorithm) + ": " + call + " failed on rank " +
-                      std::to_string(world_rank_or_unknown()) + ": " + std::string(text, length),
+                      std::to_string(world_rank_or_unknown()) + ": " + std::string(text, static_cast<std::size_t>(length)),
                   code);
 }
 

@@ -188,7 +188,7 @@ grid_loc<typename G::value_type, G::rank> grid_extremum(const Exec& exec, const 
   grid_loc<typename G::value_type, R> result{best.value, {}};
   std::int64_t rest = best.index;
   for (int d = R - 1; d >= 0; --d) {
-    result.index[d] = rest % global[d];
+    result.index[static_cast<std::size_t>(d)] = rest % global[d];
     rest /= global[d];
   }
   return result;

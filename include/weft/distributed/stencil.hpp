@@ -101,7 +101,7 @@ struct stencil_layout<distributed_grid<T, R, M>> {
   }
   static point<R> offset(const object& g) { return block_offsets(g); }
   static point<R> whole(const object& g) { return global_extents(g); }
-  static bool periodic(const object& g, int d) { return g.options().periodic[d]; }
+  static bool periodic(const object& g, int d) { return g.options().periodic[static_cast<std::size_t>(d)]; }
   static int halo(const object& g) { return g.halo_width(); }
   static std::string halo_problem(int r, const object& g) {
     return "radius " + std::to_string(r) + " needs a halo of " + std::to_string(r) + " but the input grid has " +

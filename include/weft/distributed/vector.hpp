@@ -150,7 +150,7 @@ class distributed_vector {
       const std::int64_t m = local_size();
       detail::require(m <= INT64_MAX - 2 * std::int64_t(g.width), "weft::distributed_vector: ", m,
                       " elements and 2 x ", g.width, " ghosts exceed a 64-bit size");
-      storage_ = storage_type("weft::distributed_vector", m + 2 * ghost_width_);
+      storage_ = storage_type("weft::distributed_vector", static_cast<std::size_t>(m + 2 * ghost_width_));
       plans_ = std::make_shared<detail::halo_plans<T, MemorySpace>>();
     });
     check.settle(comm);

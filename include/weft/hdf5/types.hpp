@@ -192,7 +192,7 @@ inline std::string h5_type_name(hid_t type) {
       if (n == 2 && names[0] == "r" && names[1] == "i" && types[0] == types[1] && types[0].rfind("float", 0) == 0)
         return "complex" + std::to_string(bits);
       std::string s = "{";
-      for (int m = 0; m < n; ++m) s.append(m ? ", " : "").append(names[m]).append(": ").append(types[m]);
+      for (std::size_t m = 0; m < names.size(); ++m) s.append(m ? ", " : "").append(names[m]).append(": ").append(types[m]);
       return s + "}";
     }
     default:
