@@ -19,6 +19,7 @@
 // as much again for values.
 
 #include "concepts.hpp"
+#include "detail/device_function.hpp"
 #include "detail/policy.hpp"
 #include "detail/sort.hpp"
 #include "detail/tiles.hpp"
@@ -49,6 +50,7 @@ constexpr void static_check_comparison() {
 ///   weft::sort(exec, particles, KOKKOS_LAMBDA(const particle& a, const particle& b) { return a.cell < b.cell; });
 template <execution_space Exec, rank1_view View, class Comp>
 void sort(const Exec& exec, const View& v, Comp comp) {
+  detail::static_check_device_callable<Exec, Comp>();
   detail::static_check_accessible<Exec, View>();
   detail::static_check_writable<View>();
   detail::static_check_comparison<View, Comp>();
@@ -76,6 +78,7 @@ void sort(const View& v) {
 ///   weft::sort_by_key(exec, cell_of_particle, particle_index);
 template <execution_space Exec, rank1_view Keys, rank1_view Values, class Comp>
 void sort_by_key(const Exec& exec, const Keys& keys, const Values& values, Comp comp) {
+  detail::static_check_device_callable<Exec, Comp>();
   detail::static_check_accessible<Exec, Keys, Values>();
   detail::static_check_writable<Keys>();
   detail::static_check_writable<Values>();

@@ -12,6 +12,7 @@
 // partition. Collective and blocking.
 
 #include "../by_key.hpp"
+#include "../detail/device_function.hpp"
 #include "../detail/tiles.hpp"
 #include "../error.hpp"
 #include "../functional.hpp"
@@ -135,11 +136,13 @@ auto distributed_reduce_by_key(const Exec& exec, const Keys& keys, const Values&
 ///   auto [cells, mass] = weft::reduce_by_key(cell, particle_mass);
 template <execution_space Exec, distributed Keys, distributed Values, class Op, class Eq>
 auto reduce_by_key(const Exec& exec, const Keys& keys, const Values& values, Op op, Eq eq) {
+  detail::static_check_device_callable<Exec, Op, Eq>();
   return detail::distributed_reduce_by_key(exec, keys, values, op, eq);
 }
 
 template <execution_space Exec, distributed Keys, distributed Values, class Op>
 auto reduce_by_key(const Exec& exec, const Keys& keys, const Values& values, Op op) {
+  detail::static_check_device_callable<Exec, Op>();
   return detail::distributed_reduce_by_key(exec, keys, values, op, equal_to<>{});
 }
 

@@ -8,6 +8,7 @@
 // staged through host memory unless MPI can use the vectors' memory directly.
 
 #include "../compaction.hpp"
+#include "../detail/device_function.hpp"
 #include "../detail/tiles.hpp"
 #include "../error.hpp"
 #include "communicator.hpp"
@@ -57,11 +58,13 @@ std::remove_cvref_t<X> distributed_copy_if(const Exec& exec, const X& x, Pred pr
 ///   auto positive = weft::copy_if(x, KOKKOS_LAMBDA(double v) { return v > 0; });
 template <execution_space Exec, distributed X, class Pred>
 std::remove_cvref_t<X> copy_if(const Exec& exec, const X& x, Pred pred) {
+  detail::static_check_device_callable<Exec, Pred>();
   return detail::distributed_copy_if(exec, x, pred, std::nullopt);
 }
 
 template <execution_space Exec, distributed X, class Pred>
 std::remove_cvref_t<X> copy_if(const Exec& exec, const X& x, Pred pred, const partition& to) {
+  detail::static_check_device_callable<Exec, Pred>();
   return detail::distributed_copy_if(exec, x, pred, to);
 }
 

@@ -22,6 +22,7 @@
 // memory directly (see weft::redistribute), and a message above INT_MAX
 // elements makes every rank throw weft::error.
 
+#include "../detail/device_function.hpp"
 #include "../detail/policy.hpp"
 #include "../detail/sort.hpp"
 #include "../detail/tiles.hpp"
@@ -245,6 +246,7 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
 ///   weft::sort(x);   // x(0) <= x(1) <= ... across all ranks
 template <execution_space Exec, distributed X, class Comp>
 void sort(const Exec& exec, const X& x, Comp comp) {
+  detail::static_check_device_callable<Exec, Comp>();
   detail::static_check_comparison<decltype(x.local()), Comp>();
   detail::distributed_sort(exec, x, detail::no_values{}, comp, "weft::sort");
 }
@@ -269,6 +271,7 @@ void sort(const X& x) {
 ///   weft::sort_by_key(cell, particle_id);
 template <execution_space Exec, distributed Keys, distributed Values, class Comp>
 void sort_by_key(const Exec& exec, const Keys& keys, const Values& values, Comp comp) {
+  detail::static_check_device_callable<Exec, Comp>();
   detail::static_check_comparison<decltype(keys.local()), Comp>();
   detail::require_same_layout("weft::sort_by_key", keys, values);
   detail::require(!keys.same_data(values), "weft::sort_by_key: keys and values are the same vector (",

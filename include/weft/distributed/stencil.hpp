@@ -4,6 +4,7 @@
 // arguments, post the ghost messages of every input, compute the points
 // that need no ghost from another rank, wait, compute the bands.
 
+#include "../detail/device_function.hpp"
 #include "../stencil.hpp"
 #include "for_each.hpp"
 #include "grid.hpp"
@@ -265,6 +266,7 @@ template <execution_space Exec, class... X, class... Y, boundary Boundary, class
   requires((detail::is_distributed_object<X> && ...) && (detail::is_distributed_object<Y> && ...))
 void stencil(const Exec& exec, const detail::field_set<X...>& in, const detail::field_set<Y...>& out, reach r,
              const Boundary& bc, F f) {
+  detail::static_check_device_callable<Exec, F>();
   detail::distributed_stencil(exec, in.items, out.items, r, bc, f, std::index_sequence_for<X...>{},
                               std::index_sequence_for<Y...>{});
 }
