@@ -15,6 +15,8 @@
 // their kernels and return without waiting; segmented_reduce blocks, because
 // it checks the offsets before it writes.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
 #include "detail/by_key.hpp"
 #include "detail/device_function.hpp"

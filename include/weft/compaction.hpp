@@ -11,6 +11,8 @@
 // answer both times. The in-place ones move the kept elements through
 // scratch memory of their size in the instance's memory space.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
 #include "detail/compaction.hpp"
 #include "detail/device_function.hpp"

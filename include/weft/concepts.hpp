@@ -1,6 +1,8 @@
 #pragma once
 // Concepts that constrain weft's algorithms to Kokkos execution spaces and views.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include <Kokkos_Core.hpp>
 
 #include <type_traits>

@@ -3,6 +3,8 @@
 // communicators, partitions, distributed vectors with halo exchange, and the
 // algorithms on them. Includes <mpi.h>; link weft::distributed.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "weft.hpp"
 
 #include "distributed/by_key.hpp"

@@ -1,6 +1,8 @@
 #pragma once
 // weft::error and the one funnel every precondition check goes through.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include <sstream>
 #include <stdexcept>
 #include <string>

@@ -8,6 +8,8 @@
 // in memory the space can access; 2-D and 3-D views are walked in the order
 // their layout lays them out in memory.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
 #include "detail/device_function.hpp"
 #include "detail/for_each.hpp"

@@ -7,6 +7,8 @@
 // weft knows the identity element of these on arithmetic types and then uses
 // a cheaper reduction; any other associative callable works too.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include <Kokkos_Core.hpp>
 
 #include <type_traits>

@@ -9,6 +9,8 @@
 //   weft::checkpoint_writer          hdf5/checkpoint.hpp
 //   weft::hdf5_members (structs)     hdf5/types.hpp
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "distributed.hpp"
 
 #include "hdf5/checkpoint.hpp"

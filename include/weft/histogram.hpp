@@ -4,6 +4,8 @@
 // Both overwrite `counts` (a rank-1 view of std::int64_t, one element per
 // bin), enqueue their kernels on the instance and return without waiting.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
 #include "detail/histogram.hpp"
 #include "detail/policy.hpp"

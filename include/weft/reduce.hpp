@@ -12,6 +12,8 @@
 // same bits (on one thread count; a different one may group differently, as
 // for rank-1 views).
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
 #include "detail/device_function.hpp"
 #include "detail/policy.hpp"

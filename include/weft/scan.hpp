@@ -7,6 +7,8 @@
 // be associative: scans combine strictly in sequence order. in and out must
 // have equal extents and may be the same view.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
 #include "detail/device_function.hpp"
 #include "detail/overlap.hpp"

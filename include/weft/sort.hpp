@@ -18,6 +18,8 @@
 // the keys (two for more than two radix passes or for the merge sort), and
 // as much again for values.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
 #include "detail/device_function.hpp"
 #include "detail/policy.hpp"

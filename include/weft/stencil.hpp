@@ -13,6 +13,8 @@
 // pays for the boundary condition. weft::fields(...) passes several input
 // and output fields to one stencil. Enqueued on `exec`; does not block.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
 #include "detail/device_function.hpp"
 #include "detail/overlap.hpp"

@@ -5,6 +5,8 @@
 // by-key and histogram algorithms on Kokkos views. Never includes <mpi.h>;
 // the MPI API is <weft/distributed.hpp>.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "by_key.hpp"
 #include "compaction.hpp"
 #include "concepts.hpp"

@@ -11,6 +11,8 @@
 // One MPI_Alltoallv per array then moves the segments onto a block
 // partition. Collective and blocking.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../by_key.hpp"
 #include "../detail/device_function.hpp"
 #include "../detail/tiles.hpp"

@@ -5,6 +5,8 @@
 // settled by all of them (detail::collective_check) before any rank acts,
 // so bad input throws on every rank and leaves none waiting.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../error.hpp"
 
 #include <mpi.h>

@@ -7,6 +7,8 @@
 // the new vector's partition (block by default). Collective and blocking;
 // staged through host memory unless MPI can use the vectors' memory directly.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../compaction.hpp"
 #include "../detail/device_function.hpp"
 #include "../detail/tiles.hpp"

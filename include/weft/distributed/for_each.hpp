@@ -3,6 +3,8 @@
 // transform, fill, copy, iota. Purely local work on each rank's block: no
 // messages, no blocking; enqueued on the given instance.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../detail/device_function.hpp"
 #include "../for_each.hpp"
 #include "grid.hpp"

@@ -3,6 +3,8 @@
 // ranks, each rank's block stored with a halo of `halo` cells on every side,
 // and the halo exchange (faces, edges and corners, or faces only).
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../concepts.hpp"
 #include "../detail/policy.hpp"
 #include "../error.hpp"

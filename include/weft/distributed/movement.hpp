@@ -5,6 +5,8 @@
 // before MPI reads its memory. Device memory goes through host copies
 // unless MPI can use it directly (GPU-aware MPI).
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../error.hpp"
 #include "communicator.hpp"
 #include "detail/mpi.hpp"

@@ -1,6 +1,8 @@
 #pragma once
 // weft::partition: which rank owns which contiguous block of [0, n).
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../error.hpp"
 
 #include <algorithm>

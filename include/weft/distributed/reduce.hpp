@@ -5,6 +5,8 @@
 // folds them in rank order: the result is identical on every rank and
 // independent of how MPI combines messages. Collective and blocking.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../detail/device_function.hpp"
 #include "../reduce.hpp"
 #include "detail/mpi.hpp"

@@ -6,6 +6,8 @@
 // writes the output once; collective and blocking; the total is returned,
 // identical, on every rank.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../detail/device_function.hpp"
 #include "../scan.hpp"
 #include "detail/mpi.hpp"

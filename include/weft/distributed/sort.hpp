@@ -22,6 +22,8 @@
 // memory directly (see weft::redistribute), and a message above INT_MAX
 // elements makes every rank throw weft::error.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../detail/device_function.hpp"
 #include "../detail/policy.hpp"
 #include "../detail/sort.hpp"

@@ -4,6 +4,8 @@
 // arguments, post the ghost messages of every input, compute the points
 // that need no ghost from another rank, wait, compute the bands.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../detail/device_function.hpp"
 #include "../stencil.hpp"
 #include "for_each.hpp"

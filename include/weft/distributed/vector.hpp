@@ -3,6 +3,8 @@
 // in contiguous blocks (a weft::partition), with optional ghost cells on
 // each side and their halo exchange.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../detail/policy.hpp"
 #include "../error.hpp"
 #include "../stencil.hpp"

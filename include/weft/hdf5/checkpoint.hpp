@@ -4,6 +4,8 @@
 // rename, so that a run killed while writing leaves the previous checkpoint
 // whole.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../distributed/communicator.hpp"
 #include "../distributed/grid.hpp"
 #include "../distributed/vector.hpp"

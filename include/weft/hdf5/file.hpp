@@ -3,6 +3,8 @@
 // the MPI-IO driver, and attributes (numbers and strings) on it and on its
 // datasets.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../distributed/communicator.hpp"
 #include "../error.hpp"
 #include "detail/h5.hpp"

@@ -3,6 +3,8 @@
 // types, complex numbers, fixed-size arrays, and plain structs the user
 // describes with weft::hdf5_members.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "detail/h5.hpp"
 
 #include <Kokkos_Complex.hpp>
