@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The by-key (segmented) family: reduce_by_key, inclusive_scan_by_key,
 // exclusive_scan_by_key, segmented_reduce.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The compaction family: copy_if, remove_if, stable_partition, unique,
 // unique_by_key.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Concepts that constrain weft's algorithms to Kokkos execution spaces and views.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft's distributed API: everything in <weft/weft.hpp>, plus MPI
 // communicators, partitions, distributed vectors with halo exchange, and the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The map family: for_each, for_each_index, transform, fill, copy, iota.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Function objects for reductions, scans and sorts, callable on host and device.
 //

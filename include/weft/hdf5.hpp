@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft's checkpoint and restart API (component weft::hdf5): everything in
 // <weft/distributed.hpp>, plus distributed vectors and grids saved to and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // histogram: counts of values in equal bins, or of given bin indices.
 //

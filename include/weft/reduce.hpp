@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The reduction family: reduce, transform_reduce, min_loc, max_loc, on
 // views of rank 1, 2 or 3.

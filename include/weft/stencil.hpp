@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Stencils on rank-1, 2 and 3 views, and the boundary conditions they take.
 //

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # ctest driver: install weft into a fresh prefix (or point at the source tree)
 # and build and run the consumer project against it.
 #   -DMODE=find_package|add_subdirectory -DWEFT_BUILD_DIR= -DWEFT_SOURCE_DIR=

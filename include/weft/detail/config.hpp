@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Included first by every public header: weft needs C++20 (concepts,
 // designated initializers, std::bit_width, ...). Below it, say so once

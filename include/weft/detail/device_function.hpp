@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Under nvcc, the functions weft runs on a GPU must be functors or extended
 // lambdas (KOKKOS_LAMBDA) that are not generic. Anything else fails deep in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Kernel bodies of histogram (histogram.hpp). On host spaces each tile
 // counts into its own row of private counts (no atomics, no sharing), and a

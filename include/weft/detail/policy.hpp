@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Execution policies weft launches with: 64-bit indices everywhere, so views
 // past 2^31 elements work on every backend, on the caller's instance; and

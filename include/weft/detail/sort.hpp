@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Kernel bodies of the sorts (sort.hpp): an LSD radix sort for arithmetic
 // keys in their natural order (weft::less / weft::greater), and a merge sort

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // reduce_by_key on distributed vectors, where a run of equal keys may span
 // ranks.

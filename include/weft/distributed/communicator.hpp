@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft::communicator, weft::mpi_error, the checked MPI calls every
 // distributed algorithm goes through, and the one rule for errors in

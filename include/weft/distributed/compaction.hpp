@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // copy_if on distributed vectors: a new distributed vector of the selected
 // elements, in global order.

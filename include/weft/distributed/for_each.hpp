@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The map family on distributed vectors: for_each, for_each_index,
 // transform, fill, copy, iota. Purely local work on each rank's block: no

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft::distributed_grid: a 2-D or 3-D field split over a Cartesian grid of
 // ranks, each rank's block stored with a halo of `halo` cells on every side,

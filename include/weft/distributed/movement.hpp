@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Moving distributed data: gather, all_gather, scatter, redistribute, and
 // gather / scatter of whole grids.

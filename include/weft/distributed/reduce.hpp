@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The reduction family on distributed vectors: reduce, transform_reduce,
 // min_loc, max_loc. Each rank folds its block on the device, then one

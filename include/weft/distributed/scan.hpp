@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The scan family on distributed vectors: a global prefix across ranks.
 // Each rank folds its block, one MPI_Allgather shares the partial totals,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // sort and sort_by_key on distributed vectors: a sample sort.
 //

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Stencils on distributed vectors (1-D) and grids (2-D, 3-D), of one field
 // or several, overlapping the halo exchange with the interior: agree on the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft::distributed_vector: a vector spread over the ranks of a communicator
 // in contiguous blocks (a weft::partition), with optional ghost cells on

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft::checkpoint_writer: several named fields written into a temporary
 // file and made visible together, under the checkpoint's name, by one atomic

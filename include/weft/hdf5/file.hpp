@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft::hdf5_file: an HDF5 file opened collectively over a communicator with
 // the MPI-IO driver, and attributes (numbers and strings) on it and on its

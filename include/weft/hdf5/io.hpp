@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft::save and weft::load: distributed vectors and grids to and from HDF5
 // datasets, through an open weft::hdf5_file or by file name.

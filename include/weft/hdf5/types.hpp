@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Which value types weft::hdf5 stores, and as which HDF5 types: arithmetic
 // types, complex numbers, fixed-size arrays, and plain structs the user

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # ctest driver: the device_callable check under nvcc, without Kokkos.
 #   -DNVCC= -DSOURCE= -DINCLUDE= -DSTUB= -DMESSAGE=
 set(flags -std=c++20 --extended-lambda -I${INCLUDE} -I${STUB} -c "${SOURCE}" -o /dev/null)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // All-to-all exchanges of variable size, for the distributed sort,
 // compaction and by-key algorithms: message layouts checked against MPI's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // MPI plumbing shared by the distributed algorithms: element datatypes,
 // all-gathers of per-rank partial results, GPU-aware MPI detection.

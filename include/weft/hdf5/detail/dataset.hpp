@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Writing and reading one distributed vector or grid as one global HDF5
 // dataset: each rank selects its owned block (a hyperslab) in the file and in

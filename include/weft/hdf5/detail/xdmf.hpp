@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // XDMF sidecars: a small XML file beside an HDF5 file that describes a grid
 // dataset in it as a uniform (CoRectMesh) grid, so that ParaView and VisIt
