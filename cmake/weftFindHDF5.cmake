@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # How weft looks for a parallel HDF5; weft's CMakeLists.txt and the installed
 # weftConfig.cmake share it. Macros, so that FindHDF5's results (HDF5::HDF5,
 # HDF5_VERSION, HDF5_IS_PARALLEL, ...) land in the caller's scope.

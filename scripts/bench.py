@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Run weft-bench and write bench/results/local.md and local.png.
 
     python3 scripts/bench.py [build/bench/bench/weft-bench] [--runs 3] [--repetitions 7]

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Run weft-bench-distributed at several rank counts and write bench/results/distributed.md.
 
     python3 scripts/bench_distributed.py [build/bench/bench/weft-bench-distributed] [--ranks 1,2]

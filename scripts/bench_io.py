@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 """Run weft-bench-distributed's checkpoint I/O cases (io2d, io3d) at several
 rank counts and write bench/results/io.md.
 

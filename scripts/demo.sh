@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # On a fresh Debian 12 machine: installs what is missing, builds the examples
 # and runs the demo: 2-D heat diffusion on a distributed grid over 2 MPI
 # ranks, writing PNG pictures of the field.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Installs what weft's build, tests and benchmarks need on a Debian 12 machine,
 # only where it is missing, and prints the Kokkos install prefix on its last line.
 #

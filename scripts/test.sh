@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # On a fresh Debian 12 machine: installs what is missing (Debian packages,
 # cached Kokkos builds), builds weft's tests and examples, and runs the whole
 # suite; then builds the tests and examples again under AddressSanitizer and

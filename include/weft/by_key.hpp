@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The by-key (segmented) family: reduce_by_key, inclusive_scan_by_key,
 // exclusive_scan_by_key, segmented_reduce.
@@ -15,8 +16,11 @@
 // their kernels and return without waiting; segmented_reduce blocks, because
 // it checks the offsets before it writes.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
 #include "detail/by_key.hpp"
+#include "detail/device_function.hpp"
 #include "detail/policy.hpp"
 #include "detail/tiles.hpp"
 #include "error.hpp"
@@ -119,6 +123,7 @@ std::int64_t reduce_by_key(const Keys& keys, const Values& values, const KeysOut
 ///   weft::inclusive_scan_by_key(exec, row, contribution, running);
 template <execution_space Exec, rank1_view Keys, rank1_view Values, rank1_view Out, class Op, class Eq>
 void inclusive_scan_by_key(const Exec& exec, const Keys& keys, const Values& values, const Out& out, Op op, Eq eq) {
+  detail::static_check_device_callable<Exec, Op, Eq>();
   using T = detail::value_t<Out>;
   const char* label = "weft::inclusive_scan_by_key";
   detail::static_check_accessible<Exec, Keys, Values, Out>();
@@ -162,6 +167,7 @@ void inclusive_scan_by_key(const Keys& keys, const Values& values, const Out& ou
 template <execution_space Exec, rank1_view Keys, rank1_view Values, rank1_view Out, class T, class Op, class Eq>
 void exclusive_scan_by_key(const Exec& exec, const Keys& keys, const Values& values, const Out& out, T init, Op op,
                            Eq eq) {
+  detail::static_check_device_callable<Exec, Op, Eq>();
   using element_type = detail::value_t<Out>;
   const char* label = "weft::exclusive_scan_by_key";
   detail::static_check_accessible<Exec, Keys, Values, Out>();
@@ -219,6 +225,7 @@ void exclusive_scan_by_key(const Keys& keys, const Values& values, const Out& ou
 ///   weft::segmented_reduce(exec, matrix_values, row_ptr, row_sums);
 template <execution_space Exec, rank1_view Values, rank1_view Offsets, rank1_view Out, class T, class Op>
 void segmented_reduce(const Exec& exec, const Values& values, const Offsets& offsets, const Out& out, T init, Op op) {
+  detail::static_check_device_callable<Exec, Op>();
   using element_type = detail::value_t<Out>;
   using offset_type = detail::value_t<Offsets>;
   const char* label = "weft::segmented_reduce";

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The compaction family: copy_if, remove_if, stable_partition, unique,
 // unique_by_key.
@@ -11,8 +12,11 @@
 // answer both times. The in-place ones move the kept elements through
 // scratch memory of their size in the instance's memory space.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
 #include "detail/compaction.hpp"
+#include "detail/device_function.hpp"
 #include "detail/policy.hpp"
 #include "detail/tiles.hpp"
 #include "error.hpp"
@@ -47,6 +51,7 @@ constexpr void static_check_equality() {
 ///   auto kept = weft::copy_if(exec, x, y, KOKKOS_LAMBDA(double v) { return v > 0; });
 template <execution_space Exec, rank1_view In, rank1_view Out, class Pred>
 std::int64_t copy_if(const Exec& exec, const In& in, const Out& out, Pred pred) {
+  detail::static_check_device_callable<Exec, Pred>();
   detail::static_check_accessible<Exec, In, Out>();
   detail::static_check_writable<Out>();
   detail::static_check_predicate<In, Pred>();
@@ -73,6 +78,7 @@ std::int64_t copy_if(const In& in, const Out& out, Pred pred) {
 ///   x_size = weft::remove_if(exec, x, KOKKOS_LAMBDA(double v) { return v != v; });   // drop NaNs
 template <execution_space Exec, rank1_view View, class Pred>
 std::int64_t remove_if(const Exec& exec, const View& v, Pred pred) {
+  detail::static_check_device_callable<Exec, Pred>();
   detail::static_check_accessible<Exec, View>();
   detail::static_check_writable<View>();
   detail::static_check_predicate<View, Pred>();
@@ -92,6 +98,7 @@ std::int64_t remove_if(const View& v, Pred pred) {
 ///   auto positives = weft::stable_partition(exec, x, KOKKOS_LAMBDA(double v) { return v > 0; });
 template <execution_space Exec, rank1_view View, class Pred>
 std::int64_t stable_partition(const Exec& exec, const View& v, Pred pred) {
+  detail::static_check_device_callable<Exec, Pred>();
   detail::static_check_accessible<Exec, View>();
   detail::static_check_writable<View>();
   detail::static_check_predicate<View, Pred>();
@@ -120,6 +127,7 @@ std::int64_t stable_partition(const View& v, Pred pred) {
 ///   weft::sort(exec, ids); auto distinct = weft::unique(exec, ids);
 template <execution_space Exec, rank1_view View, class Eq>
 std::int64_t unique(const Exec& exec, const View& v, Eq eq) {
+  detail::static_check_device_callable<Exec, Eq>();
   detail::static_check_accessible<Exec, View>();
   detail::static_check_writable<View>();
   detail::static_check_equality<View, Eq>();
@@ -148,6 +156,7 @@ std::int64_t unique(const View& v) {
 ///   auto m = weft::unique_by_key(exec, sorted_ids, first_position);
 template <execution_space Exec, rank1_view Keys, rank1_view Values, class Eq>
 std::int64_t unique_by_key(const Exec& exec, const Keys& keys, const Values& values, Eq eq) {
+  detail::static_check_device_callable<Exec, Eq>();
   detail::static_check_accessible<Exec, Keys, Values>();
   detail::static_check_writable<Keys>();
   detail::static_check_writable<Values>();

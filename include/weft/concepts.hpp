@@ -1,5 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Concepts that constrain weft's algorithms to Kokkos execution spaces and views.
+
+#include "detail/config.hpp"  // first: the C++20 check
 
 #include <Kokkos_Core.hpp>
 

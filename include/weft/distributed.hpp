@@ -1,7 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft's distributed API: everything in <weft/weft.hpp>, plus MPI
 // communicators, partitions, distributed vectors with halo exchange, and the
 // algorithms on them. Includes <mpi.h>; link weft::distributed.
+
+#include "detail/config.hpp"  // first: the C++20 check
 
 #include "weft.hpp"
 

@@ -1,5 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft::error and the one funnel every precondition check goes through.
+
+#include "detail/config.hpp"  // first: the C++20 check
 
 #include <sstream>
 #include <stdexcept>

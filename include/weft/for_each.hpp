@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The map family: for_each, for_each_index, transform, fill, copy, iota.
 //
@@ -8,7 +9,10 @@
 // in memory the space can access; 2-D and 3-D views are walked in the order
 // their layout lays them out in memory.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
+#include "detail/device_function.hpp"
 #include "detail/for_each.hpp"
 #include "detail/overlap.hpp"
 #include "detail/policy.hpp"
@@ -47,6 +51,7 @@ void check_map_args(const char* algorithm, const In& in, const Out& out) {
 ///   weft::for_each(exec, v, KOKKOS_LAMBDA(double& x) { x *= 2; });
 template <execution_space Exec, view View, class F>
 void for_each(const Exec& exec, const View& v, F f) {
+  detail::static_check_device_callable<Exec, F>();
   detail::static_check_view<View>();
   detail::static_check_accessible<Exec, View>();
   if constexpr (View::rank == 1) {
@@ -67,6 +72,7 @@ void for_each(const View& v, F f) {
 ///   weft::for_each_index(exec, u, KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, double& x) { x = i + 0.5 * j; });
 template <execution_space Exec, view View, class F>
 void for_each_index(const Exec& exec, const View& v, F f) {
+  detail::static_check_device_callable<Exec, F>();
   detail::static_check_view<View>();
   detail::static_check_accessible<Exec, View>();
   constexpr int rank = static_cast<int>(View::rank);
@@ -88,6 +94,7 @@ void for_each_index(const View& v, F f) {
 ///   weft::transform(exec, x, y, KOKKOS_LAMBDA(double a) { return 2 * a; });
 template <execution_space Exec, view In, view Out, class F>
 void transform(const Exec& exec, const In& in, const Out& out, F f) {
+  detail::static_check_device_callable<Exec, F>();
   detail::static_check_view<In>();
   detail::static_check_same_rank<In, Out>();
   detail::static_check_accessible<Exec, In, Out>();
@@ -111,6 +118,7 @@ void transform(const In& in, const Out& out, F f) {
 ///   weft::transform(exec, x, y, z, KOKKOS_LAMBDA(double a, double b) { return a + 3 * b; });
 template <execution_space Exec, view In1, view In2, view Out, class F>
 void transform(const Exec& exec, const In1& in1, const In2& in2, const Out& out, F f) {
+  detail::static_check_device_callable<Exec, F>();
   detail::static_check_view<In1>();
   detail::static_check_same_rank<In1, Out>();
   detail::static_check_same_rank<In2, Out>();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Function objects for reductions, scans and sorts, callable on host and device.
 //
@@ -6,6 +7,8 @@
 // returns what the operator gives. weft::plus<double> fixes the type.
 // weft knows the identity element of these on arithmetic types and then uses
 // a cheaper reduction; any other associative callable works too.
+
+#include "detail/config.hpp"  // first: the C++20 check
 
 #include <Kokkos_Core.hpp>
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft's checkpoint and restart API (component weft::hdf5): everything in
 // <weft/distributed.hpp>, plus distributed vectors and grids saved to and
@@ -8,6 +9,8 @@
 //   weft::save, weft::load           hdf5/io.hpp
 //   weft::checkpoint_writer          hdf5/checkpoint.hpp
 //   weft::hdf5_members (structs)     hdf5/types.hpp
+
+#include "detail/config.hpp"  // first: the C++20 check
 
 #include "distributed.hpp"
 

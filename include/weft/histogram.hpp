@@ -1,8 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // histogram: counts of values in equal bins, or of given bin indices.
 //
 // Both overwrite `counts` (a rank-1 view of std::int64_t, one element per
 // bin), enqueue their kernels on the instance and return without waiting.
+
+#include "detail/config.hpp"  // first: the C++20 check
 
 #include "concepts.hpp"
 #include "detail/histogram.hpp"

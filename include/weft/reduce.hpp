@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The reduction family: reduce, transform_reduce, min_loc, max_loc, on
 // views of rank 1, 2 or 3.
@@ -12,7 +13,10 @@
 // same bits (on one thread count; a different one may group differently, as
 // for rank-1 views).
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
+#include "detail/device_function.hpp"
 #include "detail/policy.hpp"
 #include "detail/reduce.hpp"
 #include "error.hpp"
@@ -42,6 +46,7 @@ T fold_view(const Exec& exec, const char* label, const View& v, const T& init, O
 ///   double s2 = weft::transform_reduce(exec, x, 0.0, weft::plus{}, KOKKOS_LAMBDA(double a) { return a * a; });
 template <execution_space Exec, view View, class T, class ReduceOp, class UnaryOp>
 T transform_reduce(const Exec& exec, const View& v, T init, ReduceOp reduce_op, UnaryOp unary_op) {
+  detail::static_check_device_callable<Exec, ReduceOp, UnaryOp>();
   detail::static_check_view<View>();
   detail::static_check_accessible<Exec, View>();
   detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<View>>>();
@@ -59,6 +64,7 @@ T transform_reduce(const View& v, T init, ReduceOp reduce_op, UnaryOp unary_op) 
 ///   double dot = weft::transform_reduce(exec, x, y, 0.0, weft::plus{}, weft::multiplies{});
 template <execution_space Exec, view A, view B, class T, class ReduceOp, class BinaryOp>
 T transform_reduce(const Exec& exec, const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
+  detail::static_check_device_callable<Exec, ReduceOp, BinaryOp>();
   detail::static_check_view<A>();
   detail::static_check_same_rank<A, B>();
   detail::static_check_accessible<Exec, A, B>();
@@ -80,6 +86,7 @@ T transform_reduce(const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp 
 ///   int biggest = weft::reduce(exec, v, INT_MIN, weft::maximum{});
 template <execution_space Exec, view View, class T, class Op>
 T reduce(const Exec& exec, const View& v, T init, Op op) {
+  detail::static_check_device_callable<Exec, Op>();
   detail::static_check_view<View>();
   detail::static_check_accessible<Exec, View>();
   detail::static_check_accumulator<T, detail::value_t<View>>();
@@ -122,7 +129,7 @@ detail::value_t<View> reduce(const View& v) {
 template <class T, int Rank = 1>
 struct loc {
   T value;
-  std::array<std::int64_t, Rank> index;
+  std::array<std::int64_t, static_cast<std::size_t>(Rank)> index;
   friend bool operator==(const loc&, const loc&) = default;
 };
 
@@ -150,7 +157,7 @@ loc<value_t<View>, static_cast<int>(View::rank)> extremum(const Exec& exec, cons
     loc<value_t<View>, rank> out{result.value, {}};
     std::int64_t rest = result.index;
     for (int d = rank - 1; d >= 0; --d) {
-      out.index[d] = rest % n[d];
+      out.index[static_cast<std::size_t>(d)] = rest % n[d];
       rest /= n[d];
     }
     return out;

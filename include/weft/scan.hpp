@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The scan family: inclusive_scan, exclusive_scan and their transform_ forms.
 //
@@ -7,7 +8,10 @@
 // be associative: scans combine strictly in sequence order. in and out must
 // have equal extents and may be the same view.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
+#include "detail/device_function.hpp"
 #include "detail/overlap.hpp"
 #include "detail/reduce.hpp"
 #include "detail/scan.hpp"
@@ -40,6 +44,7 @@ void check_scan_args(const char* label, const In& in, const Out& out) {
 template <execution_space Exec, view In, view Out, class Op, class UnaryOp>
 detail::value_t<Out> transform_inclusive_scan(const Exec& exec, const In& in, const Out& out, Op op,
                                               UnaryOp unary_op) {
+  detail::static_check_device_callable<Exec, Op, UnaryOp>();
   using T = detail::value_t<Out>;
   detail::check_scan_args<Exec>("weft::transform_inclusive_scan", in, out);
   if (in.extent(0) == 0) return T{};
@@ -57,6 +62,7 @@ detail::value_t<Out> transform_inclusive_scan(const In& in, const Out& out, Op o
 ///   auto total = weft::inclusive_scan(exec, counts, offsets, weft::plus{});
 template <execution_space Exec, view In, view Out, class Op>
 detail::value_t<Out> inclusive_scan(const Exec& exec, const In& in, const Out& out, Op op) {
+  detail::static_check_device_callable<Exec, Op>();
   using T = detail::value_t<Out>;
   detail::check_scan_args<Exec>("weft::inclusive_scan", in, out);
   if (in.extent(0) == 0) return T{};
@@ -89,6 +95,7 @@ detail::value_t<Out> inclusive_scan(const In& in, const Out& out) {
 template <execution_space Exec, view In, view Out, class T, class Op, class UnaryOp>
 T transform_exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op,
                            UnaryOp unary_op) {
+  detail::static_check_device_callable<Exec, Op, UnaryOp>();
   detail::check_scan_args<Exec>("weft::transform_exclusive_scan", in, out);
   detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<In>>>();
   if (in.extent(0) == 0) return init;
@@ -107,6 +114,7 @@ T transform_exclusive_scan(const In& in, const Out& out, T init, Op op, UnaryOp 
 ///   auto n_total = weft::exclusive_scan(exec, counts, offsets, 0);
 template <execution_space Exec, view In, view Out, class T, class Op>
 T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op) {
+  detail::static_check_device_callable<Exec, Op>();
   detail::check_scan_args<Exec>("weft::exclusive_scan", in, out);
   detail::static_check_accumulator<T, detail::value_t<In>>();
   if (in.extent(0) == 0) return init;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The sorts: sort and sort_by_key, both stable.
 //
@@ -18,7 +19,10 @@
 // the keys (two for more than two radix passes or for the merge sort), and
 // as much again for values.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
+#include "detail/device_function.hpp"
 #include "detail/policy.hpp"
 #include "detail/sort.hpp"
 #include "detail/tiles.hpp"
@@ -49,6 +53,7 @@ constexpr void static_check_comparison() {
 ///   weft::sort(exec, particles, KOKKOS_LAMBDA(const particle& a, const particle& b) { return a.cell < b.cell; });
 template <execution_space Exec, rank1_view View, class Comp>
 void sort(const Exec& exec, const View& v, Comp comp) {
+  detail::static_check_device_callable<Exec, Comp>();
   detail::static_check_accessible<Exec, View>();
   detail::static_check_writable<View>();
   detail::static_check_comparison<View, Comp>();
@@ -76,6 +81,7 @@ void sort(const View& v) {
 ///   weft::sort_by_key(exec, cell_of_particle, particle_index);
 template <execution_space Exec, rank1_view Keys, rank1_view Values, class Comp>
 void sort_by_key(const Exec& exec, const Keys& keys, const Values& values, Comp comp) {
+  detail::static_check_device_callable<Exec, Comp>();
   detail::static_check_accessible<Exec, Keys, Values>();
   detail::static_check_writable<Keys>();
   detail::static_check_writable<Values>();

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Stencils on rank-1, 2 and 3 views, and the boundary conditions they take.
 //
@@ -13,7 +14,10 @@
 // pays for the boundary condition. weft::fields(...) passes several input
 // and output fields to one stencil. Enqueued on `exec`; does not block.
 
+#include "detail/config.hpp"  // first: the C++20 check
+
 #include "concepts.hpp"
+#include "detail/device_function.hpp"
 #include "detail/overlap.hpp"
 #include "detail/stencil.hpp"
 #include "error.hpp"
@@ -38,6 +42,9 @@ template <class T>
 struct constant {
   T value;
 };
+// Aggregate deduction arrives only in clang 17; spelled out for older compilers.
+template <class T>
+constant(T) -> constant<T>;
 
 /// Boundary: reads outside the domain give the nearest edge value.
 struct clamp {};
@@ -215,6 +222,7 @@ template <execution_space Exec, class... In, class... Out, boundary Boundary, cl
   requires((stencil_view<In> && ...) && (stencil_view<Out> && ...))
 void stencil(const Exec& exec, const detail::field_set<In...>& in, const detail::field_set<Out...>& out, reach r,
              const Boundary& bc, F f) {
+  detail::static_check_device_callable<Exec, F>();
   detail::stencil_views(exec, in.items, out.items, r, bc, f, std::index_sequence_for<In...>{},
                         std::index_sequence_for<Out...>{});
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft's version, in one place: CMake reads these three lines.
 #define WEFT_VERSION_MAJOR 0

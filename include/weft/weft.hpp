@@ -1,9 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft: portable parallel primitives on Kokkos execution spaces.
 //
 // The single-address-space API: map, reduce, scan, stencil, sort, compaction,
 // by-key and histogram algorithms on Kokkos views. Never includes <mpi.h>;
 // the MPI API is <weft/distributed.hpp>.
+
+#include "detail/config.hpp"  // first: the C++20 check
 
 #include "by_key.hpp"
 #include "compaction.hpp"

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # ctest driver for hdf5.crash: a checkpoint, then two runs killed while
 # writing checkpoints, then checks at other rank counts that the first
 # checkpoint is whole and nothing half-written went under a final name.

@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # weft::hdf5's tests (included from CMakeLists.txt here when the component
 # exists). Files go under the build tree, one directory per ctest entry, so
 # that entries may run in parallel.

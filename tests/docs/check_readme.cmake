@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 # Fails unless every file in PROGRAMS stands, character for character, as a
 # ```cpp block of README.
 file(READ "${README}" readme)

@@ -28,7 +28,8 @@ int main(int argc, char* argv[]) {
     weft::distributed_grid<double, 2> u(comm, {2048, 2048}, {.halo = 1, .periodic = {true, true}});
     weft::distributed_grid<double, 2> v(comm, {2048, 2048}, {.halo = 1, .periodic = {true, true}});
     weft::for_each_index(u, KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, double& value) { value = (i + j) % 7; });
-    weft::stencil(u, v, 1, weft::periodic{}, KOKKOS_LAMBDA(const auto& nb) {
+    using nb_t = decltype(u)::neighbourhood<weft::periodic>;   // named, not auto: nvcc needs it
+    weft::stencil(u, v, 1, weft::periodic{}, KOKKOS_LAMBDA(const nb_t& nb) {
       return nb(0, 0) + 0.2 * (nb(-1, 0) + nb(1, 0) + nb(0, -1) + nb(0, 1) - 4 * nb(0, 0));
     });
     const double heat_before = weft::reduce(u), heat_after = weft::reduce(v);

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Kernel bodies of the by-key family (by_key.hpp): folds over segments of
 // consecutive elements, the segments given by runs of equal keys or by CSR

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Kernel bodies of the compaction family (compaction.hpp): every algorithm
 // there counts the elements it keeps per tile, scans the counts (which gives

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Kernel bodies of the map family (for_each.hpp).
 
@@ -74,7 +75,7 @@ template <class View, class F, int Rank>
 struct md_for_each_index_functor {
   View v;
   F f;
-  Kokkos::Array<std::int64_t, Rank> offset;
+  Kokkos::Array<std::int64_t, static_cast<std::size_t>(Rank)> offset;
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j) const
     requires(Rank == 2)
   {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Kernel bodies of histogram (histogram.hpp). On host spaces each tile
 // counts into its own row of private counts (no atomics, no sharing), and a
@@ -95,7 +96,8 @@ void count_bins(const Exec& exec, std::int64_t n, const BinOf& bin_of, const Cou
   const tiling tiles = make_tiling(exec, n);
   if (host_kernels<Exec> && tiles.count > 0 && bins <= tiles.size) {
     Kokkos::View<std::int64_t**, Kokkos::LayoutRight, typename Exec::memory_space> rows(
-        Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string("weft::histogram::rows")), tiles.count, bins);
+        Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string("weft::histogram::rows")),
+        static_cast<std::size_t>(tiles.count), static_cast<std::size_t>(bins));
     Kokkos::parallel_for(label, range(exec, tiles.count),
                          private_count_functor<BinOf, decltype(rows)>{bin_of, rows, tiles, bins});
     Kokkos::parallel_for(label, range(exec, bins), sum_rows_functor<decltype(rows), Counts>{rows, counts, tiles.count});

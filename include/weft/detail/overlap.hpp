@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Exact aliasing tests between views: whether two views share an element,
 // decided from their data pointers, extents and strides, not from the

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Execution policies weft launches with: 64-bit indices everywhere, so views
 // past 2^31 elements work on every backend, on the caller's instance; and
@@ -5,6 +6,7 @@
 
 #include <Kokkos_Core.hpp>
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <type_traits>
@@ -15,7 +17,7 @@ template <class Exec>
 using range_policy = Kokkos::RangePolicy<Exec, Kokkos::IndexType<std::int64_t>>;
 
 template <class Exec, int Rank>
-using md_policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<Rank>, Kokkos::IndexType<std::int64_t>>;
+using md_policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<static_cast<unsigned>(Rank)>, Kokkos::IndexType<std::int64_t>>;
 
 template <class Exec>
 range_policy<Exec> range(const Exec& exec, std::int64_t begin, std::int64_t end) {
@@ -37,11 +39,12 @@ inline constexpr bool host_kernels =
 // independent, so it may vectorize without checking at run time whether
 // outputs alias inputs: weft puts it only before loops whose outputs it has
 // checked share no element with their inputs. (Under nvcc, whose host pass
-// would also see it in device code, it is left out.)
-#if defined(__CUDACC__) || defined(__HIPCC__)
+// would also see it in device code, it is left out. Under clang too: its
+// `vectorize(assume_safety)` warns, -Wpass-failed, on by default, in the
+// user's build wherever the loop does not vectorize, and clang versions its
+// loops with run-time overlap checks of its own.)
+#if defined(__CUDACC__) || defined(__HIPCC__) || defined(__clang__)
 #define WEFT_DETAIL_INDEPENDENT_ITERATIONS
-#elif defined(__clang__)
-#define WEFT_DETAIL_INDEPENDENT_ITERATIONS _Pragma("clang loop vectorize(assume_safety)")
 #elif defined(__INTEL_LLVM_COMPILER) || defined(__INTEL_COMPILER)
 #define WEFT_DETAIL_INDEPENDENT_ITERATIONS _Pragma("ivdep")
 #elif defined(__GNUC__)
@@ -56,7 +59,7 @@ std::int64_t extent(const View& v, int d = 0) {
 }
 
 template <int Rank>
-using point = Kokkos::Array<std::int64_t, Rank>;
+using point = Kokkos::Array<std::int64_t, static_cast<std::size_t>(Rank)>;
 
 /// Whether two views of one rank have the same extents.
 template <class A, class B>
@@ -113,11 +116,11 @@ void launch_md(const Exec& exec, const char* label, const point<Rank>& n, bool l
   const point<Rank> zero{};
   using Kokkos::Iterate;
   if (left) {
-    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<Rank, Iterate::Left, Iterate::Left>,
+    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<static_cast<unsigned>(Rank), Iterate::Left, Iterate::Left>,
                                          Kokkos::IndexType<std::int64_t>>;
     Kokkos::parallel_for(label, policy(exec, zero, n), functor);
   } else {
-    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<Rank, Iterate::Right, Iterate::Right>,
+    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<static_cast<unsigned>(Rank), Iterate::Right, Iterate::Right>,
                                          Kokkos::IndexType<std::int64_t>>;
     Kokkos::parallel_for(label, policy(exec, zero, n), functor);
   }

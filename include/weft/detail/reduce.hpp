@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Kernel bodies of the reduction family (reduce.hpp).
 
@@ -249,7 +250,7 @@ optional_value<T> fold_partial_md(const Exec& exec, const char* label, const poi
     const std::int64_t items = (rows + functor::block_rows - 1) / functor::block_rows * segments;
     Kokkos::parallel_reduce(label, range(exec, items), functor{fold, map, n, left, segments}, acc);
   } else {
-    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<Rank, Kokkos::Iterate::Right, Kokkos::Iterate::Right>,
+    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<static_cast<unsigned>(Rank), Kokkos::Iterate::Right, Kokkos::Iterate::Right>,
                                          Kokkos::IndexType<std::int64_t>>;
     Kokkos::parallel_reduce(label, policy(exec, point<Rank>{}, n), md_fold_functor<fold_type, Map>{fold, map}, acc);
   }
@@ -268,8 +269,8 @@ struct md_extremum_functor {
     std::int64_t index;  // row-major in `whole`
   };
   View v;
-  Kokkos::Array<std::int64_t, Rank> offset;
-  Kokkos::Array<std::int64_t, Rank> whole;
+  point<Rank> offset;
+  point<Rank> whole;
 
   KOKKOS_INLINE_FUNCTION static bool better(const element_type& a, std::int64_t ia, const value_type& b) {
     return b.index < 0 || extremum_beats<Largest>(a, ia, b.value, b.index);
@@ -306,11 +307,11 @@ typename md_extremum_functor<View, Largest, static_cast<int>(View::rank)>::value
   if (points_in<Rank>(n) == 0) return result;
   using Kokkos::Iterate;
   if (first_dimension_fastest(v)) {
-    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<Rank, Iterate::Left, Iterate::Left>,
+    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<static_cast<unsigned>(Rank), Iterate::Left, Iterate::Left>,
                                          Kokkos::IndexType<std::int64_t>>;
     Kokkos::parallel_reduce(label, policy(exec, point<Rank>{}, n), functor{v, offset, whole}, result);
   } else {
-    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<Rank, Iterate::Right, Iterate::Right>,
+    using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<static_cast<unsigned>(Rank), Iterate::Right, Iterate::Right>,
                                          Kokkos::IndexType<std::int64_t>>;
     Kokkos::parallel_reduce(label, policy(exec, point<Rank>{}, n), functor{v, offset, whole}, result);
   }

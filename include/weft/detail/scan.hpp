@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Kernel bodies of the scan family (scan.hpp).
 
@@ -119,7 +120,7 @@ T scan_range(const Exec& exec, const char* label, std::int64_t n, Op op, Map map
     const std::int64_t chunks = std::max<std::int64_t>(1, std::min<std::int64_t>(exec.concurrency(), n / 4096));
     const std::int64_t chunk = (n + chunks - 1) / chunks;
     // One small host allocation: each chunk's total, prefix and end value.
-    std::vector<value_type> scratch(3 * chunks);
+    std::vector<value_type> scratch(static_cast<std::size_t>(3 * chunks));
     value_type* totals = scratch.data();
     value_type* prefix = totals + chunks;
     value_type* ends = prefix + chunks;

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Kernel bodies of the sorts (sort.hpp): an LSD radix sort for arithmetic
 // keys in their natural order (weft::less / weft::greater), and a merge sort
@@ -220,7 +221,7 @@ void radix_sort(const Exec& exec, const Keys& keys, const Values& values, const 
   }
   // Digit windows: balanced widths over the varying span, each window
   // starting at the lowest varying bit not yet covered.
-  const int lo = std::countr_zero(varying), hi = std::bit_width(varying);
+  const int lo = std::countr_zero(varying), hi = static_cast<int>(std::bit_width(varying));
   const int windows_needed = (hi - lo + max_digits - 1) / max_digits;
   const int digits = (hi - lo + windows_needed - 1) / windows_needed;
   std::vector<int> shifts;
@@ -229,7 +230,7 @@ void radix_sort(const Exec& exec, const Keys& keys, const Values& values, const 
     shift += digits;
     while (shift < hi && ((varying >> shift) & 1u) == 0) ++shift;
   }
-  const int passes = static_cast<int>(shifts.size());
+  const std::size_t passes = shifts.size();
 
   const tiling tiles = make_tiling_as<Host>(exec, n);
   // On host spaces there is a tile per thread: the slots are summed in the scatter.
@@ -270,7 +271,7 @@ void radix_sort(const Exec& exec, const Keys& keys, const Values& values, const 
     return;
   }
   pass(keys, values, keys_a, values_a, shifts[0]);
-  for (int p = 1; p < passes - 1; ++p) {
+  for (std::size_t p = 1; p + 1 < passes; ++p) {
     if (p % 2 == 1) pass(keys_a, values_a, keys_b, values_b, shifts[p]);
     else pass(keys_b, values_b, keys_a, values_a, shifts[p]);
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Internals of the stencils (stencil.hpp): the neighbourhood accessor handed
 // to the user's function, the kernel, and the split of the domain into an

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Tiles: how sort, compaction, the by-key algorithms and histogram split a
 // range among threads. One thread walks one tile from front to back, so

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // reduce_by_key on distributed vectors, where a run of equal keys may span
 // ranks.
@@ -11,7 +12,10 @@
 // One MPI_Alltoallv per array then moves the segments onto a block
 // partition. Collective and blocking.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../by_key.hpp"
+#include "../detail/device_function.hpp"
 #include "../detail/tiles.hpp"
 #include "../error.hpp"
 #include "../functional.hpp"
@@ -25,6 +29,7 @@
 #include <Kokkos_Core.hpp>
 
 #include <cstdint>
+#include <optional>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -81,39 +86,40 @@ auto distributed_reduce_by_key(const Exec& exec, const Keys& keys, const Values&
 
   // Walk the ranks in order with the segment still open at the end of the
   // last non-empty one. Every rank computes the same.
-  std::vector<char> drop_first(size, 0);
-  std::vector<V> last_value(size);
-  int owner = -1;   // rank where the open segment starts
-  V open_value{};   // its fold so far
-  K open_key{};     // the key of its last element so far
-  for (int r = 0; r < size; ++r) {
+  const auto ranks = static_cast<std::size_t>(size), here = static_cast<std::size_t>(me);
+  std::vector<char> drop_first(ranks, 0);
+  std::vector<V> last_value(ranks);
+  std::optional<std::size_t> owner;  // rank where the open segment starts
+  V open_value{};                    // its fold so far
+  K open_key{};                      // the key of its last element so far
+  for (std::size_t r = 0; r < ranks; ++r) {
     const auto& e = ends[r];
     if (e.segments == 0) continue;
-    if (owner >= 0 && static_cast<bool>(eq(open_key, e.first_key))) {
+    if (owner && static_cast<bool>(eq(open_key, e.first_key))) {
       drop_first[r] = 1;
       open_value = V(op(open_value, e.first_value));
       open_key = e.last_key;
       if (e.segments == 1) continue;  // r's only segment belongs to the open one
-      last_value[owner] = open_value;
-    } else if (owner >= 0) {
-      last_value[owner] = open_value;
+      last_value[*owner] = open_value;
+    } else if (owner) {
+      last_value[*owner] = open_value;
     }
     owner = r;
     open_value = e.last_value;
     open_key = e.last_key;
   }
-  if (owner >= 0) last_value[owner] = open_value;
+  if (owner) last_value[*owner] = open_value;
 
   // This rank's segments: all but a first one that continues an earlier
   // rank's, with the last one's fold completed by later ranks' pieces.
-  const std::int64_t first = drop_first[me] ? 1 : 0;
+  const std::int64_t first = drop_first[here] ? 1 : 0;
   if (m > first) {
-    const V completed = last_value[me];
+    const V completed = last_value[here];
     Kokkos::deep_copy(Kokkos::subview(values_out, m - 1), completed);
   }
   const std::int64_t kept = m - first;
   std::int64_t total = 0;
-  for (int r = 0; r < size; ++r) total += ends[r].segments - (drop_first[r] ? 1 : 0);
+  for (std::size_t r = 0; r < ranks; ++r) total += ends[r].segments - (drop_first[r] ? 1 : 0);
   const partition to = partition::block(total, size);
   by_key_result<K, V, M> result{distributed_vector<K, M>(comm, to), distributed_vector<V, M>(comm, to)};
   const std::pair<std::int64_t, std::int64_t> range_kept(first, first + kept);
@@ -133,11 +139,13 @@ auto distributed_reduce_by_key(const Exec& exec, const Keys& keys, const Values&
 ///   auto [cells, mass] = weft::reduce_by_key(cell, particle_mass);
 template <execution_space Exec, distributed Keys, distributed Values, class Op, class Eq>
 auto reduce_by_key(const Exec& exec, const Keys& keys, const Values& values, Op op, Eq eq) {
+  detail::static_check_device_callable<Exec, Op, Eq>();
   return detail::distributed_reduce_by_key(exec, keys, values, op, eq);
 }
 
 template <execution_space Exec, distributed Keys, distributed Values, class Op>
 auto reduce_by_key(const Exec& exec, const Keys& keys, const Values& values, Op op) {
+  detail::static_check_device_callable<Exec, Op>();
   return detail::distributed_reduce_by_key(exec, keys, values, op, equal_to<>{});
 }
 

@@ -1,9 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft::communicator, weft::mpi_error, the checked MPI calls every
 // distributed algorithm goes through, and the one rule for errors in
 // collective calls: every check whose outcome may differ between ranks is
 // settled by all of them (detail::collective_check) before any rank acts,
 // so bad input throws on every rank and leaves none waiting.
+
+#include "../detail/config.hpp"  // first: the C++20 check
 
 #include "../error.hpp"
 
@@ -69,7 +72,7 @@ inline void check_mpi(int code, const char* call, const char* algorithm) {
   int length = 0;
   MPI_Error_string(code, text, &length);
   throw mpi_error(std::string(algorithm) + ": " + call + " failed on rank " +
-                      std::to_string(world_rank_or_unknown()) + ": " + std::string(text, length),
+                      std::to_string(world_rank_or_unknown()) + ": " + std::string(text, static_cast<std::size_t>(length)),
                   code);
 }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // copy_if on distributed vectors: a new distributed vector of the selected
 // elements, in global order.
@@ -7,7 +8,10 @@
 // the new vector's partition (block by default). Collective and blocking;
 // staged through host memory unless MPI can use the vectors' memory directly.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
 #include "../compaction.hpp"
+#include "../detail/device_function.hpp"
 #include "../detail/tiles.hpp"
 #include "../error.hpp"
 #include "communicator.hpp"
@@ -57,11 +61,13 @@ std::remove_cvref_t<X> distributed_copy_if(const Exec& exec, const X& x, Pred pr
 ///   auto positive = weft::copy_if(x, KOKKOS_LAMBDA(double v) { return v > 0; });
 template <execution_space Exec, distributed X, class Pred>
 std::remove_cvref_t<X> copy_if(const Exec& exec, const X& x, Pred pred) {
+  detail::static_check_device_callable<Exec, Pred>();
   return detail::distributed_copy_if(exec, x, pred, std::nullopt);
 }
 
 template <execution_space Exec, distributed X, class Pred>
 std::remove_cvref_t<X> copy_if(const Exec& exec, const X& x, Pred pred, const partition& to) {
+  detail::static_check_device_callable<Exec, Pred>();
   return detail::distributed_copy_if(exec, x, pred, to);
 }
 

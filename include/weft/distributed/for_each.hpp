@@ -1,8 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The map family on distributed vectors: for_each, for_each_index,
 // transform, fill, copy, iota. Purely local work on each rank's block: no
 // messages, no blocking; enqueued on the given instance.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
+#include "../detail/device_function.hpp"
 #include "../for_each.hpp"
 #include "grid.hpp"
 #include "vector.hpp"
@@ -101,6 +105,7 @@ void for_each(const X& x, F f) {
 ///   weft::for_each_index(x, KOKKOS_LAMBDA(std::int64_t i, double& v) { v = std::sin(h * i); });
 template <execution_space Exec, distributed X, class F>
 void for_each_index(const Exec& exec, const X& x, F f) {
+  detail::static_check_device_callable<Exec, F>();
   auto local = x.local();
   detail::static_check_accessible<Exec, decltype(local)>();
   Kokkos::parallel_for("weft::for_each_index", detail::range(exec, x.local_size()),
@@ -185,6 +190,7 @@ void for_each(const G& g, F f) {
 ///   weft::for_each_index(u, KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, double& v) { v = i * h; });
 template <execution_space Exec, grid G, class F>
 void for_each_index(const Exec& exec, const G& g, F f) {
+  detail::static_check_device_callable<Exec, F>();
   auto in = g.interior();
   detail::static_check_accessible<Exec, decltype(in)>();
   detail::launch_over(exec, "weft::for_each_index", in,

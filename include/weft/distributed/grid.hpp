@@ -1,7 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft::distributed_grid: a 2-D or 3-D field split over a Cartesian grid of
 // ranks, each rank's block stored with a halo of `halo` cells on every side,
 // and the halo exchange (faces, edges and corners, or faces only).
+
+#include "../detail/config.hpp"  // first: the C++20 check
 
 #include "../concepts.hpp"
 #include "../detail/policy.hpp"
@@ -66,6 +69,8 @@ struct grid_storage<T, 3, MemorySpace> {
 template <class T, int Rank, class MemorySpace = Kokkos::DefaultExecutionSpace::memory_space>
 class distributed_grid {
   static_assert(Rank == 2 || Rank == 3, "weft::distributed_grid: Rank must be 2 or 3.");
+  // Rank as std::array's size type: the loops over dimensions index with it.
+  static constexpr std::size_t dimensions_ = static_cast<std::size_t>(Rank);
 
  public:
   using value_type = T;
@@ -78,7 +83,7 @@ class distributed_grid {
   using neighbourhood = weft::neighbourhood<storage_type, Boundary>;
   /// The halo exchange plan of this type (see halo_plan_for).
   using halo_plan_type = detail::halo_plan<T, MemorySpace>;
-  using extents_type = std::array<std::int64_t, Rank>;
+  using extents_type = std::array<std::int64_t, dimensions_>;
   static constexpr int rank = Rank;
 
   /// Collective over comm: builds the Cartesian communicator and the blocks.
@@ -92,7 +97,7 @@ class distributed_grid {
     int coords[3] = {0, 0, 0};
     detail::check_mpi(MPI_Cart_coords(comm_.native(), comm_.rank(), Rank, coords), "MPI_Cart_coords",
                       "weft::distributed_grid");
-    for (int d = 0; d < Rank; ++d) {
+    for (std::size_t d = 0; d < dimensions_; ++d) {
       coords_[d] = coords[d];
       split_[d] = partition::block(n[d], dims_[d]);
     }
@@ -106,26 +111,26 @@ class distributed_grid {
   /// (offset(0) + i, offset(1) + j).
   auto interior() const {
     const auto h = options_.halo;
-    auto range = [&](int d) { return std::pair<std::int64_t, std::int64_t>(h, h + local_[d]); };
+    auto range = [&](std::size_t d) { return std::pair<std::int64_t, std::int64_t>(h, h + local_[d]); };
     if constexpr (Rank == 2) return Kokkos::subview(storage_, range(0), range(1));
     else return Kokkos::subview(storage_, range(0), range(1), range(2));
   }
   /// The block with its halo: interior point (i, j) is with_halo()(i + h, j + h).
   const storage_type& with_halo() const { return storage_; }
 
-  std::int64_t global_extent(int d) const { return n_[d]; }
-  std::int64_t local_extent(int d) const { return local_[d]; }
-  std::int64_t offset(int d) const { return offset_[d]; }
+  std::int64_t global_extent(int d) const { return n_[static_cast<std::size_t>(d)]; }
+  std::int64_t local_extent(int d) const { return local_[static_cast<std::size_t>(d)]; }
+  std::int64_t offset(int d) const { return offset_[static_cast<std::size_t>(d)]; }
   /// This rank's position in the process grid.
-  const std::array<int, Rank>& coords() const { return coords_; }
+  const std::array<int, dimensions_>& coords() const { return coords_; }
   /// The process grid.
-  const std::array<int, Rank>& dims() const { return dims_; }
+  const std::array<int, dimensions_>& dims() const { return dims_; }
   int halo_width() const { return options_.halo; }
   const grid_options& options() const { return options_; }
   /// The Cartesian communicator (a duplicate: weft's messages stay apart).
   const communicator& comm() const { return comm_; }
   /// How dimension d is split over the process grid.
-  const partition& split(int d) const { return split_[d]; }
+  const partition& split(int d) const { return split_[static_cast<std::size_t>(d)]; }
 
   /// Two grids have the same global extents, process grid and halo.
   bool same_layout(const distributed_grid& other) const {
@@ -175,7 +180,7 @@ class distributed_grid {
     constexpr auto kind = kind_of<Boundary>();
     detail::record_boundary<T>(check, kind, bc);
     if constexpr (std::is_same_v<Boundary, periodic>) {
-      for (int d = 0; d < Rank; ++d)
+      for (std::size_t d = 0; d < dimensions_; ++d)
         check.require(options_.periodic[d], "weft::start_halo_exchange: the grid is not periodic in dimension ", d,
                       "; set grid_options::periodic, or pass weft::constant or weft::clamp");
     }
@@ -224,10 +229,10 @@ class distributed_grid {
   // First every rank's extents and options are compared exactly (one
   // MPI_Allreduce); every check after that sees the same values on every
   // rank, so it throws on all of them or on none.
-  static std::array<int, Rank> choose_dims(const communicator& comm, const extents_type& n, const grid_options& opt) {
+  static std::array<int, dimensions_> choose_dims(const communicator& comm, const extents_type& n, const grid_options& opt) {
     const char* algorithm = "weft::distributed_grid";
     detail::collective_check agreement(algorithm);
-    for (int d = 0; d < Rank; ++d) {
+    for (std::size_t d = 0; d < dimensions_; ++d) {
       agreement.same("the global extents", n[d]);
       agreement.same("grid_options::dims", opt.dims[d]);
       agreement.same("grid_options::periodic", opt.periodic[d]);
@@ -239,7 +244,7 @@ class distributed_grid {
     detail::require(opt.halo >= 0, algorithm, ": negative halo width ", opt.halo);
     std::int64_t given = 1, points = 1;  // the product of the given process-grid entries; of the extents
     bool all_given = true;
-    for (int d = 0; d < Rank; ++d) {
+    for (std::size_t d = 0; d < dimensions_; ++d) {
       detail::require(n[d] >= 0, algorithm, ": negative extent ", n[d], " in dimension ", d);
       detail::require(opt.dims[d] >= 0 && opt.dims[d] <= comm.size(), algorithm, ": process-grid entry ", opt.dims[d],
                       " in dimension ", d, " is outside [0, ", comm.size(), "] (0 lets MPI choose)");
@@ -258,8 +263,8 @@ class distributed_grid {
     // No communicator here: MPI's default handler would abort on an error,
     // which the checks above rule out.
     detail::check_mpi(MPI_Dims_create(comm.size(), Rank, dims), "MPI_Dims_create", algorithm);
-    std::array<int, Rank> result;
-    for (int d = 0; d < Rank; ++d) {
+    std::array<int, dimensions_> result;
+    for (std::size_t d = 0; d < dimensions_; ++d) {
       result[d] = dims[d];
       detail::require(n[d] >= dims[d], algorithm, ": extent ", n[d], " in dimension ", d,
                       " is smaller than the ", dims[d], " ranks of the process grid along it");
@@ -274,10 +279,10 @@ class distributed_grid {
 
   // The Cartesian communicator: row-major ranks, no reordering, so rank r
   // here is rank r of comm; duplicated into a weft::communicator.
-  static communicator make_cartesian(const communicator& comm, const std::array<int, Rank>& dims,
+  static communicator make_cartesian(const communicator& comm, const std::array<int, dimensions_>& dims,
                                      const grid_options& opt) {
     int dims_c[3] = {1, 1, 1}, periods[3] = {0, 0, 0};
-    for (int d = 0; d < Rank; ++d) {
+    for (std::size_t d = 0; d < dimensions_; ++d) {
       dims_c[d] = dims[d];
       periods[d] = opt.periodic[d];
     }
@@ -292,7 +297,7 @@ class distributed_grid {
   storage_type allocate() {
     const std::int64_t h = options_.halo;
     std::int64_t cells = 1;
-    for (int d = 0; d < Rank; ++d) {
+    for (std::size_t d = 0; d < dimensions_; ++d) {
       local_[d] = split_[d].local_size(coords_[d]);
       offset_[d] = split_[d].offset(coords_[d]);
       detail::require(local_[d] <= INT64_MAX - 2 * h && local_[d] + 2 * h <= INT64_MAX / cells,
@@ -300,8 +305,9 @@ class distributed_grid {
       const std::int64_t e = local_[d] + 2 * h;
       cells *= e;
     }
-    if constexpr (Rank == 2) return storage_type("weft::distributed_grid", local_[0] + 2 * h, local_[1] + 2 * h);
-    else return storage_type("weft::distributed_grid", local_[0] + 2 * h, local_[1] + 2 * h, local_[2] + 2 * h);
+    auto extent = [&](std::size_t d) { return static_cast<std::size_t>(local_[d] + 2 * h); };
+    if constexpr (Rank == 2) return storage_type("weft::distributed_grid", extent(0), extent(1));
+    else return storage_type("weft::distributed_grid", extent(0), extent(1), extent(2));
   }
 
   detail::halo_plan<T, MemorySpace>& plan_for(boundary_kind kind) const {
@@ -310,9 +316,9 @@ class distributed_grid {
     return *slot;
   }
 
-  int rank_of(const std::array<int, Rank>& c) const {
+  int rank_of(const std::array<int, dimensions_>& c) const {
     int r = 0;
-    for (int d = 0; d < Rank; ++d) r = r * dims_[d] + c[d];  // MPI's Cartesian ranks are row-major
+    for (std::size_t d = 0; d < dimensions_; ++d) r = r * dims_[d] + c[d];  // MPI's Cartesian ranks are row-major
     return r;
   }
 
@@ -322,19 +328,19 @@ class distributed_grid {
   // coordinates). Walks rows of the last dimension and, inside the block,
   // only their two ends: the cost is the halo's size, not the block's.
   template <class Visit>
-  void for_each_halo_cell(const std::array<int, Rank>& c, boundary_kind kind, Visit visit) const {
+  void for_each_halo_cell(const std::array<int, dimensions_>& c, boundary_kind kind, Visit visit) const {
     const std::int64_t h = options_.halo;
-    std::array<std::int64_t, Rank> m, off, e;
-    for (int d = 0; d < Rank; ++d) {
+    std::array<std::int64_t, dimensions_> m, off, e;
+    for (std::size_t d = 0; d < dimensions_; ++d) {
       m[d] = split_[d].local_size(c[d]);
       off[d] = split_[d].offset(c[d]);
       e[d] = m[d] + 2 * h;
     }
-    constexpr int last = Rank - 1;
-    auto cell = [&](const std::array<std::int64_t, Rank>& s, std::int64_t flat) {
-      std::array<std::int64_t, Rank> source;
+    constexpr std::size_t last = dimensions_ - 1;
+    auto cell = [&](const std::array<std::int64_t, dimensions_>& s, std::int64_t flat) {
+      std::array<std::int64_t, dimensions_> source;
       bool constant = false;
-      for (int d = 0; d < Rank; ++d) {
+      for (std::size_t d = 0; d < dimensions_; ++d) {
         std::int64_t g = off[d] + s[d] - h;
         if (g < 0 || g >= n_[d]) {
           if (options_.periodic[d]) g = ((g % n_[d]) + n_[d]) % n_[d];
@@ -344,19 +350,19 @@ class distributed_grid {
         source[d] = g;
       }
       if (constant) {
-        visit(flat, std::optional<std::array<std::int64_t, Rank>>{}, -1, s);
+        visit(flat, std::optional<std::array<std::int64_t, dimensions_>>{}, -1, s);
         return;
       }
-      std::array<int, Rank> owner;
-      for (int d = 0; d < Rank; ++d) owner[d] = split_[d].owner(source[d]);
-      visit(flat, std::optional<std::array<std::int64_t, Rank>>{source}, rank_of(owner), s);
+      std::array<int, dimensions_> owner;
+      for (std::size_t d = 0; d < dimensions_; ++d) owner[d] = split_[d].owner(source[d]);
+      visit(flat, std::optional<std::array<std::int64_t, dimensions_>>{source}, rank_of(owner), s);
     };
     const std::int64_t rows = Rank == 2 ? e[0] : e[0] * e[1];
-    std::array<std::int64_t, Rank> s{};
+    std::array<std::int64_t, dimensions_> s{};
     for (std::int64_t row = 0; row < rows; ++row) {
       std::int64_t rest = row;
       int outside = 0;  // leading dimensions in which the row lies outside the block
-      for (int d = last - 1; d >= 0; --d) {
+      for (std::size_t d = last; d-- > 0;) {
         s[d] = rest % e[d];
         rest /= e[d];
         outside += s[d] < h || s[d] >= h + m[d];
@@ -385,7 +391,7 @@ class distributed_grid {
     detail::halo_lists lists;
     const int me = comm_.rank();
     const std::int64_t h = options_.halo;
-    lists.remote_faces.assign(Rank, {false, false});
+    lists.remote_faces.assign(dimensions_, {false, false});
     for_each_halo_cell(coords_, kind, [&](std::int64_t slot, const auto& source, int owner, const auto& s) {
       if (!source) {
         lists.constant.push_back(slot);
@@ -396,8 +402,9 @@ class distributed_grid {
       // rank. Edge and corner cells need no entry: one from another rank
       // differs from this one in the coordinate of a dimension whose face
       // cells come from that rank too.
-      int outside = 0, dimension = 0;
-      for (int d = 0; d < Rank; ++d)
+      int outside = 0;
+      std::size_t dimension = 0;
+      for (std::size_t d = 0; d < dimensions_; ++d)
         if (s[d] < h || s[d] >= h + local_[d]) {
           ++outside;
           dimension = d;
@@ -407,10 +414,10 @@ class distributed_grid {
     std::set<int> visited;
     const int neighbours = Rank == 2 ? 9 : 27;
     for (int k = 0; k < neighbours; ++k) {
-      std::array<int, Rank> c;
+      std::array<int, dimensions_> c;
       bool valid = true;
       int code = k;
-      for (int d = Rank - 1; d >= 0; --d) {
+      for (std::size_t d = dimensions_; d-- > 0;) {
         c[d] = coords_[d] + code % 3 - 1;
         code /= 3;
         if (c[d] < 0 || c[d] >= dims_[d]) {
@@ -423,7 +430,7 @@ class distributed_grid {
       for_each_halo_cell(c, kind, [&](std::int64_t, const auto& source, int owner, const auto&) {
         if (!source || owner != me) return;
         std::int64_t local = 0;  // storage element on this rank
-        for (int d = 0; d < Rank; ++d) local = local * (local_[d] + 2 * h) + ((*source)[d] - offset_[d] + h);
+        for (std::size_t d = 0; d < dimensions_; ++d) local = local * (local_[d] + 2 * h) + ((*source)[d] - offset_[d] + h);
         lists.send[r].push_back(local);
       });
     }
@@ -432,15 +439,15 @@ class distributed_grid {
 
   extents_type n_;
   grid_options options_;
-  std::array<int, Rank> dims_;
+  std::array<int, dimensions_> dims_;
   communicator comm_;
-  std::array<int, Rank> coords_{};
-  std::array<partition, Rank> split_ = make_default_splits();
+  std::array<int, dimensions_> coords_{};
+  std::array<partition, dimensions_> split_ = make_default_splits();
   extents_type local_{}, offset_{};
   storage_type storage_;
   std::shared_ptr<detail::halo_plans<T, MemorySpace>> plans_;
 
-  static std::array<partition, Rank> make_default_splits() {
+  static std::array<partition, dimensions_> make_default_splits() {
     if constexpr (Rank == 2) return {partition::block(0, 1), partition::block(0, 1)};
     else return {partition::block(0, 1), partition::block(0, 1), partition::block(0, 1)};
   }

@@ -1,9 +1,12 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Moving distributed data: gather, all_gather, scatter, redistribute, and
 // gather / scatter of whole grids.
 // All collective and blocking; each fences the vector's execution space
 // before MPI reads its memory. Device memory goes through host copies
 // unless MPI can use it directly (GPU-aware MPI).
+
+#include "../detail/config.hpp"  // first: the C++20 check
 
 #include "../error.hpp"
 #include "communicator.hpp"
@@ -29,7 +32,7 @@ namespace detail {
 /// The owned elements of x in host memory.
 template <class X>
 std::vector<typename X::value_type> local_to_host(const X& x) {
-  std::vector<typename X::value_type> host(x.local_size());
+  std::vector<typename X::value_type> host(static_cast<std::size_t>(x.local_size()));
   Kokkos::View<typename X::value_type*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(host.data(),
                                                                                                      host.size());
   Kokkos::deep_copy(h, x.local());
@@ -51,8 +54,8 @@ inline void check_root(collective_check& check, const communicator& comm, int ro
 }
 
 inline std::vector<int> counts_of(const partition& p, const char* algorithm) {
-  std::vector<int> counts(p.ranks());
-  for (int r = 0; r < p.ranks(); ++r) counts[r] = mpi_count(p.local_size(r), algorithm);
+  std::vector<int> counts(static_cast<std::size_t>(p.ranks()));
+  for (std::size_t r = 0; r < counts.size(); ++r) counts[r] = mpi_count(p.local_size(static_cast<int>(r)), algorithm);
   return counts;
 }
 
@@ -80,11 +83,11 @@ std::vector<typename X::value_type> gather(const X& x, int root = 0) {
   std::vector<T> mine, all;
   check.attempt([&] {
     mine = detail::local_to_host(x);
-    if (x.comm().rank() == root) all.resize(x.global_size());
+    if (x.comm().rank() == root) all.resize(static_cast<std::size_t>(x.global_size()));
   });
   check.settle(x.comm());
   detail::mpi_element_type<T> type(algorithm);
-  detail::check_mpi(MPI_Gatherv(mine.data(), counts[x.comm().rank()], type.get(), all.data(), counts.data(),
+  detail::check_mpi(MPI_Gatherv(mine.data(), counts[static_cast<std::size_t>(x.comm().rank())], type.get(), all.data(), counts.data(),
                                 displs.data(), type.get(), root, x.comm().native()),
                     "MPI_Gatherv", algorithm);
   return all;
@@ -101,11 +104,11 @@ std::vector<typename X::value_type> all_gather(const X& x) {
   std::vector<T> mine, all;
   check.attempt([&] {
     mine = detail::local_to_host(x);
-    all.resize(x.global_size());
+    all.resize(static_cast<std::size_t>(x.global_size()));
   });
   check.settle(x.comm());
   detail::mpi_element_type<T> type(algorithm);
-  detail::check_mpi(MPI_Allgatherv(mine.data(), counts[x.comm().rank()], type.get(), all.data(), counts.data(),
+  detail::check_mpi(MPI_Allgatherv(mine.data(), counts[static_cast<std::size_t>(x.comm().rank())], type.get(), all.data(), counts.data(),
                                    displs.data(), type.get(), x.comm().native()),
                     "MPI_Allgatherv", algorithm);
   return all;
@@ -127,11 +130,11 @@ distributed_vector<T, MemorySpace> scatter(const communicator& comm, const std::
   check.require(comm.rank() != root || static_cast<std::int64_t>(data.size()) == p.global_size(), algorithm,
                 ": root holds ", data.size(), " elements but the partition has ", p.global_size());
   std::vector<T> mine;
-  check.attempt([&] { mine.resize(x.local_size()); });
+  check.attempt([&] { mine.resize(static_cast<std::size_t>(x.local_size())); });
   check.settle(comm);
   detail::mpi_element_type<T> type(algorithm);
   detail::check_mpi(MPI_Scatterv(data.data(), counts.data(), displs.data(), type.get(), mine.data(),
-                                 counts[comm.rank()], type.get(), root, comm.native()),
+                                 counts[static_cast<std::size_t>(comm.rank())], type.get(), root, comm.native()),
                     "MPI_Scatterv", algorithm);
   detail::host_to_local(mine, x);
   return x;
@@ -192,7 +195,7 @@ std::remove_cvref_t<X> redistribute(const X& x, const partition& to) {
   check.attempt([&] {
     if (direct) return;
     old_host = detail::local_to_host(x);
-    new_host.resize(y.local_size());
+    new_host.resize(static_cast<std::size_t>(y.local_size()));
   });
   check.settle(x.comm());
   T* old_data = direct ? x.local().data() : old_host.data();
@@ -228,7 +231,7 @@ namespace detail {
 /// concatenation of packed blocks that MPI_Gatherv / MPI_Scatterv move.
 template <int R>
 struct grid_blocks {
-  std::vector<std::array<std::int64_t, R>> extent, offset;
+  std::vector<std::array<std::int64_t, static_cast<std::size_t>(R)>> extent, offset;
   std::vector<int> counts, displs;
   std::int64_t total = 0;
 };
@@ -236,19 +239,20 @@ struct grid_blocks {
 template <class G>
 grid_blocks<G::rank> blocks_of(const G& g, const char* algorithm) {
   constexpr int R = G::rank;
-  const int size = g.comm().size();
+  const auto size = static_cast<std::size_t>(g.comm().size());
   grid_blocks<R> b;
   b.extent.resize(size);
   b.offset.resize(size);
   b.counts.resize(size);
   b.displs.resize(size);
-  for (int r = 0; r < size; ++r) {
+  for (std::size_t r = 0; r < size; ++r) {
     std::int64_t points = 1;
-    for (int d = R - 1, rest = r; d >= 0; --d) {  // Cartesian ranks are row-major
+    int rest = static_cast<int>(r);
+    for (std::size_t d = static_cast<std::size_t>(R); d-- > 0;) {  // Cartesian ranks are row-major
       const int c = rest % g.dims()[d];
       rest /= g.dims()[d];
-      b.extent[r][d] = g.split(d).local_size(c);
-      b.offset[r][d] = g.split(d).offset(c);
+      b.extent[r][d] = g.split(static_cast<int>(d)).local_size(c);
+      b.offset[r][d] = g.split(static_cast<int>(d)).offset(c);
       points *= b.extent[r][d];
     }
     b.counts[r] = mpi_count(points, algorithm);
@@ -281,8 +285,9 @@ void for_each_block_row(const G& g, const grid_blocks<G::rank>& b, Copy copy) {
 template <class G>
 typename G::storage_type packed_block(const G& g, const char* label) {
   const std::string name(label);
-  if constexpr (G::rank == 2) return typename G::storage_type(name, g.local_extent(0), g.local_extent(1));
-  else return typename G::storage_type(name, g.local_extent(0), g.local_extent(1), g.local_extent(2));
+  auto extent = [&](int d) { return static_cast<std::size_t>(g.local_extent(d)); };
+  if constexpr (G::rank == 2) return typename G::storage_type(name, extent(0), extent(1));
+  else return typename G::storage_type(name, extent(0), extent(1), extent(2));
 }
 
 template <class G>
@@ -307,7 +312,7 @@ std::vector<typename G::value_type> gather(const G& g, int root = 0) {
   std::vector<T> mine, blocks, field;
   check.attempt([&] {
     // This rank's block, packed row-major, then in host memory.
-    mine.resize(detail::block_points(g));
+    mine.resize(static_cast<std::size_t>(detail::block_points(g)));
     auto packed = detail::packed_block(g, "weft::gather");
     Kokkos::deep_copy(packed, g.interior());
     Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(mine.data(), mine.size());
@@ -315,13 +320,13 @@ std::vector<typename G::value_type> gather(const G& g, int root = 0) {
                                                                                               mine.size());
     Kokkos::deep_copy(host, flat);
     if (comm.rank() == root) {
-      blocks.resize(b.total);
-      field.resize(b.total);
+      blocks.resize(static_cast<std::size_t>(b.total));
+      field.resize(static_cast<std::size_t>(b.total));
     }
   });
   check.settle(comm);
   detail::mpi_element_type<T> type(algorithm);
-  detail::check_mpi(MPI_Gatherv(mine.data(), b.counts[comm.rank()], type.get(), blocks.data(), b.counts.data(),
+  detail::check_mpi(MPI_Gatherv(mine.data(), b.counts[static_cast<std::size_t>(comm.rank())], type.get(), blocks.data(), b.counts.data(),
                                 b.displs.data(), type.get(), root, comm.native()),
                     "MPI_Gatherv", algorithm);
   if (comm.rank() != root) return {};
@@ -349,9 +354,9 @@ void scatter(const std::vector<typename G::value_type>& field, const G& g, int r
   std::vector<T> blocks, mine;
   std::optional<typename G::storage_type> packed;  // never a default-constructed View (see sort.hpp)
   check.attempt([&] {  // every allocation before the agreement: after it, nothing may throw on one rank only
-    mine.resize(detail::block_points(g));
+    mine.resize(static_cast<std::size_t>(detail::block_points(g)));
     packed.emplace(detail::packed_block(g, "weft::scatter"));
-    if (comm.rank() == root) blocks.resize(b.total);
+    if (comm.rank() == root) blocks.resize(static_cast<std::size_t>(b.total));
   });
   check.settle(comm);
   if (comm.rank() == root) {
@@ -361,7 +366,7 @@ void scatter(const std::vector<typename G::value_type>& field, const G& g, int r
   }
   detail::mpi_element_type<T> type(algorithm);
   detail::check_mpi(MPI_Scatterv(blocks.data(), b.counts.data(), b.displs.data(), type.get(), mine.data(),
-                                 b.counts[comm.rank()], type.get(), root, comm.native()),
+                                 b.counts[static_cast<std::size_t>(comm.rank())], type.get(), root, comm.native()),
                     "MPI_Scatterv", algorithm);
   Kokkos::View<const T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(mine.data(), mine.size());
   Kokkos::View<T*, typename G::memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> flat(packed->data(),

@@ -1,5 +1,8 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft::partition: which rank owns which contiguous block of [0, n).
+
+#include "../detail/config.hpp"  // first: the C++20 check
 
 #include "../error.hpp"
 
@@ -22,8 +25,8 @@ class partition {
   static partition block(std::int64_t n, int ranks) {
     detail::require(n >= 0 && ranks > 0, "weft::partition::block: need n >= 0 and ranks > 0, got n = ", n,
                     ", ranks = ", ranks);
-    std::vector<std::int64_t> sizes(ranks, n / ranks);
-    for (std::int64_t r = 0; r < n % ranks; ++r) ++sizes[r];
+    std::vector<std::int64_t> sizes(static_cast<std::size_t>(ranks), n / ranks);
+    for (std::int64_t r = 0; r < n % ranks; ++r) ++sizes[static_cast<std::size_t>(r)];
     return partition(sizes);
   }
 
@@ -88,13 +91,13 @@ class partition {
   /// The number of elements rank r owns, 0 <= r < ranks().
   std::int64_t local_size(int r) const {
     check_rank(r, "local_size");
-    return offsets_[r + 1] - offsets_[r];
+    return offsets_[static_cast<std::size_t>(r) + 1] - offsets_[static_cast<std::size_t>(r)];
   }
   /// The global index of rank r's first element, 0 <= r <= ranks()
   /// (offset(ranks()) is global_size()).
   std::int64_t offset(int r) const {
     detail::require(r >= 0 && r <= ranks(), "weft::partition::offset: rank ", r, " is outside [0, ", ranks(), "]");
-    return offsets_[r];
+    return offsets_[static_cast<std::size_t>(r)];
   }
   /// All ranks() + 1 block boundaries: rank r owns [offsets()[r], offsets()[r + 1]).
   const std::vector<std::int64_t>& offsets() const noexcept { return offsets_; }

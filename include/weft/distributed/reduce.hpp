@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The reduction family on distributed vectors: reduce, transform_reduce,
 // min_loc, max_loc. Each rank folds its block on the device, then one
@@ -5,6 +6,9 @@
 // folds them in rank order: the result is identical on every rank and
 // independent of how MPI combines messages. Collective and blocking.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
+#include "../detail/device_function.hpp"
 #include "../reduce.hpp"
 #include "detail/mpi.hpp"
 #include "for_each.hpp"
@@ -72,6 +76,7 @@ loc<typename X::value_type> all_extremum(const Exec& exec, const X& x, const cha
 /// init op f(x_0) op ... op f(x_{n-1}) over all ranks; the same on every rank.
 template <execution_space Exec, distributed X, class T, class ReduceOp, class UnaryOp>
 T transform_reduce(const Exec& exec, const X& x, T init, ReduceOp reduce_op, UnaryOp unary_op) {
+  detail::static_check_device_callable<Exec, ReduceOp, UnaryOp>();
   auto local = x.local();
   detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<decltype(local)>>>();
   return detail::all_fold(x.comm(), init, reduce_op, "weft::transform_reduce", [&] {
@@ -89,6 +94,7 @@ T transform_reduce(const X& x, T init, ReduceOp reduce_op, UnaryOp unary_op) {
 ///   double dot = weft::transform_reduce(a, b, 0.0, weft::plus{}, weft::multiplies{});
 template <execution_space Exec, distributed A, distributed B, class T, class ReduceOp, class BinaryOp>
 T transform_reduce(const Exec& exec, const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
+  detail::static_check_device_callable<Exec, ReduceOp, BinaryOp>();
   detail::require_same_layout("weft::transform_reduce", a, b);
   auto la = a.local();
   auto lb = b.local();
@@ -107,6 +113,7 @@ T transform_reduce(const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp 
 /// init op x_0 op ... op x_{n-1} over all ranks; the same on every rank.
 template <execution_space Exec, distributed X, class T, class Op>
 T reduce(const Exec& exec, const X& x, T init, Op op) {
+  detail::static_check_device_callable<Exec, Op>();
   auto local = x.local();
   detail::static_check_accumulator<T, typename X::value_type>();
   return detail::all_fold(x.comm(), init, op, "weft::reduce", [&] {
@@ -188,7 +195,7 @@ grid_loc<typename G::value_type, G::rank> grid_extremum(const Exec& exec, const 
   grid_loc<typename G::value_type, R> result{best.value, {}};
   std::int64_t rest = best.index;
   for (int d = R - 1; d >= 0; --d) {
-    result.index[d] = rest % global[d];
+    result.index[static_cast<std::size_t>(d)] = rest % global[d];
     rest /= global[d];
   }
   return result;
@@ -198,6 +205,7 @@ grid_loc<typename G::value_type, G::rank> grid_extremum(const Exec& exec, const 
 /// init op f(v) over every point of the grid; the same on every rank.
 template <execution_space Exec, grid G, class T, class ReduceOp, class UnaryOp>
 T transform_reduce(const Exec& exec, const G& g, T init, ReduceOp reduce_op, UnaryOp unary_op) {
+  detail::static_check_device_callable<Exec, ReduceOp, UnaryOp>();
   auto in = g.interior();
   detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<decltype(in)>>>();
   return detail::grid_fold<T>(exec, g, init, reduce_op, detail::md_unary_map<decltype(in), UnaryOp>{in, unary_op},
@@ -211,6 +219,7 @@ T transform_reduce(const G& g, T init, ReduceOp reduce_op, UnaryOp unary_op) {
 /// init op f(a, b) over every point; a and b laid out alike.
 template <execution_space Exec, grid A, grid B, class T, class ReduceOp, class BinaryOp>
 T transform_reduce(const Exec& exec, const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
+  detail::static_check_device_callable<Exec, ReduceOp, BinaryOp>();
   detail::require_same_layout("weft::transform_reduce", a, b);
   auto ia = a.interior();
   auto ib = b.interior();
@@ -228,6 +237,7 @@ T transform_reduce(const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp 
 /// init op every point; the same on every rank.
 template <execution_space Exec, grid G, class T, class Op>
 T reduce(const Exec& exec, const G& g, T init, Op op) {
+  detail::static_check_device_callable<Exec, Op>();
   auto in = g.interior();
   detail::static_check_accumulator<T, typename G::value_type>();
   return detail::grid_fold<T>(exec, g, init, op, detail::md_element_map<decltype(in)>{in}, "weft::reduce");

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The scan family on distributed vectors: a global prefix across ranks.
 // Each rank folds its block, one MPI_Allgather shares the partial totals,
@@ -6,6 +7,9 @@
 // writes the output once; collective and blocking; the total is returned,
 // identical, on every rank.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
+#include "../detail/device_function.hpp"
 #include "../scan.hpp"
 #include "detail/mpi.hpp"
 #include "for_each.hpp"
@@ -49,6 +53,7 @@ T distributed_scan(const Exec& exec, const In& in, const Out& out, const optiona
 template <execution_space Exec, distributed In, distributed Out, class Op, class UnaryOp>
 typename Out::value_type transform_inclusive_scan(const Exec& exec, const In& in, const Out& out, Op op,
                                                   UnaryOp unary_op) {
+  detail::static_check_device_callable<Exec, Op, UnaryOp>();
   using T = typename Out::value_type;
   auto local = in.local();
   return detail::distributed_scan<false, T>(exec, in, out, detail::optional_value<T>{T{}, false}, op,
@@ -63,6 +68,7 @@ typename Out::value_type transform_inclusive_scan(const In& in, const Out& out, 
 /// out_i = in_0 op ... op in_i over global indices; returns the global total.
 template <execution_space Exec, distributed In, distributed Out, class Op>
 typename Out::value_type inclusive_scan(const Exec& exec, const In& in, const Out& out, Op op) {
+  detail::static_check_device_callable<Exec, Op>();
   using T = typename Out::value_type;
   auto local = in.local();
   return detail::distributed_scan<false, T>(exec, in, out, detail::optional_value<T>{T{}, false}, op,
@@ -84,6 +90,7 @@ typename Out::value_type inclusive_scan(const In& in, const Out& out) {
 /// out_i = init op f(in_0) op ... op f(in_{i-1}); returns init op the global total.
 template <execution_space Exec, distributed In, distributed Out, class T, class Op, class UnaryOp>
 T transform_exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op, UnaryOp unary_op) {
+  detail::static_check_device_callable<Exec, Op, UnaryOp>();
   auto local = in.local();
   detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<decltype(local)>>>();
   return detail::distributed_scan<true, T>(exec, in, out, detail::optional_value<T>{init, true}, op,
@@ -98,6 +105,7 @@ T transform_exclusive_scan(const In& in, const Out& out, T init, Op op, UnaryOp 
 /// out_i = init op in_0 op ... op in_{i-1}; returns init op the global total.
 template <execution_space Exec, distributed In, distributed Out, class T, class Op>
 T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op) {
+  detail::static_check_device_callable<Exec, Op>();
   auto local = in.local();
   detail::static_check_accumulator<T, typename In::value_type>();
   return detail::distributed_scan<true, T>(exec, in, out, detail::optional_value<T>{init, true}, op,

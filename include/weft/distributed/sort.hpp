@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // sort and sort_by_key on distributed vectors: a sample sort.
 //
@@ -22,6 +23,9 @@
 // memory directly (see weft::redistribute), and a message above INT_MAX
 // elements makes every rank throw weft::error.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
+#include "../detail/device_function.hpp"
 #include "../detail/policy.hpp"
 #include "../detail/sort.hpp"
 #include "../detail/tiles.hpp"
@@ -123,24 +127,25 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
 
   // 2. Samples, gathered everywhere in rank order, and the splitters.
   const partition& layout = keys.partition();
-  std::vector<int> sample_counts(size), sample_displs(size);
+  const auto ranks = static_cast<std::size_t>(size), here = static_cast<std::size_t>(me);
+  std::vector<int> sample_counts(ranks), sample_displs(ranks);
   int total_samples = 0;
-  for (int r = 0; r < size; ++r) {
-    sample_counts[r] = static_cast<int>(samples_on(layout.local_size(r), size));
+  for (std::size_t r = 0; r < ranks; ++r) {
+    sample_counts[r] = static_cast<int>(samples_on(layout.local_size(static_cast<int>(r)), size));
     sample_displs[r] = total_samples;
     total_samples += sample_counts[r];
   }
-  Kokkos::View<K*, M> my_samples("weft::sort::samples", sample_counts[me]);
-  if (sample_counts[me] > 0)
-    Kokkos::parallel_for(algorithm, range(exec, sample_counts[me]),
+  Kokkos::View<K*, M> my_samples("weft::sort::samples", static_cast<std::size_t>(sample_counts[here]));
+  if (sample_counts[here] > 0)
+    Kokkos::parallel_for(algorithm, range(exec, sample_counts[here]),
                          take_samples_functor<decltype(keys.local()), decltype(my_samples)>{
-                             keys.local(), my_samples, n, sample_counts[me]});
+                             keys.local(), my_samples, n, sample_counts[here]});
   exec.fence();
   auto my_samples_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, my_samples);
-  std::vector<K> samples(total_samples);
+  std::vector<K> samples(static_cast<std::size_t>(total_samples));
   {
     mpi_element_type<K> type(algorithm);
-    check_mpi(MPI_Allgatherv(my_samples_host.data(), sample_counts[me], type.get(), samples.data(),
+    check_mpi(MPI_Allgatherv(my_samples_host.data(), sample_counts[here], type.get(), samples.data(),
                              sample_counts.data(), sample_displs.data(), type.get(), comm.native()),
               "MPI_Allgatherv", algorithm);
   }
@@ -150,24 +155,25 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
     std::int64_t position;
     double weight;  // elements it stands for
   };
-  std::vector<sample> order_of(total_samples);
-  for (int r = 0; r < size; ++r)
+  std::vector<sample> order_of(static_cast<std::size_t>(total_samples));
+  for (std::size_t r = 0; r < ranks; ++r)
     for (int k = 0; k < sample_counts[r]; ++k) {
-      const std::int64_t nr = layout.local_size(r), c = sample_counts[r];
-      order_of[sample_displs[r] + k] = {sample_displs[r] + k, r, (2 * k + 1) * nr / (2 * c),
+      const std::int64_t nr = layout.local_size(static_cast<int>(r)), c = sample_counts[r];
+      order_of[static_cast<std::size_t>(sample_displs[r] + k)] = {sample_displs[r] + k, static_cast<int>(r),
+                                                                  (2 * k + 1) * nr / (2 * c),
                                         static_cast<double>(nr) / static_cast<double>(c)};
     }
   const auto order = effective_order<K>(comp);
   // Stable: equal keys stay in (rank, position) order, which is global order.
   std::stable_sort(order_of.begin(), order_of.end(),
-                   [&](const sample& a, const sample& b) { return order(samples[a.index], samples[b.index]); });
+                   [&](const sample& a, const sample& b) { return order(samples[static_cast<std::size_t>(a.index)], samples[static_cast<std::size_t>(b.index)]); });
   // Splitter j aims at the first global position of rank j + 1 in the
   // vector's partition: the first sample whose estimated position (the
   // weight of the samples before it, plus half its own) reaches it.
   const int cuts_count = size - 1;
-  Kokkos::View<K*, Kokkos::HostSpace> split_keys("weft::sort::splitters", cuts_count);
-  Kokkos::View<int*, Kokkos::HostSpace> rules("weft::sort::rules", cuts_count);
-  Kokkos::View<std::int64_t*, Kokkos::HostSpace> positions("weft::sort::positions", cuts_count);
+  Kokkos::View<K*, Kokkos::HostSpace> split_keys("weft::sort::splitters", static_cast<std::size_t>(cuts_count));
+  Kokkos::View<int*, Kokkos::HostSpace> rules("weft::sort::rules", static_cast<std::size_t>(cuts_count));
+  Kokkos::View<std::int64_t*, Kokkos::HostSpace> positions("weft::sort::positions", static_cast<std::size_t>(cuts_count));
   {
     double before = 0;
     std::size_t s = 0;
@@ -179,7 +185,7 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
         continue;
       }
       const sample& at = order_of[s];
-      split_keys(j) = samples[at.index];
+      split_keys(j) = samples[static_cast<std::size_t>(at.index)];
       positions(j) = at.position;
       rules(j) = static_cast<int>(at.rank < me   ? cut_rule::lower_bound
                                   : at.rank > me ? cut_rule::upper_bound
@@ -188,12 +194,12 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
   }
 
   // 3. Cut the sorted block, exchange, sort what arrived.
-  std::vector<std::int64_t> send(size, 0);
+  std::vector<std::int64_t> send(ranks, 0);
   if (cuts_count > 0) {
     auto split_keys_d = Kokkos::create_mirror_view_and_copy(M{}, split_keys);
     auto rules_d = Kokkos::create_mirror_view_and_copy(M{}, rules);
     auto positions_d = Kokkos::create_mirror_view_and_copy(M{}, positions);
-    Kokkos::View<std::int64_t*, M> cuts_d("weft::sort::cuts", cuts_count);
+    Kokkos::View<std::int64_t*, M> cuts_d("weft::sort::cuts", static_cast<std::size_t>(cuts_count));
     Kokkos::parallel_for(algorithm, range(exec, cuts_count),
                          cut_functor<decltype(keys.local()), decltype(split_keys_d), decltype(rules_d),
                                      decltype(positions_d), decltype(cuts_d), decltype(order)>{
@@ -203,12 +209,16 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
     std::int64_t start = 0;
     for (int q = 0; q < size; ++q) {
       const std::int64_t end = q < cuts_count ? std::max(start, std::min<std::int64_t>(cuts(q), n)) : n;
-      send[q] = end - start;
+      send[static_cast<std::size_t>(q)] = end - start;
       start = end;
     }
   }
   const auto recv = exchange_counts(comm, send, algorithm);
-  const auto [send_layout, recv_layout] = agree_on_layouts(comm, send, recv, algorithm);
+  // Named variables, not a structured binding: the lambda below captures
+  // them, which clang accepts only from clang 16 on.
+  const auto layouts = agree_on_layouts(comm, send, recv, algorithm);
+  const mpi_layout& send_layout = layouts.first;
+  const mpi_layout& recv_layout = layouts.second;
   auto arrived_keys = scratch<K, Exec>("weft::sort::arrived", recv_layout.total);
   all_to_all(exec, comm, keys.local(), send_layout, arrived_keys, recv_layout, algorithm);
   auto arrived_values = [&] {
@@ -239,6 +249,7 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
 ///   weft::sort(x);   // x(0) <= x(1) <= ... across all ranks
 template <execution_space Exec, distributed X, class Comp>
 void sort(const Exec& exec, const X& x, Comp comp) {
+  detail::static_check_device_callable<Exec, Comp>();
   detail::static_check_comparison<decltype(x.local()), Comp>();
   detail::distributed_sort(exec, x, detail::no_values{}, comp, "weft::sort");
 }
@@ -263,6 +274,7 @@ void sort(const X& x) {
 ///   weft::sort_by_key(cell, particle_id);
 template <execution_space Exec, distributed Keys, distributed Values, class Comp>
 void sort_by_key(const Exec& exec, const Keys& keys, const Values& values, Comp comp) {
+  detail::static_check_device_callable<Exec, Comp>();
   detail::static_check_comparison<decltype(keys.local()), Comp>();
   detail::require_same_layout("weft::sort_by_key", keys, values);
   detail::require(!keys.same_data(values), "weft::sort_by_key: keys and values are the same vector (",

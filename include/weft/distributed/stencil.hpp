@@ -1,9 +1,13 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Stencils on distributed vectors (1-D) and grids (2-D, 3-D), of one field
 // or several, overlapping the halo exchange with the interior: agree on the
 // arguments, post the ghost messages of every input, compute the points
 // that need no ghost from another rank, wait, compute the bands.
 
+#include "../detail/config.hpp"  // first: the C++20 check
+
+#include "../detail/device_function.hpp"
 #include "../stencil.hpp"
 #include "for_each.hpp"
 #include "grid.hpp"
@@ -101,7 +105,7 @@ struct stencil_layout<distributed_grid<T, R, M>> {
   }
   static point<R> offset(const object& g) { return block_offsets(g); }
   static point<R> whole(const object& g) { return global_extents(g); }
-  static bool periodic(const object& g, int d) { return g.options().periodic[d]; }
+  static bool periodic(const object& g, int d) { return g.options().periodic[static_cast<std::size_t>(d)]; }
   static int halo(const object& g) { return g.halo_width(); }
   static std::string halo_problem(int r, const object& g) {
     return "radius " + std::to_string(r) + " needs a halo of " + std::to_string(r) + " but the input grid has " +
@@ -265,6 +269,7 @@ template <execution_space Exec, class... X, class... Y, boundary Boundary, class
   requires((detail::is_distributed_object<X> && ...) && (detail::is_distributed_object<Y> && ...))
 void stencil(const Exec& exec, const detail::field_set<X...>& in, const detail::field_set<Y...>& out, reach r,
              const Boundary& bc, F f) {
+  detail::static_check_device_callable<Exec, F>();
   detail::distributed_stencil(exec, in.items, out.items, r, bc, f, std::index_sequence_for<X...>{},
                               std::index_sequence_for<Y...>{});
 }

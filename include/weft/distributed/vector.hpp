@@ -1,7 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft::distributed_vector: a vector spread over the ranks of a communicator
 // in contiguous blocks (a weft::partition), with optional ghost cells on
 // each side and their halo exchange.
+
+#include "../detail/config.hpp"  // first: the C++20 check
 
 #include "../detail/policy.hpp"
 #include "../error.hpp"
@@ -150,7 +153,7 @@ class distributed_vector {
       const std::int64_t m = local_size();
       detail::require(m <= INT64_MAX - 2 * std::int64_t(g.width), "weft::distributed_vector: ", m,
                       " elements and 2 x ", g.width, " ghosts exceed a 64-bit size");
-      storage_ = storage_type("weft::distributed_vector", m + 2 * ghost_width_);
+      storage_ = storage_type("weft::distributed_vector", static_cast<std::size_t>(m + 2 * ghost_width_));
       plans_ = std::make_shared<detail::halo_plans<T, MemorySpace>>();
     });
     check.settle(comm);

@@ -1,8 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft::checkpoint_writer: several named fields written into a temporary
 // file and made visible together, under the checkpoint's name, by one atomic
 // rename, so that a run killed while writing leaves the previous checkpoint
 // whole.
+
+#include "../detail/config.hpp"  // first: the C++20 check
 
 #include "../distributed/communicator.hpp"
 #include "../distributed/grid.hpp"

@@ -1,7 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft::hdf5_file: an HDF5 file opened collectively over a communicator with
 // the MPI-IO driver, and attributes (numbers and strings) on it and on its
 // datasets.
+
+#include "../detail/config.hpp"  // first: the C++20 check
 
 #include "../distributed/communicator.hpp"
 #include "../error.hpp"

@@ -1,6 +1,9 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // weft::save and weft::load: distributed vectors and grids to and from HDF5
 // datasets, through an open weft::hdf5_file or by file name.
+
+#include "../detail/config.hpp"  // first: the C++20 check
 
 #include "../distributed/grid.hpp"
 #include "../distributed/vector.hpp"

@@ -1,7 +1,10 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Which value types weft::hdf5 stores, and as which HDF5 types: arithmetic
 // types, complex numbers, fixed-size arrays, and plain structs the user
 // describes with weft::hdf5_members.
+
+#include "../detail/config.hpp"  // first: the C++20 check
 
 #include "detail/h5.hpp"
 
@@ -192,7 +195,7 @@ inline std::string h5_type_name(hid_t type) {
       if (n == 2 && names[0] == "r" && names[1] == "i" && types[0] == types[1] && types[0].rfind("float", 0) == 0)
         return "complex" + std::to_string(bits);
       std::string s = "{";
-      for (int m = 0; m < n; ++m) s.append(m ? ", " : "").append(names[m]).append(": ").append(types[m]);
+      for (std::size_t m = 0; m < names.size(); ++m) s.append(m ? ", " : "").append(names[m]).append(": ").append(types[m]);
       return s + "}";
     }
     default:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // All-to-all exchanges of variable size, for the distributed sort,
 // compaction and by-key algorithms: message layouts checked against MPI's
@@ -114,11 +115,11 @@ void move_onto(const Exec& exec, const communicator& comm, const partition& to, 
   auto overlap = [](std::int64_t a0, std::int64_t a1, std::int64_t b0, std::int64_t b1) {
     return std::max<std::int64_t>(0, std::min(a1, b1) - std::max(a0, b0));
   };
-  std::vector<std::int64_t> send(size), recv(size);
+  std::vector<std::int64_t> send(static_cast<std::size_t>(size)), recv(static_cast<std::size_t>(size));
   for (int q = 0; q < size; ++q) {
-    send[q] = overlap(from.offset(me), from.offset(me) + from.local_size(me), to.offset(q),
+    send[static_cast<std::size_t>(q)] = overlap(from.offset(me), from.offset(me) + from.local_size(me), to.offset(q),
                       to.offset(q) + to.local_size(q));
-    recv[q] = overlap(to.offset(me), to.offset(me) + to.local_size(me), from.offset(q),
+    recv[static_cast<std::size_t>(q)] = overlap(to.offset(me), to.offset(me) + to.local_size(me), from.offset(q),
                       from.offset(q) + from.local_size(q));
   }
   const auto [send_layout, recv_layout] = agree_on_layouts(comm, send, recv, algorithm);

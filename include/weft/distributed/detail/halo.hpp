@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The halo exchange engine shared by distributed vectors and grids.
 //
@@ -141,15 +142,15 @@ class halo_plan {
   void start(const Exec& exec, const storage_view& storage, const std::optional<T>& constant, MPI_Comm comm,
              const char* algorithm) {
     if (send_index_.extent(0) > 0) {
-      Kokkos::parallel_for("weft::halo_pack", range(exec, send_index_.extent(0)),
+      Kokkos::parallel_for("weft::halo_pack", range(exec, static_cast<std::int64_t>(send_index_.extent(0))),
                            pack_functor<buffer_view, storage_view, index_view>{send_buffer_, storage, send_index_});
     }
     if (local_to_.extent(0) > 0) {
-      Kokkos::parallel_for("weft::halo_local", range(exec, local_to_.extent(0)),
+      Kokkos::parallel_for("weft::halo_local", range(exec, static_cast<std::int64_t>(local_to_.extent(0))),
                            local_copy_functor<storage_view, index_view>{storage, local_from_, local_to_});
     }
     if (constant && constant_index_.extent(0) > 0) {
-      Kokkos::parallel_for("weft::halo_constant", range(exec, constant_index_.extent(0)),
+      Kokkos::parallel_for("weft::halo_constant", range(exec, static_cast<std::int64_t>(constant_index_.extent(0))),
                            set_functor<storage_view, index_view, T>{storage, constant_index_, *constant});
     }
     requests_.clear();
@@ -188,7 +189,7 @@ class halo_plan {
     }
     if (!direct_ && recv_host_.extent(0) > 0) Kokkos::deep_copy(exec, recv_buffer_, recv_host_);
     if (recv_index_.extent(0) > 0) {
-      Kokkos::parallel_for("weft::halo_unpack", range(exec, recv_index_.extent(0)),
+      Kokkos::parallel_for("weft::halo_unpack", range(exec, static_cast<std::int64_t>(recv_index_.extent(0))),
                            unpack_functor<buffer_view, storage_view, index_view>{recv_buffer_, storage, recv_index_});
     }
   }
@@ -222,7 +223,7 @@ class halo_plan {
 
   /// Whether any ghost on face `side` (0 low, 1 high) of dimension d comes
   /// from another rank, i.e. is only valid after wait().
-  bool remote_face(int d, int side) const { return remote_faces_.at(d)[side]; }
+  bool remote_face(int d, int side) const { return remote_faces_.at(static_cast<std::size_t>(d))[static_cast<std::size_t>(side)]; }
 
  private:
   static constexpr int tag = 0x7ef7;

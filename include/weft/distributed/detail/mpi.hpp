@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // MPI plumbing shared by the distributed algorithms: element datatypes,
 // all-gathers of per-rank partial results, GPU-aware MPI detection.
@@ -61,7 +62,7 @@ std::vector<T> all_gather_value(const communicator& comm, const T& mine, const c
   static_assert(std::is_trivially_copyable_v<T>,
                 "weft: distributed reductions exchange partial results as bytes; the value type "
                 "must be trivially copyable.");
-  std::vector<T> all(comm.size());
+  std::vector<T> all(static_cast<std::size_t>(comm.size()));
   check_mpi(MPI_Allgather(&mine, sizeof(T), MPI_BYTE, all.data(), sizeof(T), MPI_BYTE, comm.native()),
             "MPI_Allgather", algorithm);
   return all;
@@ -83,14 +84,14 @@ std::vector<optional_value<T>> gather_parts(const communicator& comm, const coll
   };
   const auto all = all_gather_value(comm, contribution{mine, init, check.failed_here() ? 1 : 0}, algorithm);
   int first = -1, last = -1;
-  for (int r = 0; r < comm.size(); ++r) {
+  for (std::size_t r = 0; r < all.size(); ++r) {
     if (!all[r].failed) continue;
-    if (first < 0) first = r;
-    last = r;
+    if (first < 0) first = static_cast<int>(r);
+    last = static_cast<int>(r);
   }
   if (first >= 0) fail_together(comm, first, last, check.problem(), algorithm);
   if constexpr (std::is_arithmetic_v<T>) {
-    for (int r = 1; r < comm.size(); ++r) {
+    for (std::size_t r = 1; r < all.size(); ++r) {
       const bool same = all[r].init.valid == all[0].init.valid &&
                         (!all[0].init.valid || std::memcmp(&all[r].init.value, &all[0].init.value, sizeof(T)) == 0);
       if (!same)
@@ -98,8 +99,8 @@ std::vector<optional_value<T>> gather_parts(const communicator& comm, const coll
              +all[r].init.value, " on rank ", r, "; every rank must pass the same");
     }
   }
-  std::vector<optional_value<T>> parts(comm.size());
-  for (int r = 0; r < comm.size(); ++r) parts[r] = all[r].part;
+  std::vector<optional_value<T>> parts(all.size());
+  for (std::size_t r = 0; r < all.size(); ++r) parts[r] = all[r].part;
   return parts;
 }
 
@@ -109,7 +110,7 @@ std::vector<optional_value<T>> gather_parts(const communicator& comm, const coll
 template <class T, class Op>
 optional_value<T> fold_in_rank_order(const std::vector<optional_value<T>>& parts, Op op, int end_rank) {
   optional_value<T> acc{T{}, false};
-  for (int r = 0; r < end_rank; ++r) {
+  for (std::size_t r = 0; r < static_cast<std::size_t>(end_rank); ++r) {
     if (!parts[r].valid) continue;
     if (acc.valid) {
       acc.value = op(acc.value, parts[r].value);

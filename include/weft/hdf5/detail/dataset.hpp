@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Writing and reading one distributed vector or grid as one global HDF5
 // dataset: each rank selects its owned block (a hyperslab) in the file and in
@@ -169,7 +170,7 @@ class h5_mover {
       own_rounds_ = 1;
     } else {
       row_ = 1;
-      for (int d = 1; d < rank; ++d) row_ *= b.count[d];
+      for (std::size_t d = 1; d < static_cast<std::size_t>(rank); ++d) row_ *= b.count[d];
       slab_rows_ = std::max<std::size_t>(1, h5_staging_bytes() / sizeof(T) / std::max<std::size_t>(1, row_));
       own_rounds_ = b.empty() ? 0 : (b.count[0] + slab_rows_ - 1) / slab_rows_;
       host_ = host_buffer("weft::hdf5::staging", slab_rows_ * row_);
@@ -185,19 +186,19 @@ class h5_mover {
   /// Selects round r's piece in the file and in memory, and returns the
   /// memory HDF5 transfers it from or to; for a write, fills it from x first.
   /// The caller waits for x's pending work (Kokkos::fence) before round 0.
-  void* prepare(std::size_t r, hid_t file_space, h5_handle& memory_space, h5_calls& calls, bool writing) {
+  void* prepare(std::size_t r, hid_t file_space, h5_handle& memory_selection, h5_calls& calls, bool writing) {
     const hsize_t one = 1;
     if (r >= own_rounds_ || b_.empty()) {
       calls(H5Sselect_none(file_space), "H5Sselect_none");
-      memory_space = h5_handle(calls(H5Screate_simple(1, &one, nullptr), "H5Screate_simple"), H5Sclose);
-      calls(H5Sselect_none(memory_space.get()), "H5Sselect_none");
+      memory_selection = h5_handle(calls(H5Screate_simple(1, &one, nullptr), "H5Screate_simple"), H5Sclose);
+      calls(H5Sselect_none(memory_selection.get()), "H5Sselect_none");
       return direct_ ? static_cast<void*>(h5_storage_of(x_).data()) : static_cast<void*>(host_.data());
     }
     if (direct_) {
       calls(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, b_.start.data(), nullptr, b_.count.data(), nullptr),
             "H5Sselect_hyperslab");
-      memory_space = h5_handle(calls(H5Screate_simple(rank, b_.storage.data(), nullptr), "H5Screate_simple"), H5Sclose);
-      calls(H5Sselect_hyperslab(memory_space.get(), H5S_SELECT_SET, b_.storage_start.data(), nullptr,
+      memory_selection = h5_handle(calls(H5Screate_simple(rank, b_.storage.data(), nullptr), "H5Screate_simple"), H5Sclose);
+      calls(H5Sselect_hyperslab(memory_selection.get(), H5S_SELECT_SET, b_.storage_start.data(), nullptr,
                                 b_.count.data(), nullptr),
             "H5Sselect_hyperslab");
       return h5_storage_of(x_).data();
@@ -209,7 +210,7 @@ class h5_mover {
     count[0] = rows_;
     calls(H5Sselect_hyperslab(file_space, H5S_SELECT_SET, start.data(), nullptr, count.data(), nullptr),
           "H5Sselect_hyperslab");
-    memory_space = h5_handle(calls(H5Screate_simple(rank, count.data(), nullptr), "H5Screate_simple"), H5Sclose);
+    memory_selection = h5_handle(calls(H5Screate_simple(rank, count.data(), nullptr), "H5Screate_simple"), H5Sclose);
     if (writing) {
       if constexpr (host_memory) {
         copy_rows(host_.data(), true);
@@ -253,7 +254,7 @@ class h5_mover {
       f.stride0 = 1;
     } else {
       std::int64_t at = 0;
-      for (int d = 0; d < rank; ++d)
+      for (std::size_t d = 0; d < static_cast<std::size_t>(rank); ++d)
         at = at * std::int64_t(b_.storage[d]) + std::int64_t(b_.storage_start[d]) + (d == 0 ? std::int64_t(first_) : 0);
       f.storage += at;
       f.length = static_cast<std::int64_t>(b_.count[rank - 1]);

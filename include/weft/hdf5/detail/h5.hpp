@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // HDF5 plumbing for weft::hdf5: owned handles, HDF5's error stack turned
 // into weft::error and agreed across ranks, and decisions rank 0 makes alone.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // XDMF sidecars: a small XML file beside an HDF5 file that describes a grid
 // dataset in it as a uniform (CoRectMesh) grid, so that ParaView and VisIt
@@ -99,7 +100,7 @@ inline std::string xml_escape(const std::string& s) {
 inline std::string xdmf_text(const std::string& h5_path, const xdmf_field& f) {
   const int rank = static_cast<int>(f.extents.size());
   std::ostringstream extents;
-  for (int d = 0; d < rank; ++d) extents << (d ? " " : "") << f.extents[d];
+  for (std::size_t d = 0; d < f.extents.size(); ++d) extents << (d ? " " : "") << f.extents[d];
   const std::string dims = extents.str();
   if (f.components > 1) extents << " " << f.components;
   const std::string data_dims = extents.str();

@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+#pragma once
+// Included first by every public header: weft needs C++20 (concepts,
+// designated initializers, std::bit_width, ...). Below it, say so once
+// instead of hundreds of errors at weft's first concept.
+
+#if (defined(_MSVC_LANG) ? _MSVC_LANG : __cplusplus) <= 201703L
+#error "weft needs C++20: compile with -std=c++20 (in CMake, link weft::weft, which asks for cxx_std_20)."
+// Stops the compilation here (a missing include is fatal where #error is not).
+#include <weft_needs_cxx20>
+#endif
