@@ -13,6 +13,7 @@
 #include "functional.hpp"
 #include "histogram.hpp"
 #include "reduce.hpp"
+#include "reproducible.hpp"
 #include "scan.hpp"
 #include "sort.hpp"
 #include "stencil.hpp"
