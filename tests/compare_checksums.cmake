@@ -2,8 +2,10 @@
 # prints the same checksums: how weft checks that reproducible results are
 # bitwise the same at different thread and rank counts.
 #
-#   cmake -DPROGRAM=path [-DARGUMENTS=a;b] -DDIR=scratch -DTHREADS=1;2
-#         [-DMPIEXEC=mpiexec -DRANKS=1;2;3;4] -P compare_checksums.cmake
+#   cmake -DPROGRAM=path [-DARGUMENTS=a,b] -DDIR=scratch -DTHREADS=1,2
+#         [-DMPIEXEC=mpiexec -DRANKS=1,2,3,4] -P compare_checksums.cmake
+#
+# (Lists separated by commas: a semicolon would split the -D argument.)
 #
 # The checksums of a run are the lines of its output that contain
 # "checksum", followed by the file $WEFT_TEST_CHECKSUMS, which the run may
@@ -16,6 +18,9 @@ endforeach()
 if(NOT DEFINED RANKS)
   set(RANKS 0)  # no mpiexec
 endif()
+foreach(list ARGUMENTS THREADS RANKS)
+  string(REPLACE "," ";" ${list} "${${list}}")
+endforeach()
 file(REMOVE_RECURSE "${DIR}")
 file(MAKE_DIRECTORY "${DIR}")
 
