@@ -19,18 +19,19 @@
 // apart into slices, and three bins below the top bin of the largest value
 // are kept, as 64-bit integer counts: integer addition is exact, so the
 // bins of a set of values do not depend on how it is split or ordered. The
-// sum of the bins is rounded to nearest once. Error against the exact sum
-// of n values (init counts as one): at most n * 2^-64 * max|x| plus half an
-// ulp of the result (double; for float the double result is rounded once
-// more). Values far below the largest (by more than 2^64) are dropped.
+// sum of the bins is converted to double within one ulp (faithfully), by a
+// fixed formula of the bins alone. Error against the exact sum of n values
+// (init counts as one): at most n * 2^-64 * max|x| plus one ulp of the
+// result (double; for float the double result is rounded once more).
+// Values far below the largest (by more than 2^64) are dropped.
 // NaN and infinities give what IEEE addition would (NaN, or the infinity);
 // an all-zero sum is +0. Up to 2^32 values per call.
 //
-// Cost: one pass over the data, like the default sum; on host backends each
-// block of 1024 values is read once from memory into a buffer, scanned for
-// its largest exponent, then deposited with about ten operations per value
-// in vector registers. Scans write a correctly rounded value per element
-// (some 30 integer operations more). The mapped value of transform_reduce
+// Cost: one pass over memory, like the default sum: on host backends each
+// block of 1024 values is scanned for its largest exponent, then, from the
+// cache, deposited with about ten vectorized operations per value (map is
+// evaluated twice). Scans read the input twice, as the default scan does
+// on several threads, and convert every prefix (some 15 operations more). The mapped value of transform_reduce
 // (x * y) is rounded to its type before it is summed; on CUDA weft keeps
 // nvcc from fusing it into a multiply-add. On the host, build with FMA
 // contraction off (GCC: -ffp-contract=off) if you enable FMA instructions

@@ -74,11 +74,11 @@ inline std::vector<double> wide_range_data(std::size_t n, std::uint64_t seed, do
   return out;
 }
 
-/// The bound of weft's reproducible sums: n 2^-64 max|x| + half an ulp of the result.
+/// The bound of weft's reproducible sums: n 2^-64 max|x| + one ulp of the result.
 inline long double reproducible_bound(std::size_t n, double max_abs, double result) {
   const double ulp = result == 0 ? std::ldexp(1.0, -1074)
                                  : std::nextafter(std::abs(result), INFINITY) - std::abs(result);
-  return static_cast<long double>(n) * std::ldexp(static_cast<long double>(max_abs), -64) + 0.5L * ulp;
+  return static_cast<long double>(n) * std::ldexp(static_cast<long double>(max_abs), -64) + ulp;
 }
 
 /// The bits of a double, for messages and checksums.

@@ -14,11 +14,11 @@
 // are exact and associative, and raising I only drops bins whose contents
 // are themselves exact sums of slices, so the accumulator of a set of values
 // is a function of the set alone: of no order, grouping, thread count, rank
-// count or backend. Its value is the sum of the three bins, rounded once to
-// nearest (repro_value).
+// count or backend. Its value is the sum of the three bins to within one
+// ulp, by a fixed formula of the bins alone (repro_value).
 //
 // Error: each value loses |r| <= u_{I-2} / 2 <= 2^-64 max|x|, so
-// |result - exact sum| <= n 2^-64 max|x| + half an ulp of the result.
+// |result - exact sum| <= n 2^-64 max|x| + one ulp of the result.
 // Limits: up to 2^32 values per accumulator (the bins' headroom).
 
 #include "../functional.hpp"
@@ -110,7 +110,10 @@ struct repro_window {
   /// zeros: every double is a multiple of u_0 = 2^-1074.)
   KOKKOS_INLINE_FUNCTION void deposit_offset(std::uint64_t& c0, std::uint64_t& c1, std::uint64_t& c2,
                                              double x) const {
-    const double r0 = x * scale;
+    deposit_offset_unscaled(c0, c1, c2, x * scale);
+  }
+  KOKKOS_INLINE_FUNCTION void deposit_offset_unscaled(std::uint64_t& c0, std::uint64_t& c1, std::uint64_t& c2,
+                                                      double r0) const {
     const double t0 = add_rn(m[0], r0);
     c0 += bits_of(t0);
     const double r1 = r0 - (t0 - m[0]);
@@ -180,64 +183,46 @@ KOKKOS_INLINE_FUNCTION void repro_join(repro_sum& dst, const repro_sum& src) {
   for (int k = 0; k < 3; ++k) dst.bin[k] += s.bin[k];
 }
 
-/// Position of the highest set bit counted from the top (x != 0).
-KOKKOS_INLINE_FUNCTION int leading_zeros(std::uint64_t x) {
-  int n = 0;
-  for (int step = 32; step > 0; step >>= 1) {
-    if ((x >> (64 - step)) == 0) {
-      n += step;
-      x <<= step;
-    }
+/// The sum of bins (index, index-1, index-2) holding counts b0, b1, b2, as
+/// a double within one ulp (faithfully rounded), in a few operations: what
+/// scans pay per element. The lower bins are carried up to 32 bits each,
+/// so the value is hi * 2^64 + lo (in units of the bottom bin) with lo
+/// taken in [-2^63, 2^63). hi converts exactly up to 2^53 (beyond, lo is
+/// below its rounding), lo with an error under half an ulp of any value
+/// with hi != 0, and the sum rounds once more: under one ulp in all. A
+/// subnormal result is exact (lo then has few significant bits).
+KOKKOS_INLINE_FUNCTION double repro_bins_value(int index, std::uint64_t b0, std::uint64_t b1, std::uint64_t b2) {
+  const auto c2 = static_cast<std::int64_t>(b2);
+  const std::int64_t c1 = static_cast<std::int64_t>(b1) + (c2 >> 32);  // arithmetic shifts: floor division
+  std::int64_t hi = static_cast<std::int64_t>(b0) + (c1 >> 32);
+  const std::uint64_t low = (static_cast<std::uint64_t>(c1) << 32) | (static_cast<std::uint64_t>(c2) & 0xffffffffull);
+  hi += static_cast<std::int64_t>(low >> 63);  // low >= 2^63 is low - 2^64 and one more hi
+  const auto lo = static_cast<std::int64_t>(low);
+  double d = static_cast<double>(hi) * 18446744073709551616.0 + static_cast<double>(lo);
+  // Scale by the bottom bin's unit 2^e in at most two exact steps (a value
+  // past the largest double becomes an infinity).
+  int e = repro_bin_bits * (index - 2) - 1074;
+  if (e < -1000) {
+    d *= pow2(-1000);
+    e += 1000;
+  } else if (e > 1000) {
+    d *= pow2(1000);
+    e -= 1000;
   }
-  return n;
+  return d * pow2(e < 1023 ? e : 1023);
 }
 
-/// The accumulator's value: the sum of its bins, correctly rounded to
-/// double, or NaN / an infinity if such values were added.
+/// The value of NaNs and infinities added (special != 0): what IEEE addition gives.
+KOKKOS_INLINE_FUNCTION double repro_special_value(std::uint32_t special) {
+  if ((special & 1u) || special == 6u) return from_bits(0x7ff8000000000000ull);
+  return from_bits(special == 2u ? 0x7ff0000000000000ull : 0xfff0000000000000ull);
+}
+
+/// The accumulator's value: the sum of its bins within one ulp, or NaN /
+/// an infinity if such values were added.
 KOKKOS_INLINE_FUNCTION double repro_value(const repro_sum& acc) {
-  if (acc.special) {
-    if ((acc.special & 1u) || acc.special == 6u) return from_bits(0x7ff8000000000000ull);
-    return from_bits(acc.special == 2u ? 0x7ff0000000000000ull : 0xfff0000000000000ull);
-  }
-  // Carry the lower bins up so that they hold 32 bits each: the value is
-  // then the 128-bit integer hi * 2^64 + lo, in units of the bottom bin.
-  std::int64_t c2 = static_cast<std::int64_t>(acc.bin[2]);
-  std::int64_t c1 = static_cast<std::int64_t>(acc.bin[1]);
-  std::int64_t c0 = static_cast<std::int64_t>(acc.bin[0]);
-  c1 += c2 >> 32;  // arithmetic shifts: floor division
-  c0 += c1 >> 32;
-  std::uint64_t lo = (static_cast<std::uint64_t>(c1) << 32) | (static_cast<std::uint64_t>(c2) & 0xffffffffull);
-  std::uint64_t hi = static_cast<std::uint64_t>(c0);
-  const bool negative = c0 < 0;
-  if (negative) {  // the magnitude, in two's complement over both words
-    lo = ~lo + 1;
-    hi = ~hi + (lo == 0 ? 1 : 0);
-  }
-  double d;
-  int exponent = repro_bin_bits * (acc.index - 2) - 1074;
-  if (hi == 0) {
-    d = static_cast<double>(lo);  // correctly rounded
-  } else {
-    // The top 64 bits, with a sticky bit for everything below them, round
-    // to 53 bits exactly as the 128-bit number would.
-    const int s = leading_zeros(hi);
-    const std::uint64_t top = s == 0 ? hi : (hi << s) | (lo >> (64 - s));
-    const std::uint64_t rest = s == 0 ? lo : lo << s;
-    d = static_cast<double>(top | (rest != 0 ? 1u : 0u));
-    exponent += 64 - s;
-  }
-  // Scale by 2^exponent in at most two exact steps; a result that ends up
-  // subnormal is exact (it is a multiple of 2^-1074 below 2^-1022), and one
-  // past the largest double overflows to infinity, as rounding says.
-  if (exponent < -1000) {
-    d *= pow2(-1000);
-    exponent += 1000;
-  } else if (exponent > 1000) {
-    d *= pow2(1000);
-    exponent -= 1000;
-  }
-  d *= pow2(exponent < 1023 ? exponent : 1023);
-  return negative ? -d : d;
+  if (acc.special) return repro_special_value(acc.special);
+  return repro_bins_value(acc.index, acc.bin[0], acc.bin[1], acc.bin[2]);
 }
 
 /// A reproducible sum of T (float or double) as the algorithms fold it.
@@ -253,36 +238,36 @@ struct repro_fold_functor_base {
 };
 
 /// Host kernels fold blocks of this many values: small enough to stay in
-/// the first-level cache between the pass that finds the block's top index
-/// and the pass that deposits it.
+/// the first-level cache between the two passes over a block.
 inline constexpr std::int64_t repro_block = 1024;
 
-/// Folds map(i0) .. map(i1 - 1), at most repro_block values, into acc, on
-/// the host: one pass over the block for its largest exponent (an integer
-/// maximum, which vectorizes), one to deposit it with the window fixed.
+/// Folds map(i0) .. map(i1 - 1) into acc on the host: one pass over the
+/// block for its largest exponent, a signed 32-bit maximum of the high
+/// words of |x| (SSE2 vectorizes it; a 64-bit or floating-point maximum it
+/// does not), then, with the window fixed, one pass depositing the block,
+/// now in cache. Both vectorize. (A check folded into the deposit loop
+/// instead measured twice as slow.) map is evaluated twice per value.
 template <class Map>
 void repro_fold_block(const Map& map, std::int64_t i0, std::int64_t i1, repro_sum& acc) {
-  double buffer[repro_block];
-  const std::int64_t count = i1 - i0;
-  // The high word of the largest |x|: its exponent field is the largest.
-  // (A signed 32-bit maximum: SSE2 vectorizes it, a 64-bit one it does not.)
   std::int32_t top = 0;
-  for (std::int64_t i = 0; i < count; ++i) {
-    const double x = static_cast<double>(map(i0 + i));
-    buffer[i] = x;
-    const auto high = static_cast<std::int32_t>((bits_of(x) >> 32) & 0x7fffffffu);
+  for (std::int64_t i = i0; i < i1; ++i) {
+    const auto high = static_cast<std::int32_t>((bits_of(static_cast<double>(map(i))) >> 32) & 0x7fffffffu);
     top = high > top ? high : top;
   }
   const auto exponent = static_cast<std::uint64_t>(top) >> 20;
   if (exponent == 0x7ff) {  // a NaN or an infinity: value by value
-    for (std::int64_t i = 0; i < count; ++i) repro_add(acc, buffer[i]);
+    for (std::int64_t i = i0; i < i1; ++i) repro_add(acc, static_cast<double>(map(i)));
     return;
   }
   repro_raise(acc, index_of_exponent(exponent));
   const repro_window window(acc.index);
   std::uint64_t c0 = 0, c1 = 0, c2 = 0;
-  for (std::int64_t i = 0; i < count; ++i) window.deposit_offset(c0, c1, c2, buffer[i]);
-  const std::uint64_t n = static_cast<std::uint64_t>(count);
+  if (window.scale == 1.0) {  // all but the top two bins of the grid: no multiplication
+    for (std::int64_t i = i0; i < i1; ++i) window.deposit_offset_unscaled(c0, c1, c2, static_cast<double>(map(i)));
+  } else {
+    for (std::int64_t i = i0; i < i1; ++i) window.deposit_offset(c0, c1, c2, static_cast<double>(map(i)));
+  }
+  const std::uint64_t n = static_cast<std::uint64_t>(i1 - i0);
   acc.bin[0] += c0 - n * window.m_bits[0];
   acc.bin[1] += c1 - n * window.m_bits[1];
   acc.bin[2] += c2 - n * window.m_bits[2];
@@ -369,22 +354,80 @@ struct repro_chunk_scan_functor {
   const repro_sum* prefix;
   repro_sum* ends;
 
+  // A group of values is deposited first, all at once (the rounding steps
+  // of different values are independent, and vectorize), then its running
+  // sums are formed and written: one value after another, the latency of
+  // the rounding steps would dominate.
+  static constexpr std::int64_t group = 16;
+
+  double value(const repro_sum& acc, int index, std::uint64_t b0, std::uint64_t b1, std::uint64_t b2) const {
+    return acc.special ? repro_special_value(acc.special) : repro_bins_value(index, b0, b1, b2);
+  }
+
   void operator()(std::int64_t c) const {
+    // The running accumulator lives in locals (registers), not behind a
+    // reference the writes to out might alias.
     repro_sum acc = prefix[c];
     repro_window window(acc.index);
+    int index = acc.index;
+    std::uint64_t b0 = acc.bin[0], b1 = acc.bin[1], b2 = acc.bin[2];
     const std::int64_t end = (c + 1) * chunk < n ? (c + 1) * chunk : n;
-    for (std::int64_t i = c * chunk; i < end; ++i) {
-      const double x = static_cast<double>(map(i));  // read before the write: in and out may alias
-      if constexpr (Exclusive) out(i) = static_cast<out_type>(repro_value(acc));
-      const std::uint64_t exponent = (bits_of(x) >> 52) & 0x7ff;
-      if (exponent == 0x7ff || index_of_exponent(exponent) > acc.index) [[unlikely]] {
-        repro_add(acc, x);
-        window = repro_window(acc.index);
-      } else {
-        window.deposit(acc, x);
+    for (std::int64_t i0 = c * chunk; i0 < end; i0 += group) {
+      const std::int64_t m = end - i0 < group ? end - i0 : group;
+      double xs[group];  // read before the writes: in and out may alias
+      std::int32_t top = 0;
+      for (std::int64_t k = 0; k < m; ++k) {
+        xs[k] = static_cast<double>(map(i0 + k));
+        const auto high = static_cast<std::int32_t>((bits_of(xs[k]) >> 32) & 0x7fffffffu);
+        top = high > top ? high : top;
       }
-      if constexpr (!Exclusive) out(i) = static_cast<out_type>(repro_value(acc));
+      const auto exponent = static_cast<std::uint64_t>(top) >> 20;
+      if (m == group && exponent != 0x7ff && index_of_exponent(exponent) <= index) [[likely]] {
+        std::uint64_t d0[group], d1[group], d2[group];
+        for (std::int64_t k = 0; k < group; ++k) {
+          std::uint64_t c0 = 0, c1 = 0, c2 = 0;
+          window.deposit_offset(c0, c1, c2, xs[k]);
+          d0[k] = c0 - window.m_bits[0];
+          d1[k] = c1 - window.m_bits[1];
+          d2[k] = c2 - window.m_bits[2];
+        }
+        for (std::int64_t k = 0; k < group; ++k) {
+          if constexpr (Exclusive) out(i0 + k) = static_cast<out_type>(value(acc, index, b0, b1, b2));
+          b0 += d0[k];
+          b1 += d1[k];
+          b2 += d2[k];
+          if constexpr (!Exclusive) out(i0 + k) = static_cast<out_type>(value(acc, index, b0, b1, b2));
+        }
+        continue;
+      }
+      // A new largest value, a NaN or an infinity in the group, or its end.
+      for (std::int64_t k = 0; k < m; ++k) {
+        const double x = xs[k];
+        if constexpr (Exclusive) out(i0 + k) = static_cast<out_type>(value(acc, index, b0, b1, b2));
+        const std::uint64_t e = (bits_of(x) >> 52) & 0x7ff;
+        if (e == 0x7ff || index_of_exponent(e) > index) {
+          acc.bin[0] = b0;
+          acc.bin[1] = b1;
+          acc.bin[2] = b2;
+          repro_add(acc, x);
+          window = repro_window(acc.index);
+          index = acc.index;
+          b0 = acc.bin[0];
+          b1 = acc.bin[1];
+          b2 = acc.bin[2];
+        } else {
+          std::uint64_t c0 = 0, c1 = 0, c2 = 0;
+          window.deposit_offset(c0, c1, c2, x);
+          b0 += c0 - window.m_bits[0];
+          b1 += c1 - window.m_bits[1];
+          b2 += c2 - window.m_bits[2];
+        }
+        if constexpr (!Exclusive) out(i0 + k) = static_cast<out_type>(value(acc, index, b0, b1, b2));
+      }
     }
+    acc.bin[0] = b0;
+    acc.bin[1] = b1;
+    acc.bin[2] = b2;
     ends[c] = acc;
   }
 };
