@@ -7,8 +7,9 @@
 // distributed forms (<weft/distributed.hpp>) take it too, on vectors and
 // grids. The result, and every prefix of a scan, is then bitwise the same
 // for any number of threads, ranks and any partition, on Serial, OpenMP and
-// CUDA, and for any order of the input elements: it is a function of the
-// multiset of values alone.
+// CUDA (by construction; the CUDA path has not yet run on a GPU), and for
+// any order of the input elements: it is a function of the multiset of
+// values alone.
 //
 //   double s = weft::reduce(exec, x, 0.0, weft::reproducible_plus{});
 //   double d = weft::transform_reduce(exec, x, y, 0.0, weft::reproducible_plus{}, weft::multiplies{});
