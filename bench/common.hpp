@@ -238,5 +238,6 @@ void register_scan_benchmarks();
 void register_stencil_benchmarks();
 void register_fields_benchmarks();
 void register_sort_benchmarks();
+void register_reproducible_benchmarks();
 
 }  // namespace weft_bench

@@ -1,6 +1,6 @@
 // Poisson's equation by conjugate gradients on a distributed grid.
 //
-//   mpiexec -n 4 poisson_cg [n]
+//   mpiexec -n 4 poisson_cg [n] [--reproducible]
 //
 // Solves -laplace(u) = f on the unit square with u = 0 on the boundary, on
 // an n x n grid of interior unknowns (h = 1/(n+1); unknown (i, j) sits at
@@ -17,7 +17,11 @@
 //
 // weft's reductions fold the ranks' partial results in rank order, the same
 // on every rank, so every rank takes the same CG decisions; the residual
-// history depends on the rank count only through rounding.
+// history depends on the rank and thread counts only through rounding.
+// With --reproducible the dot products use weft::reproducible_plus: then
+// every iterate is bitwise the same at any rank and thread count, and the
+// checksum lines printed at the end (the bits of the sum and the sum of
+// squares of the solution, and of the last |r|^2) show it.
 #include <weft/distributed.hpp>
 
 #include <algorithm>
@@ -25,6 +29,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <numbers>
 
 namespace {
@@ -56,7 +61,18 @@ void apply_laplacian(const grid& in, const grid& out, double h) {
   weft::stencil(in, out, weft::cross(1), weft::constant{0.0}, laplacian{1.0 / (h * h)});
 }
 
-double dot(const grid& a, const grid& b) { return weft::transform_reduce(a, b, 0.0, weft::plus{}, weft::multiplies{}); }
+bool reproducible = false;  // --reproducible
+
+double dot(const grid& a, const grid& b) {
+  return reproducible ? weft::transform_reduce(a, b, 0.0, weft::reproducible_plus{}, weft::multiplies{})
+                      : weft::transform_reduce(a, b, 0.0, weft::plus{}, weft::multiplies{});
+}
+
+unsigned long long bits_of(double x) {
+  unsigned long long b = 0;
+  std::memcpy(&b, &x, sizeof b);
+  return b;
+}
 
 solve_result solve(const weft::communicator& comm, std::int64_t n) {
   const double h = 1.0 / double(n + 1);
@@ -126,11 +142,12 @@ solve_result solve(const weft::communicator& comm, std::int64_t n) {
   // (through p, the grid with a halo) to show the answer really solves A x = b.
   weft::copy(x, p);
   apply_laplacian(p, ap, h);
-  result.true_residual =
-      std::sqrt(weft::transform_reduce(b, ap, 0.0, weft::plus{}, KOKKOS_LAMBDA(double bv, double av) {
-        return (bv - av) * (bv - av);
-      })) /
-      b_norm;
+  auto squared_difference = KOKKOS_LAMBDA(double bv, double av) { return (bv - av) * (bv - av); };
+  result.true_residual = std::sqrt(reproducible ? weft::transform_reduce(b, ap, 0.0, weft::reproducible_plus{},
+                                                                         squared_difference)
+                                                : weft::transform_reduce(b, ap, 0.0, weft::plus{},
+                                                                         squared_difference)) /
+                         b_norm;
 
   result.max_error = weft::transform_reduce(x, exact, 0.0, weft::maximum{}, KOKKOS_LAMBDA(double xv, double uv) {
     return std::abs(xv - uv);
@@ -139,6 +156,13 @@ solve_result solve(const weft::communicator& comm, std::int64_t n) {
     std::printf("  %s after %d iterations: |r|/|b| = %.3e (recomputed |b - A x|/|b| = %.3e), max error %.6e\n",
                 result.converged ? "converged" : "NOT CONVERGED", result.iterations, result.relative_residual,
                 result.true_residual, result.max_error);
+  }
+  if (reproducible) {
+    const double sum_x = weft::reduce(x, 0.0, weft::reproducible_plus{});
+    const double sum_x2 = dot(x, x);
+    if (root)
+      std::printf("  checksum n=%lld: %d iterations, sum(x) %016llx, sum(x^2) %016llx, |r|^2 %016llx\n",
+                  static_cast<long long>(n), result.iterations, bits_of(sum_x), bits_of(sum_x2), bits_of(rr));
   }
   return result;
 }
@@ -150,9 +174,14 @@ int main(int argc, char* argv[]) {
   {
     Kokkos::ScopeGuard kokkos(argc, argv);
     weft::communicator comm(MPI_COMM_WORLD);
-    const std::int64_t n = argc > 1 ? std::atoll(argv[1]) : 256;
+    std::int64_t n = 256;
+    for (int a = 1; a < argc; ++a) {
+      if (std::strcmp(argv[a], "--reproducible") == 0) reproducible = true;
+      else n = std::atoll(argv[a]);
+    }
     if (comm.rank() == 0)
-      std::printf("poisson_cg: -laplace(u) = f on the unit square, u = 0 on the boundary, %d ranks\n", comm.size());
+      std::printf("poisson_cg: -laplace(u) = f on the unit square, u = 0 on the boundary, %d ranks%s\n", comm.size(),
+                  reproducible ? ", reproducible dot products" : "");
 
     Kokkos::Timer timer;
     const solve_result coarse = solve(comm, n);

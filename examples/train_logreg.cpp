@@ -1,6 +1,6 @@
 // Data-parallel training: logistic regression by full-batch gradient descent.
 //
-//   mpiexec -n 4 train_logreg [samples] [epochs]
+//   mpiexec -n 4 train_logreg [samples] [epochs] [--reproducible]
 //
 // A synthetic data set of `samples` points with D features is spread over the
 // ranks in a weft::distributed_vector. Sample i is generated from i alone (a
@@ -11,8 +11,14 @@
 // combined, in rank order, into the same total on every rank. Every rank
 // then takes the same step on its own copy of the model.
 //
+// With --reproducible each component of the gradient and the loss is a
+// weft::transform_reduce with weft::reproducible_plus instead (D + 2
+// reductions an epoch rather than one): the model is then bitwise the same
+// at any rank and thread count, which the checksum it prints shows.
+//
 // Checks (exit 1 if any fails):
-//   (a) every rank ends with the same model, bit for bit;
+//   (a) every rank ends with the same model, bit for bit
+//       (weft::check_replicated);
 //   (b) the model matches a plain sequential training in double precision,
 //       run on rank 0 over the same samples, to a relative 1e-9: the rank
 //       count changes only the summation order;
@@ -25,6 +31,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <span>
 
 namespace {
 constexpr int D = 8;  // features; the model has D weights and a bias
@@ -114,6 +121,20 @@ KOKKOS_INLINE_FUNCTION grad sample_grad(const model& m, const sample& s) {
   return g;
 }
 
+// The gradient as D + 2 reproducible sums: each the same bits for any rank
+// count, thread count and partition.
+grad reproducible_gradient(const weft::distributed_vector<sample>& data, const model& m) {
+  grad total;
+  for (int k = 0; k <= D + 1; ++k) {
+    const double sum = weft::transform_reduce(data, 0.0, weft::reproducible_plus{}, KOKKOS_LAMBDA(const sample& s) {
+      const grad g = sample_grad(m, s);
+      return k <= D ? g.g[k] : g.loss;
+    });
+    (k <= D ? total.g[k] : total.loss) = sum;
+  }
+  return total;
+}
+
 // Gradient descent step on the mean loss.
 void step(model& m, const grad& total, std::int64_t n, double learning_rate) {
   for (int k = 0; k <= D; ++k) m.w[k] -= learning_rate * total.g[k] / double(n);
@@ -159,8 +180,14 @@ int main(int argc, char* argv[]) {
     Kokkos::ScopeGuard kokkos(argc, argv);
     weft::communicator comm(MPI_COMM_WORLD);
     const bool root = comm.rank() == 0;
-    const std::int64_t n = argc > 1 ? std::atoll(argv[1]) : 200'000;
-    const int epochs = argc > 2 ? std::atoi(argv[2]) : 50;
+    bool reproducible = false;
+    std::int64_t n = 200'000;
+    int epochs = 50;
+    for (int a = 1, position = 0; a < argc; ++a) {
+      if (std::strcmp(argv[a], "--reproducible") == 0) reproducible = true;
+      else if (position++ == 0) n = std::atoll(argv[a]);
+      else epochs = std::atoi(argv[a]);
+    }
     // The mean loss's Hessian is at most E[(x,1)(x,1)^T] / 4, whose largest
     // eigenvalue is 1/4 (the bias), so steps below 8 are stable.
     const double learning_rate = 4.0;
@@ -170,9 +197,9 @@ int main(int argc, char* argv[]) {
     weft::for_each_index(data, KOKKOS_LAMBDA(std::int64_t i, sample& s) { s = make_sample(i); });
     if (root) {
       std::printf("train_logreg: %lld samples, %d features, %d epochs, learning rate %g, %d ranks (%lld samples on "
-                  "rank 0)\n",
+                  "rank 0)%s\n",
                   static_cast<long long>(n), D, epochs, learning_rate, comm.size(),
-                  static_cast<long long>(data.local_size()));
+                  static_cast<long long>(data.local_size()), reproducible ? ", reproducible sums" : "");
     }
 
     Kokkos::Timer timer;
@@ -182,8 +209,10 @@ int main(int argc, char* argv[]) {
     for (int epoch = 0; epoch < epochs; ++epoch) {
       // The gradient reduced across ranks: one collective, the same total on
       // every rank. The lambda takes the model by value.
-      const grad total = weft::transform_reduce(data, grad{}, add_grad{},
-                                                KOKKOS_LAMBDA(const sample& s) { return sample_grad(m, s); });
+      const grad total = reproducible ? reproducible_gradient(data, m)
+                                      : weft::transform_reduce(data, grad{}, add_grad{}, KOKKOS_LAMBDA(const sample& s) {
+                                          return sample_grad(m, s);
+                                        });
       const double loss = total.loss / double(n);  // at the model before this step
       if (epoch == 0) first_loss = loss;
       if (root && (epoch % report_every == 0 || epoch == epochs - 1))
@@ -193,24 +222,26 @@ int main(int argc, char* argv[]) {
     const double seconds = timer.seconds();
 
     // The final model's loss and accuracy: more reductions.
-    const double last_loss =
-        weft::transform_reduce(data, 0.0, weft::plus{}, KOKKOS_LAMBDA(const sample& s) {
-          return sample_grad(m, s).loss;
-        }) /
-        double(n);
+    auto sample_loss = KOKKOS_LAMBDA(const sample& s) { return sample_grad(m, s).loss; };
+    const double last_loss = (reproducible ? weft::transform_reduce(data, 0.0, weft::reproducible_plus{}, sample_loss)
+                                           : weft::transform_reduce(data, 0.0, weft::plus{}, sample_loss)) /
+                             double(n);
     const double accuracy = accuracy_of(data, m);
     // For scale: the labels are random, so even the true model errs.
     model truth;
     for (int k = 0; k <= D; ++k) truth.w[k] = true_weight(k);
     const double best_accuracy = accuracy_of(data, truth);
 
-    // (a) The same model on every rank, bit for bit. (Our own messages go on
-    // MPI_COMM_WORLD, whose default error handler aborts on failure.)
+    // (a) The same model on every rank, bit for bit: check_replicated throws
+    // on every rank, naming the ranks and the first weight that differ.
     const std::uint64_t mine = checksum(m);
-    std::uint64_t low = 0, high = 0;
-    MPI_Allreduce(&mine, &low, 1, MPI_UINT64_T, MPI_MIN, MPI_COMM_WORLD);
-    MPI_Allreduce(&mine, &high, 1, MPI_UINT64_T, MPI_MAX, MPI_COMM_WORLD);
-    const bool same_everywhere = low == high;
+    bool same_everywhere = true;
+    try {
+      weft::check_replicated(comm, std::span<const double>(m.w), "the model");
+    } catch (const weft::error& e) {
+      same_everywhere = false;
+      if (root) std::printf("%s\n", e.what());
+    }
 
     // (b) The same model as a sequential run, up to summation order.
     int matches = 1;

@@ -123,5 +123,6 @@ void register_grid_benchmarks();
 void register_fields_benchmarks();
 void register_hdf5_benchmarks();  // bench_hdf5.cpp, built with weft::hdf5 (WEFT_BENCH_HDF5)
 void register_sort_benchmarks();
+void register_reproducible_benchmarks();
 
 }  // namespace weft_dbench

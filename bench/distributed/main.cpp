@@ -60,6 +60,7 @@ int main(int argc, char** argv) {
       weft_dbench::register_hdf5_benchmarks();
 #endif
       weft_dbench::register_sort_benchmarks();
+      weft_dbench::register_reproducible_benchmarks();
       if (weft_dbench::world_rank() == 0) {
         benchmark::RunSpecifiedBenchmarks();
       } else {

@@ -16,6 +16,7 @@
 #include "distributed/movement.hpp"
 #include "distributed/partition.hpp"
 #include "distributed/reduce.hpp"
+#include "distributed/reproducible.hpp"
 #include "distributed/scan.hpp"
 #include "distributed/sort.hpp"
 #include "distributed/stencil.hpp"

@@ -43,6 +43,12 @@ KOKKOS_INLINE_FUNCTION constexpr bool is_nan(const T& x) {
 
 /// a + b
 WEFT_DETAIL_BINARY_FUNCTION_OBJECT(plus, a + b)
+/// a + b, and a request: reduce, transform_reduce and the scans, local and
+/// distributed, given reproducible_plus with a float or double accumulator
+/// compute a sum whose bits do not depend on the thread count, rank count,
+/// partition, backend or order of the inputs (see weft/reproducible.hpp).
+/// On integers it is plain plus, whose sums are exact anyway.
+WEFT_DETAIL_BINARY_FUNCTION_OBJECT(reproducible_plus, a + b)
 /// a * b
 WEFT_DETAIL_BINARY_FUNCTION_OBJECT(multiplies, a * b)
 /// The smaller of a and b; a when they compare equal. A NaN wins (a if

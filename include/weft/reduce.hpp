@@ -12,6 +12,10 @@
 // layout, so a LayoutLeft and a LayoutRight view of the same values give the
 // same bits (on one thread count; a different one may group differently, as
 // for rank-1 views).
+//
+// With weft::reproducible_plus and a float or double accumulator, sums and
+// dot products are reproducible: the same bits for any thread count,
+// backend, layout and order of the elements (see reproducible.hpp).
 
 #include "detail/config.hpp"  // first: the C++20 check
 
@@ -19,6 +23,7 @@
 #include "detail/device_function.hpp"
 #include "detail/policy.hpp"
 #include "detail/reduce.hpp"
+#include "detail/reproducible.hpp"
 #include "error.hpp"
 #include "functional.hpp"
 
@@ -35,6 +40,10 @@ namespace detail {
 template <class T, class Exec, class View, class Op, class MapRank1, class MapMd>
 T fold_view(const Exec& exec, const char* label, const View& v, const T& init, Op op, MapRank1 map1, MapMd map_md) {
   constexpr int rank = static_cast<int>(View::rank);
+  if constexpr (reproducible_fold<Op, T>) {
+    if constexpr (rank == 1) return repro_result(repro_fold_range(exec, label, extent(v), map1), init);
+    else return repro_result(repro_fold_box<Exec, rank>(exec, label, extents_of(v), map_md), init);
+  }
   optional_value<T> part;
   if constexpr (rank == 1) part = fold_partial<T>(exec, label, extent(v), op, map1);
   else part = fold_partial_md<T, Exec, rank>(exec, label, extents_of(v), first_dimension_fastest(v), op, map_md);

@@ -16,6 +16,7 @@
 #include "functional.hpp"
 #include "histogram.hpp"
 #include "reduce.hpp"
+#include "reproducible.hpp"
 #include "scan.hpp"
 #include "sort.hpp"
 #include "stencil.hpp"

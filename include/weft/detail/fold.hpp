@@ -41,6 +41,12 @@ struct op_identity<plus<U>, T> {
 
 template <class U, class T>
   requires std::is_arithmetic_v<T>
+struct op_identity<reproducible_plus<U>, T> {
+  KOKKOS_INLINE_FUNCTION static constexpr T value() { return T(0); }
+};
+
+template <class U, class T>
+  requires std::is_arithmetic_v<T>
 struct op_identity<multiplies<U>, T> {
   KOKKOS_INLINE_FUNCTION static constexpr T value() { return T(1); }
 };

@@ -4,6 +4,7 @@
 
 #include "fold.hpp"
 #include "policy.hpp"
+#include "reproducible.hpp"
 
 #include <Kokkos_Core.hpp>
 
@@ -113,6 +114,10 @@ struct chunk_scan_functor {
 template <bool Exclusive, class T, class Exec, class Op, class Map, class Out>
 T scan_range(const Exec& exec, const char* label, std::int64_t n, Op op, Map map, const Out& out,
              const optional_value<T>& before) {
+  if constexpr (reproducible_fold<Op, T>) {
+    const repro_sum start = before.valid ? repro_of(static_cast<double>(before.value)) : repro_empty();
+    return static_cast<T>(repro_value(repro_scan_range<Exclusive>(exec, label, n, map, out, start)));
+  }
   using fold_type = fold_for<T, Op>;
   using value_type = typename fold_type::value_type;
   const fold_type fold{op};

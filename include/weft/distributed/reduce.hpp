@@ -5,6 +5,9 @@
 // MPI_Allgather brings every rank's partial result to every rank, which
 // folds them in rank order: the result is identical on every rank and
 // independent of how MPI combines messages. Collective and blocking.
+// With weft::reproducible_plus on float or double, each rank's exact
+// accumulator is gathered instead, and the result is the same bits for any
+// rank count and partition too (see weft/reproducible.hpp).
 
 #include "../detail/config.hpp"  // first: the C++20 check
 
@@ -22,6 +25,19 @@
 namespace weft {
 
 namespace detail {
+/// all_fold for reproducible sums: `local` returns this rank's accumulator.
+template <class T, class Local>
+T all_fold_reproducible(const communicator& comm, const T& init, const char* algorithm, Local local) {
+  collective_check check(algorithm);
+  optional_value<repro_sum> mine{repro_empty(), true};
+  check.attempt([&] { mine.value = local(); });
+  const repro_sum start = repro_of(static_cast<double>(init));
+  const auto parts = gather_parts(comm, check, mine, optional_value<repro_sum>{start, true}, algorithm);
+  repro_sum total = start;
+  for (const auto& p : parts) repro_join(total, p.value);
+  return static_cast<T>(repro_value(total));
+}
+
 /// Folds this rank's part with `local` (which returns an optional_value<T>)
 /// and combines every rank's part in rank order, on every rank. An
 /// exception from `local` (a user's function on the Serial backend, say)
@@ -35,6 +51,20 @@ T all_fold(const communicator& comm, const T& init, Op op, const char* algorithm
   const auto parts = gather_parts(comm, check, mine, optional_value<T>{init, true}, algorithm);
   const optional_value<T> total = fold_in_rank_order(parts, op, comm.size());
   return total.valid ? T(op(init, total.value)) : init;
+}
+
+/// The fold of map(0 .. n-1) on this rank's part, combined over all ranks
+/// as all_fold does; with reproducible_plus on float or double, every
+/// rank's accumulator is gathered instead and joined (exactly, so the
+/// order does not matter), and init is one more value.
+template <class T, class Exec, class Op, class Map>
+T all_fold_range(const communicator& comm, const Exec& exec, const T& init, Op op, const char* algorithm,
+                 std::int64_t n, Map map) {
+  if constexpr (reproducible_fold<Op, T>) {
+    return all_fold_reproducible(comm, init, algorithm, [&] { return repro_fold_range(exec, algorithm, n, map); });
+  } else {
+    return all_fold(comm, init, op, algorithm, [&] { return fold_partial<T>(exec, algorithm, n, op, map); });
+  }
 }
 
 /// Rank r's best element as an optional value (valid when r has one).
@@ -79,10 +109,8 @@ T transform_reduce(const Exec& exec, const X& x, T init, ReduceOp reduce_op, Una
   detail::static_check_device_callable<Exec, ReduceOp, UnaryOp>();
   auto local = x.local();
   detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<decltype(local)>>>();
-  return detail::all_fold(x.comm(), init, reduce_op, "weft::transform_reduce", [&] {
-    return detail::fold_partial<T>(exec, "weft::transform_reduce", x.local_size(), reduce_op,
-                                   detail::unary_map<decltype(local), UnaryOp>{local, unary_op});
-  });
+  return detail::all_fold_range(x.comm(), exec, init, reduce_op, "weft::transform_reduce", x.local_size(),
+                                 detail::unary_map<decltype(local), UnaryOp>{local, unary_op});
 }
 template <distributed X, class T, class ReduceOp, class UnaryOp>
 T transform_reduce(const X& x, T init, ReduceOp reduce_op, UnaryOp unary_op) {
@@ -100,10 +128,8 @@ T transform_reduce(const Exec& exec, const A& a, const B& b, T init, ReduceOp re
   auto lb = b.local();
   detail::static_check_accumulator<T, std::invoke_result_t<const BinaryOp&, detail::const_reference_t<decltype(la)>,
                                                            detail::const_reference_t<decltype(lb)>>>();
-  return detail::all_fold(a.comm(), init, reduce_op, "weft::transform_reduce", [&] {
-    return detail::fold_partial<T>(exec, "weft::transform_reduce", a.local_size(), reduce_op,
-                                   detail::binary_map<decltype(la), decltype(lb), BinaryOp>{la, lb, binary_op});
-  });
+  return detail::all_fold_range(a.comm(), exec, init, reduce_op, "weft::transform_reduce", a.local_size(),
+                                 detail::binary_map<decltype(la), decltype(lb), BinaryOp>{la, lb, binary_op});
 }
 template <distributed A, distributed B, class T, class ReduceOp, class BinaryOp>
 T transform_reduce(const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
@@ -116,10 +142,8 @@ T reduce(const Exec& exec, const X& x, T init, Op op) {
   detail::static_check_device_callable<Exec, Op>();
   auto local = x.local();
   detail::static_check_accumulator<T, typename X::value_type>();
-  return detail::all_fold(x.comm(), init, op, "weft::reduce", [&] {
-    return detail::fold_partial<T>(exec, "weft::reduce", x.local_size(), op,
-                                   detail::element_map<decltype(local)>{local});
-  });
+  return detail::all_fold_range(x.comm(), exec, init, op, "weft::reduce", x.local_size(),
+                                 detail::element_map<decltype(local)>{local});
 }
 template <distributed X, class T, class Op>
 T reduce(const X& x, T init, Op op) {
@@ -174,6 +198,11 @@ using grid_loc = loc<T, Rank>;
 namespace detail {
 template <class T, class Exec, class G, class Op, class Map>
 T grid_fold(const Exec& exec, const G& g, const T& init, Op op, Map map, const char* algorithm) {
+  if constexpr (reproducible_fold<Op, T>) {
+    return all_fold_reproducible(g.comm(), init, algorithm, [&] {
+      return repro_fold_box<Exec, G::rank>(exec, algorithm, extents_of(g.interior()), map);
+    });
+  }
   return all_fold(g.comm(), init, op, algorithm, [&] {
     const auto in = g.interior();
     return fold_partial_md<T, Exec, G::rank>(exec, algorithm, extents_of(in), first_dimension_fastest(in), op, map);

@@ -5,7 +5,8 @@
 // and each rank scans its block starting from the fold of the ranks before
 // it (in rank order, so the op need not commute). Reads the input twice,
 // writes the output once; collective and blocking; the total is returned,
-// identical, on every rank.
+// identical, on every rank. With weft::reproducible_plus on float or double
+// every output is the same bits for any rank count and partition.
 
 #include "../detail/config.hpp"  // first: the C++20 check
 
@@ -28,6 +29,23 @@ template <bool Exclusive, class T, class Exec, class In, class Out, class Op, cl
 T distributed_scan(const Exec& exec, const In& in, const Out& out, const optional_value<T>& init, Op op, Map map,
                    const char* algorithm) {
   require_same_layout(algorithm, in, out);
+  if constexpr (reproducible_fold<Op, T>) {
+    // Each rank's accumulator, gathered; a rank scans from the join of the
+    // ranks before it: every prefix is then the same bits for any partition.
+    collective_check check(algorithm);
+    optional_value<repro_sum> mine{repro_empty(), true};
+    check.attempt([&] { mine.value = repro_fold_range(exec, algorithm, in.local_size(), map); });
+    const optional_value<repro_sum> start{init.valid ? repro_of(static_cast<double>(init.value)) : repro_empty(),
+                                          init.valid};
+    const auto parts = gather_parts(in.comm(), check, mine, start, algorithm);
+    repro_sum before = start.value, total = start.value;
+    for (int r = 0; r < in.comm().size(); ++r) {
+      if (r < in.comm().rank()) repro_join(before, parts[r].value);
+      repro_join(total, parts[r].value);
+    }
+    if (in.local_size() > 0) repro_scan_range<Exclusive>(exec, algorithm, in.local_size(), map, out.local(), before);
+    return static_cast<T>(repro_value(total));
+  }
   // The all-gather of the partial totals also settles, on every rank, an
   // exception from the user's function and an init that differs.
   collective_check check(algorithm);

@@ -4,6 +4,7 @@
 // all-gathers of per-rank partial results, GPU-aware MPI detection.
 
 #include "../../detail/fold.hpp"
+#include "../../detail/reproducible.hpp"
 #include "../../error.hpp"
 #include "../communicator.hpp"
 
@@ -90,13 +91,19 @@ std::vector<optional_value<T>> gather_parts(const communicator& comm, const coll
     last = static_cast<int>(r);
   }
   if (first >= 0) fail_together(comm, first, last, check.problem(), algorithm);
-  if constexpr (std::is_arithmetic_v<T>) {
+  // Reproducible sums carry init as an accumulator holding it (no padding,
+  // so its bytes compare), printed as its value.
+  if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, repro_sum>) {
+    auto shown = [](const T& v) {
+      if constexpr (std::is_same_v<T, repro_sum>) return repro_value(v);
+      else return +v;
+    };
     for (std::size_t r = 1; r < all.size(); ++r) {
       const bool same = all[r].init.valid == all[0].init.valid &&
                         (!all[0].init.valid || std::memcmp(&all[r].init.value, &all[0].init.value, sizeof(T)) == 0);
       if (!same)
-        fail(algorithm, ": ranks disagree on the initial value: ", +all[0].init.value, " on rank 0, ",
-             +all[r].init.value, " on rank ", r, "; every rank must pass the same");
+        fail(algorithm, ": ranks disagree on the initial value: ", shown(all[0].init.value), " on rank 0, ",
+             shown(all[r].init.value), " on rank ", r, "; every rank must pass the same");
     }
   }
   std::vector<optional_value<T>> parts(all.size());
