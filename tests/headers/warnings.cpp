@@ -14,6 +14,7 @@
 #endif
 
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace {
@@ -111,6 +112,12 @@ void local_rank1(const Exec& exec) {
   weft::segmented_reduce(exec, x, offsets, Kokkos::subview(y, std::pair<std::size_t, std::size_t>(0, 2)));
   weft::histogram(exec, x, counts, T(0), T(100));
   weft::histogram(exec, offsets, counts);
+  if constexpr (std::is_floating_point_v<T>) {
+    sum += weft::reduce(exec, x, T(0), weft::reproducible_plus{});
+    sum += weft::transform_reduce(exec, x, y, T(0), weft::reproducible_plus{}, weft::multiplies{});
+    sum += weft::inclusive_scan(exec, x, y, weft::reproducible_plus{});
+    sum += weft::exclusive_scan(exec, x, y, T(0), weft::reproducible_plus{});
+  }
   (void)sum;
   (void)count;
 }
@@ -128,6 +135,7 @@ void local_rank23(const Exec& exec) {
   weft::transform(exec, a, b, twice{});
   weft::transform(exec, d, e, twice{});
   T sum = weft::reduce(exec, a) + weft::reduce(exec, c) + weft::reduce(exec, d);
+  if constexpr (std::is_floating_point_v<T>) sum += weft::reduce(exec, d, T(0), weft::reproducible_plus{});
   const auto where2 = weft::max_loc(exec, a);
   const auto where3 = weft::min_loc(exec, d);
   sum += where2.value + where3.value;
@@ -178,6 +186,13 @@ void distributed_calls(const weft::communicator& comm) {
   weft::stencil(g, h, 1, weft::clamp{}, average3{});
   const std::vector<T> field = weft::gather(h, 0);
   weft::scatter(field, g, 0);
+  if constexpr (std::is_floating_point_v<T>) {
+    sum += weft::reduce(x, T(0), weft::reproducible_plus{}) + weft::reduce(g, T(0), weft::reproducible_plus{});
+    sum += weft::inclusive_scan(x, y, weft::reproducible_plus{});
+    weft::check_replicated(comm, sum, "sum");
+    weft::check_replicated(comm, all, "all");
+    weft::check_replicated(comm, x.local(), "x");
+  }
   (void)sum;
   (void)kept;
   (void)segments;

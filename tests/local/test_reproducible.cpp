@@ -8,6 +8,7 @@
 
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
+#include <catch2/matchers/catch_matchers.hpp>
 
 #include "data.hpp"
 #include "exact.hpp"
@@ -247,6 +248,27 @@ TEST_CASE("reproducible sums: special values, overflow, the extremes of the rang
   for (int v : ints) want += v;
   CHECK(weft::reduce(Kokkos::DefaultExecutionSpace{}, to_view<Kokkos::DefaultExecutionSpace>(ints), 0LL,
                      weft::reproducible_plus{}) == want);
+}
+
+TEST_CASE("reproducible sums refuse more values than their bins hold", "[reproducible]") {
+  // Views over a small buffer with huge extents: the count is refused
+  // before any element is read.
+  std::vector<double> buffer(8, 1.0);
+  using unmanaged1 = Kokkos::View<double*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+  using unmanaged2 = Kokkos::View<double**, Kokkos::LayoutRight, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+  const unmanaged1 long_view(buffer.data(), std::size_t(1) << 32);
+  const unmanaged2 wide_view(buffer.data(), std::size_t(1) << 17, std::size_t(1) << 16);
+  const Kokkos::DefaultHostExecutionSpace host;
+  const std::string limit = "weft::reproducible_plus sums at most 2^32 - 1 values in one call";
+  CHECK_THROWS_WITH(weft::reduce(host, long_view, 0.0, weft::reproducible_plus{}),
+                    "weft::reduce: " + limit + " (the headroom of its 64-bit bins), and this call has 4294967296");
+  CHECK_THROWS_WITH(weft::reduce(host, wide_view, 0.0, weft::reproducible_plus{}),
+                    "weft::reduce: " + limit + " (the headroom of its 64-bit bins), and this call has 8589934592");
+  CHECK_THROWS_WITH(weft::inclusive_scan(host, long_view, long_view, weft::reproducible_plus{}),
+                    "weft::inclusive_scan: " + limit + " (the headroom of its 64-bit bins), and this call has 4294967296");
+  // One below the limit is accepted by the check (not run: 32 GiB).
+  CHECK_NOTHROW(weft::detail::check_repro_count("weft::reduce", (std::int64_t(1) << 32) - 1));
+  CHECK(buffer == std::vector<double>(8, 1.0));
 }
 
 TEST_CASE("reproducible scans: every prefix the same bits on every space, the last the sum", "[reproducible]") {

@@ -22,6 +22,7 @@
 // |result - exact sum| <= n 2^-64 max|x| + one ulp of the result.
 // Limits: up to 2^32 values per accumulator (the bins' headroom).
 
+#include "../error.hpp"
 #include "../functional.hpp"
 #include "policy.hpp"
 
@@ -30,6 +31,8 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <iterator>
+#include <limits>
 #include <type_traits>
 #include <vector>
 
@@ -74,6 +77,27 @@ KOKKOS_INLINE_FUNCTION double from_bits(std::uint64_t b) {
 KOKKOS_INLINE_FUNCTION double pow2(int e) {
   return e >= -1022 ? from_bits(static_cast<std::uint64_t>(e + 1023) << 52)
                     : from_bits(std::uint64_t(1) << (e + 1074));
+}
+
+/// The most values one reproducible sum takes, init included: each adds
+/// at most 2^31 to a bin's 64-bit count, so 2^32 of them cannot overflow it.
+inline constexpr std::int64_t repro_max_values = std::int64_t(1) << 32;
+
+/// Refuses a sum of more values than the bins hold (a wrong sum, silently,
+/// otherwise). `n` counts the values of the whole call, on every rank.
+inline void check_repro_count(const char* algorithm, std::int64_t n) {
+  require(n < repro_max_values, algorithm, ": weft::reproducible_plus sums at most 2^32 - 1 values in one call",
+          " (the headroom of its 64-bit bins), and this call has ", n);
+}
+
+/// The product of extents (all > 0), or INT64_MAX if it would pass it.
+template <class Extents>
+std::int64_t saturated_product(const Extents& n) {
+  std::int64_t points = 1;
+  for (std::size_t d = 0; d < std::size(n); ++d)
+    points = n[d] > std::numeric_limits<std::int64_t>::max() / points ? std::numeric_limits<std::int64_t>::max()
+                                                                       : points * n[d];
+  return points;
 }
 
 /// The top bin index a finite value needs: the smallest g (from the
@@ -297,6 +321,7 @@ struct repro_element_functor : repro_fold_functor_base {
 /// The accumulator of map(0) .. map(n-1). Blocks.
 template <class Exec, class Map>
 repro_sum repro_fold_range(const Exec& exec, const char* label, std::int64_t n, Map map) {
+  check_repro_count(label, n);
   repro_sum acc;
   repro_init(acc);
   if (n == 0) return acc;
@@ -322,15 +347,16 @@ struct repro_md_functor : repro_fold_functor_base {
 };
 
 template <class Exec, int Rank, class Map>
-repro_sum repro_fold_box(const Exec& exec, const char* label, const Kokkos::Array<std::int64_t, Rank>& n, Map map) {
+repro_sum repro_fold_box(const Exec& exec, const char* label, const point<Rank>& n, Map map) {
   repro_sum acc;
   repro_init(acc);
   for (int d = 0; d < Rank; ++d)
     if (n[d] == 0) return acc;
-  using policy = Kokkos::MDRangePolicy<Exec, Kokkos::Rank<Rank, Kokkos::Iterate::Right, Kokkos::Iterate::Right>,
-                                       Kokkos::IndexType<std::int64_t>>;
-  Kokkos::parallel_reduce(label, policy(exec, Kokkos::Array<std::int64_t, Rank>{}, n), repro_md_functor<Map>{{}, map},
-                          acc);
+  check_repro_count(label, saturated_product(n));
+  using policy = Kokkos::MDRangePolicy<
+      Exec, Kokkos::Rank<static_cast<unsigned>(Rank), Kokkos::Iterate::Right, Kokkos::Iterate::Right>,
+      Kokkos::IndexType<std::int64_t>>;
+  Kokkos::parallel_reduce(label, policy(exec, point<Rank>{}, n), repro_md_functor<Map>{{}, map}, acc);
   return acc;
 }
 
@@ -476,10 +502,11 @@ struct repro_scan_functor : repro_fold_functor_base {
 template <bool Exclusive, class Exec, class Map, class Out>
 repro_sum repro_scan_range(const Exec& exec, const char* label, std::int64_t n, Map map, const Out& out,
                            const repro_sum& before) {
+  check_repro_count(label, n);
   if constexpr (host_kernels<Exec>) {
     const std::int64_t chunks = std::max<std::int64_t>(1, std::min<std::int64_t>(exec.concurrency(), n / 4096));
     const std::int64_t chunk = (n + chunks - 1) / chunks;
-    std::vector<repro_sum> scratch(3 * chunks);
+    std::vector<repro_sum> scratch(static_cast<std::size_t>(3 * chunks));
     repro_sum* totals = scratch.data();
     repro_sum* prefix = totals + chunks;
     repro_sum* ends = prefix + chunks;

@@ -27,7 +27,9 @@ namespace weft {
 namespace detail {
 /// all_fold for reproducible sums: `local` returns this rank's accumulator.
 template <class T, class Local>
-T all_fold_reproducible(const communicator& comm, const T& init, const char* algorithm, Local local) {
+T all_fold_reproducible(const communicator& comm, const T& init, const char* algorithm, std::int64_t global_count,
+                        Local local) {
+  check_repro_count(algorithm, global_count);  // layouts are agreed: throws on every rank or none
   collective_check check(algorithm);
   optional_value<repro_sum> mine{repro_empty(), true};
   check.attempt([&] { mine.value = local(); });
@@ -59,9 +61,11 @@ T all_fold(const communicator& comm, const T& init, Op op, const char* algorithm
 /// order does not matter), and init is one more value.
 template <class T, class Exec, class Op, class Map>
 T all_fold_range(const communicator& comm, const Exec& exec, const T& init, Op op, const char* algorithm,
-                 std::int64_t n, Map map) {
+                 std::int64_t global_count, std::int64_t n, Map map) {
   if constexpr (reproducible_fold<Op, T>) {
-    return all_fold_reproducible(comm, init, algorithm, [&] { return repro_fold_range(exec, algorithm, n, map); });
+    return all_fold_reproducible(comm, init, algorithm, global_count, [&] {
+      return repro_fold_range(exec, algorithm, n, map);
+    });
   } else {
     return all_fold(comm, init, op, algorithm, [&] { return fold_partial<T>(exec, algorithm, n, op, map); });
   }
@@ -109,8 +113,8 @@ T transform_reduce(const Exec& exec, const X& x, T init, ReduceOp reduce_op, Una
   detail::static_check_device_callable<Exec, ReduceOp, UnaryOp>();
   auto local = x.local();
   detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<decltype(local)>>>();
-  return detail::all_fold_range(x.comm(), exec, init, reduce_op, "weft::transform_reduce", x.local_size(),
-                                 detail::unary_map<decltype(local), UnaryOp>{local, unary_op});
+  return detail::all_fold_range(x.comm(), exec, init, reduce_op, "weft::transform_reduce", x.global_size(),
+                                 x.local_size(), detail::unary_map<decltype(local), UnaryOp>{local, unary_op});
 }
 template <distributed X, class T, class ReduceOp, class UnaryOp>
 T transform_reduce(const X& x, T init, ReduceOp reduce_op, UnaryOp unary_op) {
@@ -128,8 +132,8 @@ T transform_reduce(const Exec& exec, const A& a, const B& b, T init, ReduceOp re
   auto lb = b.local();
   detail::static_check_accumulator<T, std::invoke_result_t<const BinaryOp&, detail::const_reference_t<decltype(la)>,
                                                            detail::const_reference_t<decltype(lb)>>>();
-  return detail::all_fold_range(a.comm(), exec, init, reduce_op, "weft::transform_reduce", a.local_size(),
-                                 detail::binary_map<decltype(la), decltype(lb), BinaryOp>{la, lb, binary_op});
+  return detail::all_fold_range(a.comm(), exec, init, reduce_op, "weft::transform_reduce", a.global_size(),
+                                 a.local_size(), detail::binary_map<decltype(la), decltype(lb), BinaryOp>{la, lb, binary_op});
 }
 template <distributed A, distributed B, class T, class ReduceOp, class BinaryOp>
 T transform_reduce(const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
@@ -142,7 +146,7 @@ T reduce(const Exec& exec, const X& x, T init, Op op) {
   detail::static_check_device_callable<Exec, Op>();
   auto local = x.local();
   detail::static_check_accumulator<T, typename X::value_type>();
-  return detail::all_fold_range(x.comm(), exec, init, op, "weft::reduce", x.local_size(),
+  return detail::all_fold_range(x.comm(), exec, init, op, "weft::reduce", x.global_size(), x.local_size(),
                                  detail::element_map<decltype(local)>{local});
 }
 template <distributed X, class T, class Op>
@@ -199,7 +203,9 @@ namespace detail {
 template <class T, class Exec, class G, class Op, class Map>
 T grid_fold(const Exec& exec, const G& g, const T& init, Op op, Map map, const char* algorithm) {
   if constexpr (reproducible_fold<Op, T>) {
-    return all_fold_reproducible(g.comm(), init, algorithm, [&] {
+    std::array<std::int64_t, G::rank> extents{};
+    for (int d = 0; d < G::rank; ++d) extents[static_cast<std::size_t>(d)] = g.global_extent(d);
+    return all_fold_reproducible(g.comm(), init, algorithm, saturated_product(extents), [&] {
       return repro_fold_box<Exec, G::rank>(exec, algorithm, extents_of(g.interior()), map);
     });
   }

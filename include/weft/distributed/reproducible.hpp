@@ -90,39 +90,40 @@ void check_replicated_data(const communicator& comm, std::span<const T> data, co
   summary mine{static_cast<std::int64_t>(data.size()), 0, check.failed_here() ? 1 : 0};
   if (!mine.failed) mine.hash = hash_bytes(bytes, size);
   const auto all = all_gather_value(comm, mine, algorithm);
+  const auto ranks = static_cast<std::size_t>(comm.size());
   int first_failed = -1, last_failed = -1;
-  for (int r = 0; r < comm.size(); ++r)
+  for (std::size_t r = 0; r < ranks; ++r)
     if (all[r].failed) {
-      if (first_failed < 0) first_failed = r;
-      last_failed = r;
+      if (first_failed < 0) first_failed = static_cast<int>(r);
+      last_failed = static_cast<int>(r);
     }
   if (first_failed >= 0) fail_together(comm, first_failed, last_failed, check.problem(), algorithm);
   bool same = true;
-  for (int r = 1; r < comm.size(); ++r) same = same && all[r].count == all[0].count && all[r].hash == all[0].hash;
+  for (std::size_t r = 1; r < ranks; ++r) same = same && all[r].count == all[0].count && all[r].hash == all[0].hash;
   if (same) return;
 
   // The reference: the version most ranks hold (the lowest such rank).
   std::map<std::pair<std::int64_t, std::uint64_t>, int> votes;
-  for (int r = 0; r < comm.size(); ++r) ++votes[{all[r].count, all[r].hash}];
-  int reference = 0;
-  for (int r = 0; r < comm.size(); ++r)
+  for (std::size_t r = 0; r < ranks; ++r) ++votes[{all[r].count, all[r].hash}];
+  std::size_t reference = 0;
+  for (std::size_t r = 0; r < ranks; ++r)
     if (votes[{all[r].count, all[r].hash}] > votes[{all[reference].count, all[reference].hash}]) reference = r;
 
   // Every rank compares its data with the reference's, element by element.
   const std::int64_t reference_count = all[reference].count;
   std::vector<T> theirs(static_cast<std::size_t>(reference_count));
-  if (comm.rank() == reference && reference_count > 0) std::memcpy(theirs.data(), data.data(), size);
-  broadcast_bytes(comm, reinterpret_cast<unsigned char*>(theirs.data()), theirs.size() * sizeof(T), reference,
-                  algorithm);
+  if (static_cast<std::size_t>(comm.rank()) == reference && reference_count > 0) std::memcpy(theirs.data(), data.data(), size);
+  broadcast_bytes(comm, reinterpret_cast<unsigned char*>(theirs.data()), theirs.size() * sizeof(T),
+                  static_cast<int>(reference), algorithm);
   struct difference {
     std::int64_t index;  // first differing element; -1: none
     double mine, theirs;  // the two values there, when T is arithmetic
   };
   difference found{-1, 0, 0};
   const std::int64_t common = std::min<std::int64_t>(mine.count, reference_count);
-  for (std::int64_t i = 0; i < common && found.index < 0; ++i)
+  for (std::size_t i = 0; i < static_cast<std::size_t>(common) && found.index < 0; ++i)
     if (std::memcmp(&data[i], &theirs[i], sizeof(T)) != 0) {
-      found.index = i;
+      found.index = static_cast<std::int64_t>(i);
       if constexpr (std::is_arithmetic_v<T>) {
         found.mine = static_cast<double>(data[i]);
         found.theirs = static_cast<double>(theirs[i]);
@@ -136,7 +137,7 @@ void check_replicated_data(const communicator& comm, std::span<const T> data, co
   message << algorithm << ": " << what << " differs between ranks (compared with rank " << reference
           << ", which holds what most ranks hold):";
   const char* separator = " ";
-  for (int r = 0; r < comm.size(); ++r) {
+  for (std::size_t r = 0; r < ranks; ++r) {
     if (r == reference || (all[r].count == reference_count && all[r].hash == all[reference].hash &&
                            differences[r].index < 0))
       continue;
@@ -192,8 +193,8 @@ void check_replicated(const communicator& comm, const View& v, const char* what 
   constexpr int rank = static_cast<int>(View::rank);
   detail::collective_check check("weft::check_replicated");
   std::vector<T> flat;
-  std::vector<std::int64_t> extents(rank);
-  for (int d = 0; d < rank; ++d) extents[d] = static_cast<std::int64_t>(v.extent(d));
+  std::vector<std::int64_t> extents(static_cast<std::size_t>(rank));
+  for (std::size_t d = 0; d < extents.size(); ++d) extents[d] = static_cast<std::int64_t>(v.extent(d));
   check.attempt([&] {
     auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, v);
     flat.reserve(host.size());

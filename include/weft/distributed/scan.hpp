@@ -32,6 +32,7 @@ T distributed_scan(const Exec& exec, const In& in, const Out& out, const optiona
   if constexpr (reproducible_fold<Op, T>) {
     // Each rank's accumulator, gathered; a rank scans from the join of the
     // ranks before it: every prefix is then the same bits for any partition.
+    check_repro_count(algorithm, in.global_size());  // the layout is agreed: throws on every rank or none
     collective_check check(algorithm);
     optional_value<repro_sum> mine{repro_empty(), true};
     check.attempt([&] { mine.value = repro_fold_range(exec, algorithm, in.local_size(), map); });
@@ -39,8 +40,8 @@ T distributed_scan(const Exec& exec, const In& in, const Out& out, const optiona
                                           init.valid};
     const auto parts = gather_parts(in.comm(), check, mine, start, algorithm);
     repro_sum before = start.value, total = start.value;
-    for (int r = 0; r < in.comm().size(); ++r) {
-      if (r < in.comm().rank()) repro_join(before, parts[r].value);
+    for (std::size_t r = 0; r < parts.size(); ++r) {
+      if (r < static_cast<std::size_t>(in.comm().rank())) repro_join(before, parts[r].value);
       repro_join(total, parts[r].value);
     }
     if (in.local_size() > 0) repro_scan_range<Exclusive>(exec, algorithm, in.local_size(), map, out.local(), before);
