@@ -27,7 +27,7 @@
 // result (double; for float the double result is rounded once more).
 // Values far below the largest (by more than 2^64) are dropped.
 // NaN and infinities give what IEEE addition would (NaN, or the infinity);
-// an all-zero sum is +0. Up to 2^32 values per call.
+// an all-zero sum is +0. Up to 2^32 - 1 values per call (and init); more throws weft::error.
 //
 // Cost: one pass over memory, like the default sum: on host backends each
 // block of 1024 values is scanned for its largest exponent, then, from the
