@@ -73,8 +73,11 @@ KOKKOS_INLINE_FUNCTION double from_bits(std::uint64_t b) {
   return x;
 }
 
-/// 2^e for -1074 <= e <= 1023, from its bits (device code has no ldexp we trust to be exact).
+/// 2^e for -1074 <= e <= 1023, from its bits (device code has no ldexp we
+/// trust to be exact); 0 below 2^-1074, as in IEEE arithmetic (the windows
+/// of the lowest top indexes reach there, and only zeros reach those bins).
 KOKKOS_INLINE_FUNCTION double pow2(int e) {
+  if (e < -1074) return 0.0;
   return e >= -1022 ? from_bits(static_cast<std::uint64_t>(e + 1023) << 52)
                     : from_bits(std::uint64_t(1) << (e + 1074));
 }
