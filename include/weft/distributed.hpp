@@ -8,6 +8,7 @@
 
 #include "weft.hpp"
 
+#include "distributed/balance.hpp"
 #include "distributed/by_key.hpp"
 #include "distributed/communicator.hpp"
 #include "distributed/compaction.hpp"

@@ -12,6 +12,7 @@
 #include "compaction.hpp"
 #include "concepts.hpp"
 #include "error.hpp"
+#include "execution_spaces.hpp"
 #include "for_each.hpp"
 #include "functional.hpp"
 #include "histogram.hpp"

@@ -193,6 +193,15 @@ void distributed_calls(const weft::communicator& comm) {
     weft::check_replicated(comm, all, "all");
     weft::check_replicated(comm, x.local(), "x");
   }
+  // Balancing: decisions, a move of several vectors, a space chosen by name.
+  weft::balancer balance(comm, x.partition());
+  if (balance.decide(std::vector<double>(std::size_t(comm.size()), 1e-3))) balance.apply(x, y);
+  (void)balance.observe(Kokkos::DefaultHostExecutionSpace{}, [] {});
+  std::tie(x, y) = weft::redistribute(std::tie(x, y), x.partition());
+  weft::with_execution_space(weft::enabled_execution_spaces().front(), [&](auto exec) {
+    weft::distributed_vector<T, typename decltype(exec)::memory_space> w(comm, n);
+    weft::iota(exec, w, T(0));
+  });
   (void)sum;
   (void)kept;
   (void)segments;

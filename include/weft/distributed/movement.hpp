@@ -20,9 +20,12 @@
 
 #include <algorithm>
 #include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -170,59 +173,197 @@ void post_in_pieces(bool send, T* data, std::int64_t count, int peer, MPI_Dataty
 }
 }  // namespace detail
 
+namespace detail {
+/// One vector's side of a redistribution: where its owned elements sit
+/// (its memory, or a host copy where MPI cannot use that memory) before and
+/// after, and its element size.
+struct moving_block {
+  std::byte* old_data = nullptr;
+  std::byte* new_data = nullptr;
+  std::int64_t element_bytes = 0;
+};
+
+/// Posts one message, or a few of at most 1 GiB, to or from `peer` that
+/// carry the elements [lo, hi) (global indices, starting at `begin` in the
+/// block) of every vector: an MPI_Type_create_hindexed type over the
+/// vectors' own addresses, so nothing is packed. Sender and receiver list
+/// the same pieces in the same order, so the messages match one to one.
+inline void post_runs(bool send, const std::vector<moving_block>& blocks, std::int64_t begin, std::int64_t lo,
+                      std::int64_t hi, int peer, MPI_Comm comm, std::vector<MPI_Request>& requests,
+                      std::vector<MPI_Datatype>& types, const char* algorithm) {
+  constexpr int tag = 0x7ef8;
+  constexpr std::int64_t most = std::int64_t(1) << 30;  // bytes per message and per run: fits MPI's int
+  std::vector<int> lengths;
+  std::vector<MPI_Aint> addresses;
+  std::int64_t in_message = 0;
+  auto flush = [&] {
+    if (lengths.empty()) return;
+    MPI_Datatype type = MPI_DATATYPE_NULL;
+    check_mpi(MPI_Type_create_hindexed(static_cast<int>(lengths.size()), lengths.data(), addresses.data(), MPI_BYTE,
+                                       &type),
+              "MPI_Type_create_hindexed", algorithm);
+    types.push_back(type);
+    check_mpi(MPI_Type_commit(&types.back()), "MPI_Type_commit", algorithm);
+    requests.emplace_back();
+    if (send) check_mpi(MPI_Isend(MPI_BOTTOM, 1, type, peer, tag, comm, &requests.back()), "MPI_Isend", algorithm);
+    else check_mpi(MPI_Irecv(MPI_BOTTOM, 1, type, peer, tag, comm, &requests.back()), "MPI_Irecv", algorithm);
+    lengths.clear();
+    addresses.clear();
+    in_message = 0;
+  };
+  for (const auto& b : blocks) {
+    std::byte* at = (send ? b.old_data : b.new_data) + (lo - begin) * b.element_bytes;
+    for (std::int64_t left = (hi - lo) * b.element_bytes; left > 0;) {
+      const std::int64_t run = std::min(left, most - in_message);
+      MPI_Aint address = 0;
+      check_mpi(MPI_Get_address(at, &address), "MPI_Get_address", algorithm);
+      lengths.push_back(static_cast<int>(run));
+      addresses.push_back(address);
+      at += run;
+      left -= run;
+      in_message += run;
+      if (in_message == most) flush();
+    }
+  }
+  flush();
+}
+
+template <class Tuple, std::size_t... K>
+void require_same_layout(const Tuple& xs, const partition& to, std::index_sequence<K...>, const char* algorithm) {
+  const auto& first = std::get<0>(xs);
+  // Layouts are agreed on every rank when a vector is built, and so is `to`
+  // when the new vectors are: these checks come out alike on every rank.
+  require(((std::get<K>(xs).partition() == first.partition()) && ...), algorithm,
+          ": the vectors are not all laid out on the same partition");
+  require(((std::get<K>(xs).comm().size() == first.comm().size()) && ...) &&
+              ((congruent(std::get<K>(xs).comm(), first.comm())) && ...),
+          algorithm, ": the vectors do not share one communicator's ranks");
+  require(to.global_size() == first.global_size(), algorithm, ": the new partition has ", to.global_size(),
+          " elements, the vectors ", first.global_size());
+}
+}  // namespace detail
+
+/// Several vectors on one partition, moved together to another partition
+/// (e.g. the state of a simulation: weft::balancer::apply uses it): each
+/// rank sends the parts of its blocks that others now own straight to them,
+/// one message per pair of ranks for all the vectors (an MPI derived type
+/// over their memory, so nothing is packed; pieces of at most 1 GiB). Keeps
+/// every vector's ghost width and value type. The vectors must share a
+/// partition and a communicator, and `to` must have their global size and
+/// be the same on every rank; otherwise every rank throws weft::error.
+/// Collective.
+///   std::tie(u, v) = weft::redistribute(std::tie(u, v), weft::partition::weighted(n, speeds));
+template <class... X>
+  requires(sizeof...(X) > 0 && (distributed<X> && ...))
+std::tuple<std::remove_cvref_t<X>...> redistribute(const std::tuple<X...>& xs, const partition& to) {
+  const char* algorithm = "weft::redistribute";
+  const auto& first = std::get<0>(xs);
+  const partition& from = first.partition();
+  const communicator& comm = first.comm();
+  auto ys = std::apply(
+      [&](const auto&... x) {  // each agrees on `to`, exactly, on every rank
+        return std::tuple<std::remove_cvref_t<X>...>(
+            std::remove_cvref_t<X>(x.comm(), to, ghosts{x.ghost_width()})...);
+      },
+      xs);
+  detail::require_same_layout(xs, to, std::index_sequence_for<X...>{}, algorithm);
+  const int me = comm.rank();
+  const std::int64_t old_begin = from.offset(me), new_begin = to.offset(me);
+  constexpr std::size_t count = sizeof...(X);
+  std::vector<detail::moving_block> blocks(count);
+  std::array<std::vector<std::byte>, count> old_host, new_host;  // where MPI cannot use the memory
+  std::array<bool, count> direct{};
+  detail::collective_check check(algorithm);
+  check.attempt([&] {
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&] {
+            const auto& x = std::get<K>(xs);
+            const auto& y = std::get<K>(ys);
+            using V = std::remove_cvref_t<decltype(x)>;
+            using T = typename V::value_type;
+            static_assert(std::is_trivially_copyable_v<T>,
+                          "weft::redistribute: values move as bytes; the value type must be trivially copyable.");
+            direct[K] = detail::mpi_can_use_directly<typename V::memory_space>();
+            blocks[K].element_bytes = static_cast<std::int64_t>(sizeof(T));
+            if (direct[K]) {
+              blocks[K].old_data = reinterpret_cast<std::byte*>(x.local().data());
+              blocks[K].new_data = reinterpret_cast<std::byte*>(y.local().data());
+              return;
+            }
+            old_host[K].resize(static_cast<std::size_t>(x.local_size()) * sizeof(T));
+            new_host[K].resize(static_cast<std::size_t>(y.local_size()) * sizeof(T));
+            Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> staged(
+                reinterpret_cast<T*>(old_host[K].data()), static_cast<std::size_t>(x.local_size()));
+            Kokkos::deep_copy(staged, x.local());
+            blocks[K].old_data = old_host[K].data();
+            blocks[K].new_data = new_host[K].data();
+          }(),
+          ...);
+    }(std::index_sequence_for<X...>{});
+  });
+  check.settle(comm);
+  std::apply([](const auto&... x) { (typename std::remove_cvref_t<decltype(x)>::execution_space().fence(), ...); },
+             xs);
+  std::vector<MPI_Request> requests;
+  std::vector<MPI_Datatype> types;
+  detail::for_each_overlap(from, new_begin, new_begin + to.local_size(me), [&](int q, std::int64_t lo, std::int64_t hi) {
+    if (q != me) detail::post_runs(false, blocks, new_begin, lo, hi, q, comm.native(), requests, types, algorithm);
+  });
+  detail::for_each_overlap(to, old_begin, old_begin + from.local_size(me), [&](int q, std::int64_t lo, std::int64_t hi) {
+    if (q != me) {
+      detail::post_runs(true, blocks, old_begin, lo, hi, q, comm.native(), requests, types, algorithm);
+      return;
+    }
+    // What stays on this rank: copied in its own memory.
+    [&]<std::size_t... K>(std::index_sequence<K...>) {
+      (
+          [&] {
+            const std::pair<std::int64_t, std::int64_t> old_range(lo - old_begin, hi - old_begin),
+                new_range(lo - new_begin, hi - new_begin);
+            if (direct[K]) {
+              Kokkos::deep_copy(Kokkos::subview(std::get<K>(ys).local(), new_range),
+                                Kokkos::subview(std::get<K>(xs).local(), old_range));
+            } else {
+              const auto bytes = blocks[K].element_bytes;
+              std::copy(blocks[K].old_data + old_range.first * bytes, blocks[K].old_data + old_range.second * bytes,
+                        blocks[K].new_data + new_range.first * bytes);
+            }
+          }(),
+          ...);
+    }(std::index_sequence_for<X...>{});
+  });
+  if (!requests.empty())
+    detail::check_mpi(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE),
+                      "MPI_Waitall", algorithm);
+  for (auto& type : types) MPI_Type_free(&type);
+  [&]<std::size_t... K>(std::index_sequence<K...>) {
+    (
+        [&] {
+          if (direct[K]) return;
+          using T = typename std::remove_cvref_t<decltype(std::get<K>(ys))>::value_type;
+          const auto& y = std::get<K>(ys);
+          Kokkos::View<const T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> staged(
+              reinterpret_cast<const T*>(new_host[K].data()), static_cast<std::size_t>(y.local_size()));
+          Kokkos::deep_copy(y.local(), staged);
+        }(),
+        ...);
+  }(std::index_sequence_for<X...>{});
+  std::apply([](const auto&... y) { (typename std::remove_cvref_t<decltype(y)>::execution_space().fence(), ...); },
+             ys);
+  return ys;
+}
+
 /// The same global contents under another partition (e.g. weights from
 /// measured speeds): each rank sends the parts of its block that others now
 /// own straight to them (only to the ranks whose new blocks overlap its old
 /// one; blocks of any size). Keeps x's ghost width. The new partition must
 /// be the same on every rank and have x's global size; otherwise every
-/// rank throws weft::error.
+/// rank throws weft::error. Collective.
 ///   auto balanced = weft::redistribute(x, weft::partition::weighted(n, speeds));
 template <distributed X>
 std::remove_cvref_t<X> redistribute(const X& x, const partition& to) {
-  using V = std::remove_cvref_t<X>;
-  using T = typename V::value_type;
-  const char* algorithm = "weft::redistribute";
-  const partition& from = x.partition();
-  V y(x.comm(), to, ghosts{x.ghost_width()});  // agrees on `to`, exactly, on every rank
-  // Both partitions are now the same on every rank, and so is this check.
-  detail::require(to.global_size() == from.global_size(), algorithm, ": the new partition has ", to.global_size(),
-                  " elements, the vector ", from.global_size());
-  const int me = x.comm().rank();
-  const std::int64_t old_begin = from.offset(me), new_begin = to.offset(me);
-  const bool direct = detail::mpi_can_use_directly<typename V::memory_space>();
-  detail::collective_check check(algorithm);
-  std::vector<T> old_host, new_host;  // host copies, where MPI cannot use the memory
-  check.attempt([&] {
-    if (direct) return;
-    old_host = detail::local_to_host(x);
-    new_host.resize(static_cast<std::size_t>(y.local_size()));
-  });
-  check.settle(x.comm());
-  T* old_data = direct ? x.local().data() : old_host.data();
-  T* new_data = direct ? y.local().data() : new_host.data();
-  if (direct) typename V::execution_space().fence();
-  detail::mpi_element_type<T> type(algorithm);
-  std::vector<MPI_Request> requests;
-  detail::for_each_overlap(from, new_begin, new_begin + y.local_size(), [&](int q, std::int64_t lo, std::int64_t hi) {
-    if (q != me)
-      detail::post_in_pieces(false, new_data + (lo - new_begin), hi - lo, q, type.get(), x.comm().native(), requests,
-                             algorithm);
-  });
-  detail::for_each_overlap(to, old_begin, old_begin + x.local_size(), [&](int q, std::int64_t lo, std::int64_t hi) {
-    if (q != me)
-      detail::post_in_pieces(true, old_data + (lo - old_begin), hi - lo, q, type.get(), x.comm().native(), requests,
-                             algorithm);
-    else if (direct)  // what stays on this rank: a copy on the device
-      Kokkos::deep_copy(Kokkos::subview(y.local(), std::pair(lo - new_begin, hi - new_begin)),
-                        Kokkos::subview(x.local(), std::pair(lo - old_begin, hi - old_begin)));
-    else
-      std::copy(old_data + (lo - old_begin), old_data + (hi - old_begin), new_data + (lo - new_begin));
-  });
-  if (!requests.empty())
-    detail::check_mpi(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE),
-                      "MPI_Waitall", algorithm);
-  if (!direct) detail::host_to_local(new_host, y);
-  return y;
+  return std::get<0>(redistribute(std::tie(x), to));
 }
 
 namespace detail {

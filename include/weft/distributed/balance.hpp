@@ -1,0 +1,318 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+#pragma once
+// weft::balancer: load balancing by measured speed. Every rank reports how
+// long its last step took; the balancer smooths each rank's rate (elements
+// per second), decides whether the imbalance is worth moving data for, and
+// proposes a partition with shares proportional to the rates.
+
+#include "../detail/config.hpp"  // first: the C++20 check
+
+#include "../concepts.hpp"
+#include "../error.hpp"
+#include "communicator.hpp"
+#include "detail/mpi.hpp"
+#include "movement.hpp"
+#include "partition.hpp"
+#include "vector.hpp"
+
+#include <Kokkos_Core.hpp>
+#include <mpi.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+namespace weft {
+
+/// When and how a weft::balancer moves data.
+struct balancer_options {
+  /// Move only when the slowest rank's predicted step time exceeds the mean
+  /// over ranks by this factor (max / mean): below it, measurement noise
+  /// would make the balancer move data back and forth.
+  double threshold = 1.05;
+  /// Weight of the newest measurement in each rank's smoothed rate, in
+  /// (0, 1]; 1 trusts only the last step.
+  double smoothing = 0.5;
+  /// The time a move costs must be earned back within this many steps.
+  int payback_steps = 20;
+  /// Steps observed before the first move may be proposed (the first steps
+  /// often pay for first touches, plans and caches).
+  int warmup_steps = 1;
+  /// The model of a move's cost, until one has been measured: a fixed
+  /// latency plus a time per element for the rank that sends or receives
+  /// the most. apply() measures each move and refines the per-element time.
+  double move_latency_seconds = 1e-4;
+  double move_seconds_per_element = 1e-8;
+  /// The smallest block a rank may be given (e.g. a halo width); 0 lets a
+  /// rank with no measured speed end up with an empty block.
+  std::int64_t min_block = 0;
+};
+
+/// What the balancer saw at its last observe(), the same on every rank.
+struct balance_report {
+  int step = 0;                   // observations so far
+  double imbalance = 1;           // max / mean of the predicted step times
+  double step_seconds = 0;        // predicted step time now (the slowest rank)
+  double balanced_seconds = 0;    // predicted step time on the proposal
+  double move_seconds = 0;        // predicted cost of moving to the proposal
+  std::int64_t elements_moved = 0;  // elements that change owner
+  bool rebalance = false;         // observe() returned true
+};
+
+namespace detail {
+/// Elements that change owner from `from` to `to`, and the most any one rank
+/// sends or receives.
+inline std::pair<std::int64_t, std::int64_t> move_volume(const partition& from, const partition& to) {
+  std::int64_t moved = 0, busiest = 0;
+  for (int r = 0; r < from.ranks(); ++r) {
+    const std::int64_t lo = std::max(from.offset(r), to.offset(r));
+    const std::int64_t hi = std::min(from.offset(r + 1), to.offset(r + 1));
+    const std::int64_t kept = std::max<std::int64_t>(0, hi - lo);
+    moved += from.local_size(r) - kept;
+    busiest = std::max({busiest, from.local_size(r) - kept, to.local_size(r) - kept});
+  }
+  return {moved, busiest};
+}
+
+/// partition::weighted with every block at least `min_block` elements
+/// (when n allows): the blocks under the minimum are raised to it and the
+/// rest of n is shared by weight among the others.
+inline partition weighted_at_least(std::int64_t n, const std::vector<double>& weights, std::int64_t min_block) {
+  const auto ranks = static_cast<std::int64_t>(weights.size());
+  if (min_block <= 0 || n < min_block * ranks) return partition::weighted(n, weights);
+  std::vector<bool> pinned(weights.size(), false);
+  for (;;) {  // at most `ranks` rounds: each pins one more rank or ends
+    std::vector<double> free_weights(weights.size(), 0.0);
+    std::int64_t pinned_count = 0;
+    for (std::size_t r = 0; r < weights.size(); ++r) {
+      if (pinned[r]) ++pinned_count;
+      else free_weights[r] = weights[r];
+    }
+    const std::int64_t rest = n - pinned_count * min_block;
+    bool any_free = false;
+    for (double w : free_weights) any_free |= w > 0;
+    std::vector<std::int64_t> sizes(weights.size(), min_block);
+    if (any_free) {
+      const auto shares = partition::weighted(rest, free_weights);
+      for (std::size_t r = 0; r < weights.size(); ++r)
+        if (!pinned[r]) sizes[r] = shares.local_size(static_cast<int>(r));
+    } else {  // every rank pinned: share what is left evenly
+      const auto shares = partition::block(rest, static_cast<int>(ranks));
+      for (std::size_t r = 0; r < weights.size(); ++r) sizes[r] += shares.local_size(static_cast<int>(r));
+    }
+    bool changed = false;
+    for (std::size_t r = 0; r < weights.size(); ++r)
+      if (!pinned[r] && sizes[r] < min_block) pinned[r] = changed = true;
+    if (!changed) return partition::from_sizes(sizes);
+  }
+}
+}  // namespace detail
+
+/// Load balancing of distributed vectors by measured speed. Each step,
+/// every rank reports the time its step took on its current block
+/// (observe); the balancer shares the times (one MPI_Allgather), turns them
+/// into rates (elements per second, smoothed over steps), predicts the step
+/// time now and on a partition with shares proportional to the rates, and
+/// proposes that partition when the imbalance exceeds the threshold and
+/// the time saved over `payback_steps` steps exceeds the predicted cost of
+/// the move. Every rank computes the decision from the same gathered
+/// numbers, so every rank takes it. apply() moves vectors to the proposal
+/// (one message per pair of ranks for all of them) and measures the move.
+///   weft::balancer balance(comm, x.partition());
+///   for (int step = 0; step < steps; ++step)
+///     if (balance.observe(exec, [&] { sweep(exec, x, y); })) balance.apply(x, y);
+class balancer {
+ public:
+  /// Collective (agrees on the partition and the options, exactly).
+  balancer(const communicator& comm, const partition& current, const balancer_options& options = {})
+      : comm_(comm), current_(current), proposed_(current), options_(options),
+        rates_(static_cast<std::size_t>(comm.size()), 0.0) {
+    detail::collective_check check("weft::balancer");
+    check.require(current.ranks() == comm.size(), "weft::balancer: the partition has ", current.ranks(),
+                  " blocks but the communicator has ", comm.size(), " ranks");
+    check.require(options.threshold >= 1 && std::isfinite(options.threshold),
+                  "weft::balancer: threshold ", options.threshold, " must be a finite factor >= 1 (max / mean)");
+    check.require(options.smoothing > 0 && options.smoothing <= 1, "weft::balancer: smoothing ", options.smoothing,
+                  " is outside (0, 1]");
+    check.require(options.payback_steps >= 1 && options.warmup_steps >= 0, "weft::balancer: payback_steps ",
+                  options.payback_steps, " must be >= 1 and warmup_steps ", options.warmup_steps, " >= 0");
+    check.require(options.move_latency_seconds >= 0 && options.move_seconds_per_element >= 0 &&
+                      std::isfinite(options.move_latency_seconds) && std::isfinite(options.move_seconds_per_element),
+                  "weft::balancer: the move cost model must be finite and non-negative");
+    check.require(options.min_block >= 0 && options.min_block <= current.global_size() / std::max(1, comm.size()),
+                  "weft::balancer: min_block ", options.min_block, " is negative or more than ",
+                  current.global_size(), " elements over ", comm.size(), " ranks allow");
+    std::vector<std::int64_t> boundaries(static_cast<std::size_t>(comm.size()) + 1, -1);
+    std::copy_n(current.offsets().begin(), std::min(boundaries.size(), current.offsets().size()),
+                boundaries.begin());
+    check.same_each("the partition's block boundaries", boundaries);
+    check.same_bits("balancer_options::threshold", options.threshold);
+    check.same_bits("balancer_options::smoothing", options.smoothing);
+    check.same("balancer_options::payback_steps", options.payback_steps);
+    check.same("balancer_options::warmup_steps", options.warmup_steps);
+    check.same_bits("balancer_options::move_latency_seconds", options.move_latency_seconds);
+    check.same_bits("balancer_options::move_seconds_per_element", options.move_seconds_per_element);
+    check.same("balancer_options::min_block", options.min_block);
+    check.settle(comm);
+    seconds_per_element_ = options.move_seconds_per_element;
+  }
+
+  /// Collective: `seconds` is the time this rank's last step took on its
+  /// block of current(). Returns true, on every rank, when moving to
+  /// proposed() pays off; move the data then with apply() (or redistribute
+  /// it yourself and call moved()). A negative or non-finite time throws
+  /// weft::error on every rank; a zero time, or a rank with no elements,
+  /// keeps that rank's previous rate.
+  bool observe(double seconds) {
+    std::vector<double> times(rates_.size());
+    detail::check_mpi(MPI_Allgather(&seconds, 1, MPI_DOUBLE, times.data(), 1, MPI_DOUBLE, comm_.native()),
+                      "MPI_Allgather", "weft::balancer::observe");
+    return decide(times);
+  }
+
+  /// Fences exec, runs step() on this rank, fences exec again, and observes
+  /// the time it took. Collective.
+  template <weft::execution_space Exec, class Step>
+  bool observe(const Exec& exec, Step&& step) {
+    exec.fence();
+    Kokkos::Timer timer;
+    std::forward<Step>(step)();
+    exec.fence();
+    return observe(timer.seconds());
+  }
+
+  /// The same decision from every rank's step time, given on every rank
+  /// alike (e.g. modelled times, or times gathered by the caller). Local:
+  /// no communication. Used by observe().
+  bool decide(const std::vector<double>& times) {
+    detail::require(times.size() == rates_.size(), "weft::balancer: ", times.size(), " step times for ",
+                    rates_.size(), " ranks");
+    for (std::size_t r = 0; r < times.size(); ++r)
+      detail::require(std::isfinite(times[r]) && times[r] >= 0, "weft::balancer::observe: rank ", r,
+                      " reported a step time of ", times[r], " s");
+    update_rates(times);
+    report_ = balance_report{};
+    report_.step = ++steps_;
+    proposed_ = current_;
+    std::vector<double> predicted(rates_.size(), 0.0);
+    double total = 0;
+    bool known = false;
+    for (std::size_t r = 0; r < rates_.size(); ++r) {
+      known |= rates_[r] > 0;
+    }
+    if (!known) return false;  // nothing measured yet (every time zero, or no work)
+    const auto rates = filled_rates();
+    for (std::size_t r = 0; r < rates.size(); ++r) {
+      predicted[r] = static_cast<double>(current_.local_size(static_cast<int>(r))) / rates[r];
+      total += predicted[r];
+    }
+    const double slowest = *std::max_element(predicted.begin(), predicted.end());
+    const double mean = total / static_cast<double>(predicted.size());
+    report_.step_seconds = slowest;
+    report_.imbalance = mean > 0 ? slowest / mean : 1;
+    const partition candidate = detail::weighted_at_least(current_.global_size(), rates, options_.min_block);
+    double balanced = 0;
+    for (std::size_t r = 0; r < rates.size(); ++r)
+      balanced = std::max(balanced, static_cast<double>(candidate.local_size(static_cast<int>(r))) / rates[r]);
+    const auto [moved, busiest] = detail::move_volume(current_, candidate);
+    report_.balanced_seconds = balanced;
+    report_.elements_moved = moved;
+    report_.move_seconds = moved == 0 ? 0 : options_.move_latency_seconds + seconds_per_element_ * double(busiest);
+    report_.rebalance = steps_ > options_.warmup_steps && moved > 0 && report_.imbalance > options_.threshold &&
+                        (slowest - balanced) * options_.payback_steps > report_.move_seconds;
+    if (report_.rebalance) proposed_ = candidate;
+    return report_.rebalance;
+  }
+
+  /// Moves the vectors (each laid out on current()) to proposed(), all in one
+  /// exchange (weft::redistribute of a tuple), assigns them, measures the
+  /// move to refine the cost model, and makes the proposal current.
+  /// Collective. Their ghost widths are kept.
+  template <distributed... X>
+    requires(!std::is_const_v<X> && ...)
+  void apply(X&... xs) {
+    static_assert(sizeof...(X) > 0, "weft::balancer::apply: pass the vectors to move.");
+    detail::require(((xs.partition() == current_) && ...), "weft::balancer::apply: a vector is not laid out on "
+                    "the balancer's current partition");  // partitions are agreed: the same outcome everywhere
+    move_timer timer;
+    std::tie(xs...) = redistribute(std::tie(xs...), proposed_);
+    moved(timer.slowest(comm_));
+  }
+
+  /// Records that the data moved to proposed() (by the caller) in `seconds`
+  /// (the slowest rank's time, the same on every rank); refines the cost
+  /// model and makes the proposal current. Local.
+  void moved(double seconds) {
+    const auto busiest = detail::move_volume(current_, proposed_).second;
+    if (busiest > 0 && std::isfinite(seconds) && seconds > options_.move_latency_seconds) {
+      const double measured = (seconds - options_.move_latency_seconds) / double(busiest);
+      seconds_per_element_ = moves_ == 0 ? measured : 0.5 * (seconds_per_element_ + measured);
+    }
+    ++moves_;
+    current_ = proposed_;
+  }
+
+  /// The partition the data is on (after apply() or moved(), the proposal).
+  const partition& current() const noexcept { return current_; }
+  /// The partition the last observe() proposed (current() if none).
+  const partition& proposed() const noexcept { return proposed_; }
+  /// Every rank's smoothed rate, elements per second (0: not yet measured).
+  const std::vector<double>& rates() const noexcept { return rates_; }
+  const balance_report& last_report() const noexcept { return report_; }
+  /// The modelled cost of moving one element (measured by apply()).
+  double move_seconds_per_element() const noexcept { return seconds_per_element_; }
+  int moves() const noexcept { return moves_; }
+  const communicator& comm() const noexcept { return comm_; }
+
+ private:
+  // Wall time on this rank; slowest() makes one MPI_Allreduce.
+  struct move_timer {
+    Kokkos::Timer timer;
+    double slowest(const communicator& comm) const {
+      double mine = timer.seconds(), result = 0;
+      detail::check_mpi(MPI_Allreduce(&mine, &result, 1, MPI_DOUBLE, MPI_MAX, comm.native()), "MPI_Allreduce",
+                        "weft::balancer::apply");
+      return result;
+    }
+  };
+
+  void update_rates(const std::vector<double>& times) {
+    for (std::size_t r = 0; r < times.size(); ++r) {
+      const auto work = static_cast<double>(current_.local_size(static_cast<int>(r)));
+      if (work <= 0 || times[r] <= 0) continue;  // nothing learnt about this rank
+      const double rate = work / times[r];
+      rates_[r] = rates_[r] > 0 ? options_.smoothing * rate + (1 - options_.smoothing) * rates_[r] : rate;
+    }
+  }
+
+  // Ranks never measured (always empty, or always too fast to time) are
+  // assumed as fast as the mean of the others, so they get work and are
+  // measured next time.
+  std::vector<double> filled_rates() const {
+    double sum = 0;
+    int count = 0;
+    for (double r : rates_)
+      if (r > 0) {
+        sum += r;
+        ++count;
+      }
+    std::vector<double> filled(rates_);
+    for (double& r : filled)
+      if (r <= 0) r = sum / count;
+    return filled;
+  }
+
+  communicator comm_;
+  partition current_, proposed_;
+  balancer_options options_;
+  std::vector<double> rates_;
+  balance_report report_;
+  double seconds_per_element_ = 0;
+  int steps_ = 0, moves_ = 0;
+};
+
+}  // namespace weft
