@@ -56,6 +56,7 @@ struct balancer_options {
 struct balance_report {
   int step = 0;                   // observations so far
   double imbalance = 1;           // max / mean of the predicted step times
+  double measured_seconds = 0;    // the slowest rank's reported time this step
   double step_seconds = 0;        // predicted step time now (the slowest rank)
   double balanced_seconds = 0;    // predicted step time on the proposal
   double move_seconds = 0;        // predicted cost of moving to the proposal
@@ -197,6 +198,7 @@ class balancer {
     update_rates(times);
     report_ = balance_report{};
     report_.step = ++steps_;
+    report_.measured_seconds = *std::max_element(times.begin(), times.end());
     proposed_ = current_;
     std::vector<double> predicted(rates_.size(), 0.0);
     double total = 0;
@@ -253,6 +255,7 @@ class balancer {
       seconds_per_element_ = moves_ == 0 ? measured : 0.5 * (seconds_per_element_ + measured);
     }
     ++moves_;
+    last_move_seconds_ = seconds;
     current_ = proposed_;
   }
 
@@ -266,6 +269,9 @@ class balancer {
   /// The modelled cost of moving one element (measured by apply()).
   double move_seconds_per_element() const noexcept { return seconds_per_element_; }
   int moves() const noexcept { return moves_; }
+  /// How long the last move took (the slowest rank), as apply() measured it
+  /// or moved() was told.
+  double last_move_seconds() const noexcept { return last_move_seconds_; }
   const communicator& comm() const noexcept { return comm_; }
 
  private:
@@ -311,7 +317,7 @@ class balancer {
   balancer_options options_;
   std::vector<double> rates_;
   balance_report report_;
-  double seconds_per_element_ = 0;
+  double seconds_per_element_ = 0, last_move_seconds_ = 0;
   int steps_ = 0, moves_ = 0;
 };
 
