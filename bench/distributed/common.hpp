@@ -124,5 +124,6 @@ void register_fields_benchmarks();
 void register_hdf5_benchmarks();  // bench_hdf5.cpp, built with weft::hdf5 (WEFT_BENCH_HDF5)
 void register_sort_benchmarks();
 void register_reproducible_benchmarks();
+void register_balance_benchmarks();
 
 }  // namespace weft_dbench

@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
 #endif
       weft_dbench::register_sort_benchmarks();
       weft_dbench::register_reproducible_benchmarks();
+      weft_dbench::register_balance_benchmarks();
       if (weft_dbench::world_rank() == 0) {
         benchmark::RunSpecifiedBenchmarks();
       } else {

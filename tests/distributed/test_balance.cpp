@@ -224,6 +224,10 @@ TEMPLATE_LIST_TEST_CASE("redistribute moves several vectors in one exchange, and
       CHECK(v.ghost_width() == 0);
       CHECK(weft::all_gather(u) == a);
       CHECK(weft::all_gather(v) == b);
+      // The new vectors skip initialising what is overwritten, not their ghosts.
+      auto with_ghosts = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, u.local_with_ghosts());
+      CHECK(with_ghosts(0) == 0.0);
+      CHECK(with_ghosts(with_ghosts.extent(0) - 1) == 0.0);
     }
   }
   unsetenv("WEFT_MPI_STAGING");

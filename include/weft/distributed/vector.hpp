@@ -35,6 +35,13 @@ struct ghosts {
   int width = 0;
 };
 
+/// Asks a constructor to leave the owned elements uninitialised (as
+/// Kokkos::WithoutInitializing does), for data about to be overwritten whole.
+struct uninitialized_t {
+  explicit uninitialized_t() = default;
+};
+inline constexpr uninitialized_t uninitialized{};
+
 /// A halo exchange in flight (from start_halo_exchange); wait() completes it.
 /// Work that does not read ghosts from other ranks can run in between (the
 /// ghosts a rank supplies itself, and boundary values, are written when the
@@ -138,6 +145,17 @@ class distributed_vector {
   /// MPI_Allreduce, and any difference or failure throws weft::error on
   /// every rank.
   distributed_vector(const communicator& comm, const weft::partition& p, ghosts g)
+      : distributed_vector(comm, p, g, true) {}
+
+  /// As above, but the owned elements are left uninitialised (the ghosts
+  /// are zero): for a vector about to be overwritten whole (weft::redistribute
+  /// makes its results so), which saves a pass over its memory.
+  ///   weft::distributed_vector<double> y(comm, p, weft::ghosts{1}, weft::uninitialized);
+  distributed_vector(const communicator& comm, const weft::partition& p, ghosts g, uninitialized_t)
+      : distributed_vector(comm, p, g, false) {}
+
+ private:
+  distributed_vector(const communicator& comm, const weft::partition& p, ghosts g, bool initialize)
       : comm_(comm), partition_(p), ghost_width_(g.width) {
     detail::collective_check check("weft::distributed_vector");
     check.require(p.ranks() == comm.size(), "weft::distributed_vector: the partition has ", p.ranks(),
@@ -153,11 +171,21 @@ class distributed_vector {
       const std::int64_t m = local_size();
       detail::require(m <= INT64_MAX - 2 * std::int64_t(g.width), "weft::distributed_vector: ", m,
                       " elements and 2 x ", g.width, " ghosts exceed a 64-bit size");
-      storage_ = storage_type("weft::distributed_vector", static_cast<std::size_t>(m + 2 * ghost_width_));
+      const auto extent = static_cast<std::size_t>(m + 2 * ghost_width_);
+      if (initialize) {
+        storage_ = storage_type("weft::distributed_vector", extent);
+      } else {
+        storage_ = storage_type(Kokkos::view_alloc(Kokkos::WithoutInitializing, "weft::distributed_vector"), extent);
+        const std::pair<std::int64_t, std::int64_t> left(0, ghost_width_), right(ghost_width_ + m, 2 * ghost_width_ + m);
+        Kokkos::deep_copy(Kokkos::subview(storage_, left), T{});
+        Kokkos::deep_copy(Kokkos::subview(storage_, right), T{});
+      }
       plans_ = std::make_shared<detail::halo_plans<T, MemorySpace>>();
     });
     check.settle(comm);
   }
+
+ public:
 
   /// The owned elements: local()(i) is global element offset() + i.
   auto local() const { return Kokkos::subview(storage_, std::pair<std::int64_t, std::int64_t>(ghost_width_, ghost_width_ + local_size())); }
