@@ -61,6 +61,14 @@ std::int64_t extent(const View& v, int d = 0) {
 template <int Rank>
 using point = Kokkos::Array<std::int64_t, static_cast<std::size_t>(Rank)>;
 
+/// The 1-D point i. (Not `point<1>{i}` or `return {i};`: nvcc 13 with
+/// Kokkos 4.6 rejects brace elision into Kokkos::Array there.)
+KOKKOS_INLINE_FUNCTION point<1> point_at(std::int64_t i) {
+  point<1> p{};
+  p[0] = i;
+  return p;
+}
+
 /// Whether two views of one rank have the same extents.
 template <class A, class B>
 bool same_extents(const A& a, const B& b) {

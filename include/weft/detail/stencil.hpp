@@ -289,7 +289,7 @@ struct stencil_functor<tuple<In...>, tuple<Out...>, Boundary, Mode, F> {
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i) const
     requires(rank == 1)
   {
-    write(call(point<1>{i}, std::index_sequence_for<In...>{}), std::index_sequence_for<Out...>{}, i);
+    write(call(point_at(i), std::index_sequence_for<In...>{}), std::index_sequence_for<Out...>{}, i);
   }
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j) const
     requires(rank == 2)

@@ -121,7 +121,7 @@ void check_replicated_data(const communicator& comm, std::span<const T> data, co
   };
   difference found{-1, 0, 0};
   const std::int64_t common = std::min<std::int64_t>(mine.count, reference_count);
-  for (std::size_t i = 0; i < static_cast<std::size_t>(common) && found.index < 0; ++i)
+  for (std::size_t i = 0; i < static_cast<std::size_t>(common) && (found.index < 0); ++i)  // parentheses: nvcc reads "index <" as a template
     if (std::memcmp(&data[i], &theirs[i], sizeof(T)) != 0) {
       found.index = static_cast<std::int64_t>(i);
       if constexpr (std::is_arithmetic_v<T>) {
@@ -129,7 +129,7 @@ void check_replicated_data(const communicator& comm, std::span<const T> data, co
         found.theirs = static_cast<double>(theirs[i]);
       }
     }
-  if (found.index < 0 && mine.count != reference_count) found.index = common;
+  if ((found.index < 0) && mine.count != reference_count) found.index = common;
   const auto differences = all_gather_value(comm, found, algorithm);
 
   std::ostringstream message;

@@ -80,9 +80,9 @@ template <class T, class M>
 struct stencil_layout<distributed_vector<T, M>> {
   static constexpr int rank = 1;
   using object = distributed_vector<T, M>;
-  static point<1> block(const object& x) { return {x.local_size()}; }
-  static point<1> offset(const object& x) { return {x.offset()}; }
-  static point<1> whole(const object& x) { return {x.global_size()}; }
+  static point<1> block(const object& x) { return point_at(x.local_size()); }
+  static point<1> offset(const object& x) { return point_at(x.offset()); }
+  static point<1> whole(const object& x) { return point_at(x.global_size()); }
   static bool periodic(const object&, int) { return false; }
   static int halo(const object& x) { return x.ghost_width(); }
   static std::string halo_problem(int r, const object& x) {
