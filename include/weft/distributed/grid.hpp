@@ -156,6 +156,8 @@ class distributed_grid {
   /// every rank must pass the same boundary (checked, unless the
   /// communicator's argument_checks are trusted), and only one exchange of
   /// a grid may be in flight at a time.
+  /// As with MPI_Isend, the owned elements must not be written before
+  /// wait(): contiguous runs of them are sent from where they lie.
   template <weft::execution_space Exec, boundary Boundary>
   halo_exchange start_halo_exchange(const Exec& exec, const Boundary& bc) const {
     detail::collective_check check("weft::start_halo_exchange");

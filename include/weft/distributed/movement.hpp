@@ -221,7 +221,7 @@ void require_same_layout(const Tuple& xs, const partition& to, std::index_sequen
               ((congruent(std::get<K>(xs).comm(), first.comm())) && ...),
           algorithm, ": the vectors do not share one communicator's ranks");
   require(to.global_size() == first.global_size(), algorithm, ": the new partition has ", to.global_size(),
-          " elements, the vectors ", first.global_size());
+          sizeof...(K) == 1 ? " elements, the vector " : " elements, the vectors ", first.global_size());
 }
 }  // namespace detail
 

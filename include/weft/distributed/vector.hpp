@@ -219,6 +219,8 @@ class distributed_vector {
   /// Collective: every rank must pass the same boundary (checked, unless
   /// the communicator's argument_checks are trusted), and only one exchange
   /// of a vector may be in flight at a time.
+  /// As with MPI_Isend, the owned elements must not be written before
+  /// wait(): contiguous runs of them are sent from where they lie.
   ///   auto h = x.start_halo_exchange(weft::periodic{}); interior(); h.wait(); edges();
   template <weft::execution_space Exec, boundary Boundary>
   halo_exchange start_halo_exchange(const Exec& exec, const Boundary& bc) const {

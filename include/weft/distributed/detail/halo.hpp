@@ -6,7 +6,10 @@
 // "send storage element e to rank p" and "the k-th element from rank p lands
 // in storage element s"; both sides list them in the same order, so messages
 // need no headers. Exchanging is then: pack (one kernel), one Isend/Irecv per
-// peer, wait, unpack (one kernel). Ghosts a rank supplies to itself (a
+// peer, wait, unpack (one kernel). A message whose elements are one
+// contiguous run of storage (a 1-D vector's ghosts and edge blocks) skips
+// the buffers when MPI can use the memory: it is sent from, or received
+// into, the storage itself. Ghosts a rank supplies to itself (a
 // periodic dimension it spans alone, a clamped edge) and boundary constants
 // never go through MPI: one copy kernel writes them when the exchange
 // starts, so work that reads only those ghosts can run before wait().
@@ -114,8 +117,8 @@ class halo_plan {
       const auto it = by_peer.find(self);
       return it == by_peer.end() ? std::vector<std::int64_t>{} : it->second;
     };
-    send_index_ = flatten(without_self(lists.send), send_peers_, send_counts_, "weft::halo send index");
-    recv_index_ = flatten(without_self(lists.recv), recv_peers_, recv_counts_, "weft::halo recv index");
+    send_index_ = plan_messages(without_self(lists.send), sends_, "weft::halo send index");
+    recv_index_ = plan_messages(without_self(lists.recv), recvs_, "weft::halo recv index");
     const auto local_from = own(lists.send), local_to = own(lists.recv);
     require(local_from.size() == local_to.size(), algorithm, ": inconsistent halo lists (", local_from.size(),
             " local sources for ", local_to.size(), " local ghosts)");
@@ -130,8 +133,8 @@ class halo_plan {
       send_host_ = Kokkos::create_mirror(send_buffer_);
       recv_host_ = Kokkos::create_mirror(recv_buffer_);
     }
-    for (std::int64_t c : send_counts_) mpi_count(c, algorithm);
-    for (std::int64_t c : recv_counts_) mpi_count(c, algorithm);
+    for (const auto& m : sends_) mpi_count(m.count, algorithm);
+    for (const auto& m : recvs_) mpi_count(m.count, algorithm);
   }
 
   /// Packs and posts the messages to other ranks, and enqueues on `exec` the
@@ -154,27 +157,23 @@ class halo_plan {
                            set_functor<storage_view, index_view, T>{storage, constant_index_, *constant});
     }
     requests_.clear();
-    if (send_peers_.empty() && recv_peers_.empty()) return;  // nothing for MPI: no fence either
+    if (sends_.empty() && recvs_.empty()) return;  // nothing for MPI: no fence either
     if (!direct_ && send_host_.extent(0) > 0) Kokkos::deep_copy(exec, send_host_, send_buffer_);
     exec.fence();
     T* recv = direct_ ? recv_buffer_.data() : recv_host_.data();
     T* send = direct_ ? send_buffer_.data() : send_host_.data();
-    requests_.reserve(recv_peers_.size() + send_peers_.size());
-    std::int64_t at = 0;
-    for (std::size_t p = 0; p < recv_peers_.size(); ++p) {
+    requests_.reserve(recvs_.size() + sends_.size());
+    for (const auto& m : recvs_) {
       requests_.emplace_back();
-      check_mpi(MPI_Irecv(recv + at, static_cast<int>(recv_counts_[p]), type_.get(), recv_peers_[p], tag,
-                          comm, &requests_.back()),
+      T* at = m.run_start >= 0 ? storage.data() + m.run_start : recv + m.buffer_offset;
+      check_mpi(MPI_Irecv(at, static_cast<int>(m.count), type_.get(), m.peer, tag, comm, &requests_.back()),
                 "MPI_Irecv", algorithm);
-      at += recv_counts_[p];
     }
-    at = 0;
-    for (std::size_t p = 0; p < send_peers_.size(); ++p) {
+    for (const auto& m : sends_) {
       requests_.emplace_back();
-      check_mpi(MPI_Isend(send + at, static_cast<int>(send_counts_[p]), type_.get(), send_peers_[p], tag,
-                          comm, &requests_.back()),
+      T* at = m.run_start >= 0 ? storage.data() + m.run_start : send + m.buffer_offset;
+      check_mpi(MPI_Isend(at, static_cast<int>(m.count), type_.get(), m.peer, tag, comm, &requests_.back()),
                 "MPI_Isend", algorithm);
-      at += send_counts_[p];
     }
   }
 
@@ -215,9 +214,20 @@ class halo_plan {
 
   /// Messages and elements this plan sends to other ranks per exchange
   /// (for cost models), and the ghosts it copies locally.
-  std::int64_t messages_sent() const { return static_cast<std::int64_t>(send_peers_.size()); }
-  std::int64_t messages_received() const { return static_cast<std::int64_t>(recv_peers_.size()); }
-  std::int64_t elements_sent() const { return static_cast<std::int64_t>(send_index_.extent(0)); }
+  std::int64_t messages_sent() const { return static_cast<std::int64_t>(sends_.size()); }
+  std::int64_t messages_received() const { return static_cast<std::int64_t>(recvs_.size()); }
+  std::int64_t elements_sent() const {
+    std::int64_t total = 0;
+    for (const auto& m : sends_) total += m.count;
+    return total;
+  }
+  /// Messages sent from or received into the storage itself (no buffer).
+  std::int64_t messages_unbuffered() const {
+    std::int64_t k = 0;
+    for (const auto& m : sends_) k += m.run_start >= 0;
+    for (const auto& m : recvs_) k += m.run_start >= 0;
+    return k;
+  }
   std::int64_t elements_copied_locally() const { return static_cast<std::int64_t>(local_to_.extent(0)); }
   bool direct() const { return direct_; }
 
@@ -236,23 +246,39 @@ class halo_plan {
     return v;
   }
 
-  static index_view flatten(const std::map<int, std::vector<std::int64_t>>& by_peer, std::vector<int>& peers,
-                            std::vector<std::int64_t>& counts, const char* label) {
-    std::vector<std::int64_t> all;
+  // One message to or from a peer: `count` elements, either the storage
+  // run starting at `run_start`, or (run_start < 0) through the buffer
+  // from `buffer_offset`.
+  struct message {
+    int peer;
+    std::int64_t count, run_start, buffer_offset;
+  };
+
+  // The messages, in peer order, and the index list of the buffered ones.
+  // A run of consecutive storage elements goes unbuffered where MPI can
+  // use the memory.
+  index_view plan_messages(const std::map<int, std::vector<std::int64_t>>& by_peer, std::vector<message>& messages,
+                           const char* label) const {
+    std::vector<std::int64_t> buffered;
     for (const auto& [peer, list] : by_peer) {
       if (list.empty()) continue;
-      peers.push_back(peer);
-      counts.push_back(static_cast<std::int64_t>(list.size()));
-      all.insert(all.end(), list.begin(), list.end());
+      bool run = direct_;
+      for (std::size_t k = 1; k < list.size() && run; ++k) run = list[k] == list[0] + static_cast<std::int64_t>(k);
+      const auto count = static_cast<std::int64_t>(list.size());
+      if (run) {
+        messages.push_back({peer, count, list[0], 0});
+      } else {
+        messages.push_back({peer, count, -1, static_cast<std::int64_t>(buffered.size())});
+        buffered.insert(buffered.end(), list.begin(), list.end());
+      }
     }
-    return to_device(all, label);
+    return to_device(buffered, label);
   }
 
   bool direct_;
   std::vector<std::array<bool, 2>> remote_faces_;
   mpi_element_type<T> type_{"weft::halo_exchange"};
-  std::vector<int> send_peers_, recv_peers_;
-  std::vector<std::int64_t> send_counts_, recv_counts_;
+  std::vector<message> sends_, recvs_;
   index_view send_index_, recv_index_, local_from_, local_to_, constant_index_;
   buffer_view send_buffer_, recv_buffer_;
   host_buffer_view send_host_, recv_host_;
