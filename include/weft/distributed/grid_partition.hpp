@@ -89,12 +89,15 @@ double split_efficiency(const std::array<partition, Rank>& splits, const std::ve
 /// perfect balance (its row gets 1/5 of the rows, the columns stay even).
 /// split_efficiency reports what a split achieves.
 ///
-/// Method: alternating exact updates of one dimension's sizes in continuous
-/// numbers, restarted from perturbations of the best point, then whole
-/// cells by largest remainder and single-cell moves that lower the step
-/// time (see detail/grid_partition.hpp). A heuristic where weights do not
+/// Method: in continuous sizes, alternating exact updates of one
+/// dimension's sizes and a pattern search for joint moves, from even,
+/// weight-proportional and pseudo-random starts; then whole cells by
+/// largest remainder from the few best points, and cell moves that lower
+/// the step time (see detail/grid_partition.hpp). A heuristic where weights do not
 /// factor (the problem is not convex); deterministic: the same inputs give
-/// the same splits on every rank. Throws weft::error for non-positive dims,
+/// the same splits on every rank. Its work is bounded by a count of steps,
+/// not by time: a few hundredths of a second on one core, for a 2 x 2 as
+/// for a 16 x 16 x 16 process grid. Throws weft::error for non-positive dims,
 /// a weight count other than the product of dims, weights that are not
 /// positive and finite, a negative min_block, or an extent that cannot hold
 /// dims[d] blocks of min_block cells. No communication.

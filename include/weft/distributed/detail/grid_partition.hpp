@@ -9,10 +9,13 @@
 //    slab of the process grid gets a share inversely proportional to the
 //    worst volume / weight in it, so that every slab's worst time is equal).
 //    Each update never makes the worst time worse. Weights that factor over
-//    the dimensions reach a perfect balance in one sweep from any start; for
-//    others a sweep can stop at a point where only a joint change of several
-//    dimensions helps, so the search restarts from the best point found,
-//    perturbed (a fixed pseudo-random sequence), and keeps the best.
+//    the dimensions reach a perfect balance in one sweep from even blocks;
+//    for others a sweep can stop at a point where only a joint change of
+//    several dimensions helps (the problem is not convex), so a pattern
+//    search follows, moving shares between blocks of all dimensions but
+//    one, which is re-balanced exactly after every move; and all of it runs
+//    from even blocks, weight-proportional blocks and pseudo-random ones (a
+//    fixed sequence) while a budget of steps lasts.
 // 2. Whole cells, from the best continuous point and a few other local
 //    optima nearly as good: every block gets min_block, the rest is shared
 //    out by largest remainder in proportion to what each continuous block
@@ -20,7 +23,6 @@
 //    slowest rank to another while that lowers the worst time (or the
 //    number of ranks at it). The best whole-cell result wins.
 
-#include "../../error.hpp"
 #include "../partition.hpp"
 
 #include <algorithm>
