@@ -14,6 +14,7 @@
 #include "distributed/compaction.hpp"
 #include "distributed/for_each.hpp"
 #include "distributed/grid.hpp"
+#include "distributed/grid_partition.hpp"
 #include "distributed/movement.hpp"
 #include "distributed/partition.hpp"
 #include "distributed/reduce.hpp"

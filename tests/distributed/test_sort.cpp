@@ -41,17 +41,6 @@ std::vector<named_partition> sort_partitions(std::int64_t n, int ranks) {
   return out;
 }
 
-// While in scope, exchanges go through host buffers even for host memory.
-class staging {
- public:
-  explicit staging(bool on) {
-    if (on) setenv("WEFT_MPI_STAGING", "1", 1);
-  }
-  ~staging() { unsetenv("WEFT_MPI_STAGING"); }
-  staging(const staging&) = delete;
-  staging& operator=(const staging&) = delete;
-};
-
 struct particle {
   int cell;
   std::int64_t id;
@@ -94,7 +83,7 @@ TEMPLATE_LIST_TEST_CASE("distributed sort orders globally, stably, and keeps the
   weft::communicator comm(MPI_COMM_WORLD);
   const std::int64_t n = WEFT_TEST_SIZES;
   const bool staged = GENERATE(false, true);
-  const staging stage(staged);
+  const mpi_staging stage(staged);
   const Exec exec{};
   // Few distinct keys: runs of equal keys span ranks, so stability across
   // ranks shows in the values.

@@ -1,12 +1,14 @@
 #pragma once
 // Helpers for the distributed tests: the partitions every algorithm is tried
-// under, and distributed vectors filled from a global reference array.
+// under, distributed vectors filled from a global reference array, and host
+// staging of MPI messages on demand.
 
 #include <weft/distributed.hpp>
 
 #include "data.hpp"
 
 #include <cstdint>
+#include <cstdlib>
 #include <string>
 #include <utility>
 #include <vector>
@@ -48,6 +50,18 @@ weft::distributed_vector<T, MemorySpace> make_vector(const weft::communicator& c
   Kokkos::deep_copy(x.local(), host);
   return x;
 }
+
+/// While in scope, messages go through host buffers even for host memory
+/// (WEFT_MPI_STAGING=1), when `on`.
+class mpi_staging {
+ public:
+  explicit mpi_staging(bool on) {
+    if (on) setenv("WEFT_MPI_STAGING", "1", 1);
+  }
+  ~mpi_staging() { unsetenv("WEFT_MPI_STAGING"); }
+  mpi_staging(const mpi_staging&) = delete;
+  mpi_staging& operator=(const mpi_staging&) = delete;
+};
 
 /// Every rank's part of x, in global order, on every rank (via all_gather).
 template <class X>

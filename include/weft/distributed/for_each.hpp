@@ -41,8 +41,9 @@ std::string array_text(const std::array<std::int64_t, R>& e) {
   return s;
 }
 
-/// Grids are laid out alike when they have the same global extents and
-/// process grid (then every rank's block matches); halo widths may differ.
+/// Grids are laid out alike when they have the same global extents, process
+/// grid and block boundaries (then every rank's block matches); halo widths
+/// may differ.
 template <class A, class B>
   requires(grid<A> && grid<B>)
 void require_same_layout(const char* algorithm, const A& a, const B& b) {
@@ -57,6 +58,10 @@ void require_same_layout(const char* algorithm, const A& a, const B& b) {
   }
   require(na == nb && da == db, algorithm, ": grids are laid out differently (extents ", array_text(na), " over ",
           array_text(da), " ranks, and ", array_text(nb), " over ", array_text(db), " ranks)");
+  for (std::size_t d = 0; d < R; ++d)
+    require(a.split(int(d)) == b.split(int(d)), algorithm, ": grids are laid out differently (extents ",
+            array_text(na), " over ", array_text(da), " ranks, but split into other blocks along dimension ", d,
+            "); use weft::redistribute first");
   require_same_ranks(algorithm, a, b);
 }
 

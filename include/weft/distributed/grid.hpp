@@ -19,6 +19,7 @@
 #include <Kokkos_Core.hpp>
 #include <mpi.h>
 
+#include <algorithm>
 #include <array>
 #include <climits>
 #include <cstdint>
@@ -28,6 +29,7 @@
 #include <string>
 #include <type_traits>
 #include <utility>
+#include <vector>
 
 namespace weft {
 
@@ -63,8 +65,10 @@ struct grid_storage<T, 3, MemorySpace> {
 
 /// A Rank-dimensional field (Rank 2 or 3) of global extents n over the ranks
 /// of comm, arranged as a Cartesian process grid; dimension d is split in
-/// blocks as partition::block does. Each rank stores its block with a halo
-/// (LayoutRight, row-major). Copies share the data, as Kokkos views do.
+/// blocks as partition::block does, or as given partitions say (blocks
+/// weighted by rank speeds: weft::weighted_splits). Each rank stores its
+/// block with a halo (LayoutRight, row-major). Copies share the data, as
+/// Kokkos views do.
 ///   weft::distributed_grid<double, 2> u(comm, {4096, 4096}, {.halo = 1, .periodic = {true, true}});
 template <class T, int Rank, class MemorySpace = Kokkos::DefaultExecutionSpace::memory_space>
 class distributed_grid {
@@ -86,26 +90,33 @@ class distributed_grid {
   using extents_type = std::array<std::int64_t, dimensions_>;
   static constexpr int rank = Rank;
 
-  /// Collective over comm: builds the Cartesian communicator and the blocks.
-  /// Every rank must pass the same extents and options: they are compared
-  /// exactly before anything else. Throws weft::error on every rank for
-  /// negative or overflowing extents, a process grid that does not fit the
+  /// Collective over comm: builds the Cartesian communicator and even
+  /// blocks (partition::block along each dimension). Every rank must pass
+  /// the same extents and options: they are compared exactly before
+  /// anything else. Throws weft::error on every rank for negative or
+  /// overflowing extents, a process grid that does not fit the
   /// communicator, extents smaller than the process grid, a halo wider than
   /// a block, or an allocation that fails on any rank.
   distributed_grid(const communicator& comm, const extents_type& n, const grid_options& opt = {})
-      : n_(n), options_(opt), dims_(choose_dims(comm, n, opt)), comm_(make_cartesian(comm, dims_, opt)) {
-    int coords[3] = {0, 0, 0};
-    detail::check_mpi(MPI_Cart_coords(comm_.native(), comm_.rank(), Rank, coords), "MPI_Cart_coords",
-                      "weft::distributed_grid");
-    for (std::size_t d = 0; d < dimensions_; ++d) {
-      coords_[d] = coords[d];
-      split_[d] = partition::block(n[d], dims_[d]);
-    }
-    detail::collective_check check("weft::distributed_grid");
-    check.attempt([&] { storage_ = allocate(); });
-    check.attempt([&] { plans_ = std::make_shared<detail::halo_plans<T, MemorySpace>>(); });
-    check.settle(comm_);
-  }
+      : distributed_grid(comm, block_splits(comm, n, opt), opt, agreed_layout{}) {}
+
+  /// Collective over comm: dimension d split as splits[d] says, e.g. in
+  /// blocks that follow rank speeds (weft::weighted_splits). The global
+  /// extent along d is splits[d].global_size() and the process grid has
+  /// splits[d].ranks() ranks along d (their product must be comm.size();
+  /// non-zero entries of opt.dims must match). Rank (c0, c1[, c2]) of the
+  /// process grid, rank ((c0 * dims1) + c1) * dims2 + c2 of comm, owns block
+  /// c0 of splits[0], c1 of splits[1], ... Every rank must pass the same
+  /// splits and options: every block boundary is compared exactly before
+  /// anything else. Every block must hold at least one cell, and at least
+  /// `halo` cells along a dimension of more than one rank or a periodic
+  /// one (the halo reaches no further than the neighbouring block).
+  /// Throws weft::error on every rank otherwise, or if an allocation fails
+  /// on any rank.
+  ///   weft::distributed_grid<double, 2> u(comm, weft::weighted_splits<2>({n, n}, {2, 2}, speeds, 1));
+  distributed_grid(const communicator& comm, const std::array<partition, dimensions_>& splits,
+                   const grid_options& opt = {})
+      : distributed_grid(comm, agreed_splits(comm, splits, opt), opt, agreed_layout{}) {}
 
   /// This rank's block, without halo: interior()(i, j) is global point
   /// (offset(0) + i, offset(1) + j).
@@ -131,10 +142,14 @@ class distributed_grid {
   const communicator& comm() const { return comm_; }
   /// How dimension d is split over the process grid.
   const partition& split(int d) const { return split_[static_cast<std::size_t>(d)]; }
+  /// Every dimension's split (what the constructor from splits and
+  /// redistribute take).
+  const std::array<partition, dimensions_>& splits() const { return split_; }
 
-  /// Two grids have the same global extents, process grid and halo.
+  /// Two grids have the same global extents, process grid, block
+  /// boundaries and halo.
   bool same_layout(const distributed_grid& other) const {
-    return n_ == other.n_ && dims_ == other.dims_ && options_.halo == other.options_.halo;
+    return n_ == other.n_ && dims_ == other.dims_ && split_ == other.split_ && options_.halo == other.options_.halo;
   }
 
   /// Fills the halo from the neighbouring blocks (faces, edges and corners;
@@ -227,24 +242,49 @@ class distributed_grid {
     else return boundary_kind::constant;
   }
 
-  // The process grid: the user's entries, the rest from MPI_Dims_create.
-  // First every rank's extents and options are compared exactly (one
-  // MPI_Allreduce); every check after that sees the same values on every
-  // rank, so it throws on all of them or on none.
-  static std::array<int, dimensions_> choose_dims(const communicator& comm, const extents_type& n, const grid_options& opt) {
-    const char* algorithm = "weft::distributed_grid";
-    detail::collective_check agreement(algorithm);
+  struct agreed_layout {};
+
+  // The constructors' common part, once every rank holds the same splits
+  // and options (compared exactly): every check from here on sees the same
+  // values on every rank, so it throws on all of them or on none.
+  distributed_grid(const communicator& comm, const std::array<partition, dimensions_>& splits,
+                   const grid_options& opt, agreed_layout)
+      : n_(extents_of(splits)),
+        options_(opt),
+        dims_(check_layout(comm, splits, opt)),
+        comm_(make_cartesian(comm, dims_, opt)),
+        split_(splits) {
+    int coords[3] = {0, 0, 0};
+    detail::check_mpi(MPI_Cart_coords(comm_.native(), comm_.rank(), Rank, coords), "MPI_Cart_coords",
+                      "weft::distributed_grid");
+    for (std::size_t d = 0; d < dimensions_; ++d) coords_[d] = coords[d];
+    detail::collective_check check("weft::distributed_grid");
+    check.attempt([&] { storage_ = allocate(); });
+    check.attempt([&] { plans_ = std::make_shared<detail::halo_plans<T, MemorySpace>>(); });
+    check.settle(comm_);
+  }
+
+  static void record_options(detail::collective_check& agreement, const grid_options& opt) {
     for (std::size_t d = 0; d < dimensions_; ++d) {
-      agreement.same("the global extents", n[d]);
       agreement.same("grid_options::dims", opt.dims[d]);
       agreement.same("grid_options::periodic", opt.periodic[d]);
     }
     agreement.same("grid_options::halo", opt.halo);
     agreement.same("grid_options::shape (0 box, 1 cross)", static_cast<std::int64_t>(opt.shape));
+  }
+
+  // Even blocks over a process grid of the user's entries, the rest from
+  // MPI_Dims_create. First every rank's extents and options are compared
+  // exactly (one MPI_Allreduce).
+  static std::array<partition, dimensions_> block_splits(const communicator& comm, const extents_type& n,
+                                                         const grid_options& opt) {
+    const char* algorithm = "weft::distributed_grid";
+    detail::collective_check agreement(algorithm);
+    for (std::size_t d = 0; d < dimensions_; ++d) agreement.same("the global extents", n[d]);
+    record_options(agreement, opt);
     agreement.settle(comm);
 
-    detail::require(opt.halo >= 0, algorithm, ": negative halo width ", opt.halo);
-    std::int64_t given = 1, points = 1;  // the product of the given process-grid entries; of the extents
+    std::int64_t given = 1;  // the product of the given process-grid entries
     bool all_given = true;
     for (std::size_t d = 0; d < dimensions_; ++d) {
       detail::require(n[d] >= 0, algorithm, ": negative extent ", n[d], " in dimension ", d);
@@ -254,9 +294,6 @@ class distributed_grid {
       else all_given = false;
       detail::require(given <= comm.size(), algorithm, ": the process-grid entries given multiply past the ",
                       comm.size(), " ranks of the communicator");
-      detail::require(n[d] == 0 || points <= INT64_MAX / n[d], algorithm, ": the global extents multiply past ",
-                      "the largest 64-bit index");
-      points *= n[d];
     }
     detail::require(all_given ? given == comm.size() : comm.size() % given == 0, algorithm,
                     ": the process-grid entries given (product ", given, ") ", all_given ? "must multiply to" : "must divide",
@@ -265,18 +302,84 @@ class distributed_grid {
     // No communicator here: MPI's default handler would abort on an error,
     // which the checks above rule out.
     detail::check_mpi(MPI_Dims_create(comm.size(), Rank, dims), "MPI_Dims_create", algorithm);
-    std::array<int, dimensions_> result;
+    return make_splits([&](std::size_t d) { return partition::block(n[d], dims[d]); });
+  }
+
+  // The user's splits, once every rank is known to hold the same ones and
+  // the same options (one MPI_Allreduce).
+  static const std::array<partition, dimensions_>& agreed_splits(const communicator& comm,
+                                                                 const std::array<partition, dimensions_>& splits,
+                                                                 const grid_options& opt) {
+    static constexpr const char* boundaries_of[3] = {"the block boundaries of split 0", "the block boundaries of split 1",
+                                                     "the block boundaries of split 2"};
+    detail::collective_check agreement("weft::distributed_grid");
     for (std::size_t d = 0; d < dimensions_; ++d) {
-      result[d] = dims[d];
-      detail::require(n[d] >= dims[d], algorithm, ": extent ", n[d], " in dimension ", d,
-                      " is smaller than the ", dims[d], " ranks of the process grid along it");
-      const std::int64_t smallest = n[d] / dims[d];  // block sizes differ by at most one
+      agreement.same("the number of blocks of each split", splits[d].ranks());
+      // As many values on every rank: comm.size() + 1 boundaries, padded
+      // with -1 where a split has fewer blocks (more cannot fit anyway).
+      std::vector<std::int64_t> boundaries(static_cast<std::size_t>(comm.size()) + 1, -1);
+      const auto& offsets = splits[d].offsets();
+      std::copy_n(offsets.begin(), std::min(boundaries.size(), offsets.size()), boundaries.begin());
+      agreement.same_each(boundaries_of[d], boundaries);
+    }
+    record_options(agreement, opt);
+    agreement.settle(comm);
+    return splits;
+  }
+
+  static extents_type extents_of(const std::array<partition, dimensions_>& splits) {
+    extents_type n;
+    for (std::size_t d = 0; d < dimensions_; ++d) n[d] = splits[d].global_size();
+    return n;
+  }
+
+  template <class F>
+  static std::array<partition, dimensions_> make_splits(F f) {
+    if constexpr (Rank == 2) return {f(0), f(1)};
+    else return {f(0), f(1), f(2)};
+  }
+
+  // What every layout must satisfy, checked on agreed values; returns the
+  // process grid.
+  static std::array<int, dimensions_> check_layout(const communicator& comm,
+                                                   const std::array<partition, dimensions_>& splits,
+                                                   const grid_options& opt) {
+    const char* algorithm = "weft::distributed_grid";
+    detail::require(opt.halo >= 0, algorithm, ": negative halo width ", opt.halo);
+    std::array<int, dimensions_> dims;
+    std::int64_t ranks = 1, points = 1;
+    std::string shape;  // "2 x 3" ranks
+    for (std::size_t d = 0; d < dimensions_; ++d) {
+      dims[d] = splits[d].ranks();
+      shape += (d ? " x " : "") + std::to_string(dims[d]);
+      detail::require(opt.dims[d] == 0 || opt.dims[d] == dims[d], algorithm, ": grid_options::dims gives ", opt.dims[d],
+                      " ranks in dimension ", d, " but its split has ", dims[d]);
+      ranks = dims[d] <= comm.size() && ranks <= comm.size() / dims[d] ? ranks * dims[d] : std::int64_t(comm.size()) + 1;
+      const std::int64_t n = splits[d].global_size();
+      detail::require(n == 0 || points <= INT64_MAX / n, algorithm, ": the global extents multiply past ",
+                      "the largest 64-bit index");
+      points *= n;
+    }
+    detail::require(ranks == comm.size(), algorithm, ": the splits' ", shape, " blocks make a process grid of ",
+                    ranks > comm.size() ? "more" : "fewer", " ranks than the ", comm.size(), " of the communicator");
+    for (std::size_t d = 0; d < dimensions_; ++d) {
+      const partition& p = splits[d];
+      const std::int64_t n = p.global_size();
+      detail::require(n >= dims[d], algorithm, ": extent ", n, " in dimension ", d, " is smaller than the ", dims[d],
+                      " ranks of the process grid along it");
+      int thinnest = 0;
+      for (int c = 1; c < dims[d]; ++c)
+        if (p.local_size(c) < p.local_size(thinnest)) thinnest = c;
+      const std::int64_t smallest = p.local_size(thinnest);
+      detail::require(smallest > 0, algorithm, ": the block of process-grid coordinate ", thinnest, " in dimension ", d,
+                      " is empty (extent ", n, " over ", dims[d], " ranks); every rank needs a cell");
       if (dims[d] > 1 || opt.periodic[d]) {
         detail::require(opt.halo <= smallest, algorithm, ": halo ", opt.halo, " is wider than the smallest block (",
-                        smallest, " cells) in dimension ", d, " of extent ", n[d], " over ", dims[d], " ranks");
+                        smallest, " cells, coordinate ", thinnest, ") in dimension ", d, " of extent ", n, " over ",
+                        dims[d], " ranks");
       }
     }
-    return result;
+    return dims;
   }
 
   // The Cartesian communicator: row-major ranks, no reordering, so rank r
@@ -387,8 +490,9 @@ class distributed_grid {
   }
 
   // Who sends what to whom. The halo never reaches past the neighbouring
-  // blocks (halo <= smallest block), so only the ranks within one step in
-  // the process grid can need this rank's cells.
+  // blocks (halo <= every block along a dimension of several ranks or a
+  // periodic one, whatever the split: check_layout), so only the ranks
+  // within one step in the process grid can need this rank's cells.
   detail::halo_lists build_lists(boundary_kind kind) const {
     detail::halo_lists lists;
     const int me = comm_.rank();
@@ -444,15 +548,10 @@ class distributed_grid {
   std::array<int, dimensions_> dims_;
   communicator comm_;
   std::array<int, dimensions_> coords_{};
-  std::array<partition, dimensions_> split_ = make_default_splits();
+  std::array<partition, dimensions_> split_;
   extents_type local_{}, offset_{};
   storage_type storage_;
   std::shared_ptr<detail::halo_plans<T, MemorySpace>> plans_;
-
-  static std::array<partition, dimensions_> make_default_splits() {
-    if constexpr (Rank == 2) return {partition::block(0, 1), partition::block(0, 1)};
-    else return {partition::block(0, 1), partition::block(0, 1), partition::block(0, 1)};
-  }
 };
 
 namespace detail {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // Moving distributed data: gather, all_gather, scatter, redistribute, and
-// gather / scatter of whole grids.
+// gather / scatter / redistribute of whole grids.
 // All collective and blocking; each fences the vector's execution space
 // before MPI reads its memory. Device memory goes through host copies
 // unless MPI can use it directly (GPU-aware MPI).
@@ -211,7 +211,7 @@ inline void post_runs(bool send, const std::vector<moving_block>& blocks, std::i
 }
 
 template <class Tuple, std::size_t... K>
-void require_same_layout(const Tuple& xs, const partition& to, std::index_sequence<K...>, const char* algorithm) {
+void require_movable_together(const Tuple& xs, const partition& to, std::index_sequence<K...>, const char* algorithm) {
   const auto& first = std::get<0>(xs);
   // Layouts are agreed on every rank when a vector is built, and so is `to`
   // when the new vectors are: these checks come out alike on every rank.
@@ -248,7 +248,7 @@ std::tuple<std::remove_cvref_t<X>...> redistribute(const std::tuple<X...>& xs, c
             std::remove_cvref_t<X>(x.comm(), to, ghosts{x.ghost_width()}, uninitialized)...);
       },
       xs);
-  detail::require_same_layout(xs, to, std::index_sequence_for<X...>{}, algorithm);
+  detail::require_movable_together(xs, to, std::index_sequence_for<X...>{}, algorithm);
   const int me = comm.rank();
   const std::int64_t old_begin = from.offset(me), new_begin = to.offset(me);
   constexpr std::size_t count = sizeof...(X);
@@ -418,6 +418,192 @@ std::int64_t block_points(const G& g) {
   return points;
 }
 }  // namespace detail
+
+namespace detail {
+/// Where block `coords` of splits `a` meets the block of one rank under
+/// splits `b` (same process grid): that rank and the box of global points.
+template <std::size_t R>
+struct grid_box {
+  int peer;
+  std::array<std::int64_t, R> begin, extent;
+  std::int64_t points;
+};
+
+/// Every non-empty meeting of block `coords` under `a` with a block under
+/// `b`, in increasing rank order (MPI's row-major Cartesian ranks).
+template <std::size_t R>
+std::vector<grid_box<R>> grid_overlaps(const std::array<partition, R>& a, const std::array<int, R>& coords,
+                                       const std::array<partition, R>& b) {
+  struct piece {
+    int c;
+    std::int64_t lo, hi;
+  };
+  std::array<std::vector<piece>, R> along;
+  for (std::size_t d = 0; d < R; ++d) {
+    const std::int64_t lo = a[d].offset(coords[d]);
+    for_each_overlap(b[d], lo, lo + a[d].local_size(coords[d]),
+                     [&](int c, std::int64_t l, std::int64_t h) { along[d].push_back({c, l, h}); });
+    if (along[d].empty()) return {};
+  }
+  std::vector<grid_box<R>> boxes;
+  std::array<std::size_t, R> k{};  // an odometer over the pieces, the last dimension fastest
+  while (true) {
+    grid_box<R> box{0, {}, {}, 1};
+    for (std::size_t d = 0; d < R; ++d) {
+      const piece& p = along[d][k[d]];
+      box.peer = box.peer * b[d].ranks() + p.c;
+      box.begin[d] = p.lo;
+      box.extent[d] = p.hi - p.lo;
+      box.points *= box.extent[d];
+    }
+    boxes.push_back(box);
+    std::size_t d = R;
+    while (d-- > 0 && ++k[d] == along[d].size()) k[d] = 0;
+    if (d == std::size_t(-1)) break;  // every odometer digit wrapped
+  }
+  return boxes;
+}
+
+/// The part of a grid's interior (or of any rank-R view of its block) over
+/// a box of global points, given the block's first global point.
+template <std::size_t R, class View>
+auto box_of(const View& v, const grid_box<R>& box, const std::array<std::int64_t, R>& origin) {
+  auto range = [&](std::size_t d) {
+    const std::int64_t at = box.begin[d] - origin[d];
+    return std::pair<std::int64_t, std::int64_t>(at, at + box.extent[d]);
+  };
+  if constexpr (R == 2) return Kokkos::subview(v, range(0), range(1));
+  else return Kokkos::subview(v, range(0), range(1), range(2));
+}
+
+/// A box packed row-major at `data`, as a view of the grid's rank.
+template <class G, std::size_t R>
+auto packed_box(typename G::value_type* data, const grid_box<R>& box) {
+  using view = Kokkos::View<typename G::storage_type::data_type, Kokkos::LayoutRight, typename G::memory_space,
+                            Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
+  auto e = [&](std::size_t d) { return static_cast<std::size_t>(box.extent[d]); };
+  if constexpr (R == 2) return view(data, e(0), e(1));
+  else return view(data, e(0), e(1), e(2));
+}
+}  // namespace detail
+
+/// The same global field under other splits of the same process grid (e.g.
+/// weft::weighted_splits from measured speeds): a new grid with g's
+/// options (halo, periodicity, shape) and process grid, each rank holding
+/// its new block of g's interior values. Each rank sends every rank whose
+/// new block meets its old one the box they share, packed row-major in one
+/// message (in pieces past 1 GiB), and copies what it keeps directly. The
+/// halo of the result is unspecified until its next exchange_halo.
+/// Collective and blocking. `to` must be the same on every rank, with
+/// to[d].ranks() == g.dims()[d] and to[d].global_size() ==
+/// g.global_extent(d), and make a valid layout (see distributed_grid's
+/// constructor from splits); otherwise, or if an allocation fails on any
+/// rank, every rank throws weft::error before any value moves.
+///   auto balanced = weft::redistribute(u, weft::weighted_splits<2>({n0, n1}, u.dims(), speeds, u.halo_width()));
+template <grid G>
+std::remove_cvref_t<G> redistribute(const G& g, const std::array<partition, std::remove_cvref_t<G>::rank>& to) {
+  using V = std::remove_cvref_t<G>;
+  using T = typename V::value_type;
+  using M = typename V::memory_space;
+  constexpr std::size_t R = V::rank;
+  const char* algorithm = "weft::redistribute";
+  const communicator& comm = g.comm();
+  {
+    detail::collective_check check(algorithm);
+    for (std::size_t d = 0; d < R; ++d) {
+      check.require(to[d].ranks() == g.dims()[d], algorithm, ": the new split of dimension ", d, " has ",
+                    to[d].ranks(), " blocks but the grid has ", g.dims()[d],
+                    " ranks along it (redistribute keeps the process grid)");
+      check.require(to[d].global_size() == g.global_extent(int(d)), algorithm, ": the new split of dimension ", d,
+                    " covers ", to[d].global_size(), " points, the grid ", g.global_extent(int(d)));
+    }
+    check.settle(comm);
+  }
+  grid_options options = g.options();
+  for (std::size_t d = 0; d < R; ++d) options.dims[d] = g.dims()[d];
+  V y(comm, to, options);  // agrees on `to`, exactly, on every rank; rank r of y is rank r of g
+
+  const int me = comm.rank();
+  std::array<int, R> coords;
+  std::array<std::int64_t, R> old_origin, new_origin;
+  for (std::size_t d = 0; d < R; ++d) {
+    coords[d] = g.coords()[d];
+    old_origin[d] = g.offset(int(d));
+    new_origin[d] = y.offset(int(d));
+  }
+  const auto sends = detail::grid_overlaps(g.splits(), coords, to);
+  const auto recvs = detail::grid_overlaps(to, coords, g.splits());
+  std::int64_t send_points = 0, recv_points = 0;
+  for (const auto& b : sends) send_points += b.peer == me ? 0 : b.points;
+  for (const auto& b : recvs) recv_points += b.peer == me ? 0 : b.points;
+
+  // Boxes are packed on the grid's memory space (deep_copy from and to
+  // subviews) and handed to MPI there if it can use that memory, else
+  // through host copies of the two buffers.
+  const bool direct = detail::mpi_can_use_directly<M>();
+  detail::collective_check check(algorithm);
+  std::optional<Kokkos::View<T*, M>> send_buffer, recv_buffer;  // never a default-constructed View (see sort.hpp)
+  std::vector<T> send_host, recv_host;
+  check.attempt([&] {
+    send_buffer.emplace(Kokkos::view_alloc(Kokkos::WithoutInitializing, "weft::redistribute"),
+                        static_cast<std::size_t>(send_points));
+    recv_buffer.emplace(Kokkos::view_alloc(Kokkos::WithoutInitializing, "weft::redistribute"),
+                        static_cast<std::size_t>(recv_points));
+    if (!direct) {
+      send_host.resize(static_cast<std::size_t>(send_points));
+      recv_host.resize(static_cast<std::size_t>(recv_points));
+    }
+  });
+  check.settle(comm);
+
+  typename V::execution_space().fence();  // the user's writes to g's interior are done
+  std::int64_t at = 0;
+  for (const auto& b : sends) {
+    if (b.peer == me) {
+      Kokkos::deep_copy(detail::box_of(y.interior(), b, new_origin), detail::box_of(g.interior(), b, old_origin));
+    } else {
+      Kokkos::deep_copy(detail::packed_box<V>(send_buffer->data() + at, b), detail::box_of(g.interior(), b, old_origin));
+      at += b.points;
+    }
+  }
+  T* send_data = send_buffer->data();
+  T* recv_data = recv_buffer->data();
+  if (!direct) {
+    Kokkos::deep_copy(Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(send_host.data(),
+                                                                                                  send_host.size()),
+                      *send_buffer);
+    send_data = send_host.data();
+    recv_data = recv_host.data();
+  }
+  Kokkos::fence();  // the packed boxes are in place before MPI reads them
+  detail::mpi_element_type<T> type(algorithm);
+  std::vector<MPI_Request> requests;
+  at = 0;
+  for (const auto& b : recvs) {
+    if (b.peer == me) continue;
+    detail::post_in_pieces(false, recv_data + at, b.points, b.peer, type.get(), comm.native(), requests, algorithm);
+    at += b.points;
+  }
+  at = 0;
+  for (const auto& b : sends) {
+    if (b.peer == me) continue;
+    detail::post_in_pieces(true, send_data + at, b.points, b.peer, type.get(), comm.native(), requests, algorithm);
+    at += b.points;
+  }
+  if (!requests.empty())
+    detail::check_mpi(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE),
+                      "MPI_Waitall", algorithm);
+  if (!direct)
+    Kokkos::deep_copy(*recv_buffer, Kokkos::View<const T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+                                       recv_host.data(), recv_host.size()));
+  at = 0;
+  for (const auto& b : recvs) {
+    if (b.peer == me) continue;
+    Kokkos::deep_copy(detail::box_of(y.interior(), b, new_origin), detail::packed_box<V>(recv_buffer->data() + at, b));
+    at += b.points;
+  }
+  return y;
+}
 
 /// The whole grid on `root`, in global row-major order; an empty vector
 /// elsewhere. Collective.
