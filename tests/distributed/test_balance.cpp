@@ -15,6 +15,8 @@
 #include "distributed.hpp"
 #include "spaces.hpp"
 
+#include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <cstdlib>
@@ -254,8 +256,67 @@ TEMPLATE_LIST_TEST_CASE("redistribute moves several vectors in one exchange, and
     CHECK(balance.move_seconds_per_element() >= 0);
     // Vectors not on the balancer's partition are refused, on every rank.
     auto stale = x_before;
-    CHECK_THROWS_WITH(balance.apply(stale), ContainsSubstring("not laid out on the balancer's current partition"));
+    CHECK_THROWS_WITH(balance.apply(stale), ContainsSubstring("not laid out on the balancer's current layout"));
   }
+}
+
+TEMPLATE_LIST_TEST_CASE("the grid balancer proposes weighted splits and moves grids", "[balance][grid][distributed]",
+                        enabled_spaces) {
+  using Exec = TestType;
+  using M = typename Exec::memory_space;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size();
+  using grid_type = weft::distributed_grid<double, 2, M>;
+  const std::array<std::int64_t, 2> n{203, 157};
+  grid_type u(comm, n, {.halo = 2, .periodic = {true, false}}), v(comm, n, {.halo = 2, .periodic = {true, false}});
+  const auto field_u = random_vector<double>(std::size_t(n[0] * n[1]), 1300);
+  const auto field_v = random_vector<double>(std::size_t(n[0] * n[1]), 1301);
+  weft::scatter(comm.rank() == 0 ? field_u : std::vector<double>{}, u, 0);
+  weft::scatter(comm.rank() == 0 ? field_v : std::vector<double>{}, v, 0);
+
+  // The last rank is four times slower per point.
+  std::vector<double> rates(std::size_t(size), 1e8);
+  rates.back() = 2.5e7;
+  auto times_on = [&](const std::array<weft::partition, 2>& s) {
+    std::vector<double> t(static_cast<std::size_t>(size));
+    for (int r = 0; r < size; ++r) {
+      int c0 = r / s[1].ranks(), c1 = r % s[1].ranks();
+      t[std::size_t(r)] = double(s[0].local_size(c0) * s[1].local_size(c1)) / rates[std::size_t(r)];
+    }
+    return t;
+  };
+  weft::grid_balancer<2> balance(comm, u.splits(), {.min_block = u.halo_width()});
+  CHECK_FALSE(balance.decide(times_on(u.splits())));  // warm-up
+  const bool moves = balance.decide(times_on(u.splits()));
+  CHECK(moves == (size > 1));
+  if (size == 1) return;
+  const auto proposal = balance.proposed();
+  CHECK(proposal == weft::weighted_splits<2>(n, u.dims(), rates, u.halo_width()));
+  const auto& report = balance.last_report();
+  CHECK(report.balanced_seconds < report.step_seconds);
+  for (const auto& p : proposal)
+    for (int k = 0; k < p.ranks(); ++k) CHECK(p.local_size(k) >= u.halo_width());
+  const auto after = times_on(proposal);
+  const double slowest_after = *std::max_element(after.begin(), after.end());
+  CHECK(report.balanced_seconds == Catch::Approx(slowest_after));
+
+  balance.apply(u, v);
+  CHECK(u.splits() == proposal);
+  CHECK(v.splits() == proposal);
+  CHECK(balance.current() == proposal);
+  CHECK(u.halo_width() == 2);
+  CHECK(u.options().periodic[0]);
+  CHECK(weft::gather(u, 0) == (comm.rank() == 0 ? field_u : std::vector<double>{}));
+  CHECK(weft::gather(v, 0) == (comm.rank() == 0 ? field_v : std::vector<double>{}));
+  // The moved grids work as grids: the same sum as before, to the bit.
+  grid_type even(comm, n, {.halo = 2, .periodic = {true, false}});
+  weft::scatter(comm.rank() == 0 ? field_u : std::vector<double>{}, even, 0);
+  CHECK(weft::reduce(Exec{}, u, 0.0, weft::reproducible_plus{}) ==
+        weft::reduce(Exec{}, even, 0.0, weft::reproducible_plus{}));
+  // Balanced now: no further move.
+  CHECK_FALSE(balance.decide(times_on(balance.current())));
+  grid_type stale(comm, n, {.halo = 2, .periodic = {true, false}});
+  CHECK_THROWS_WITH(balance.apply(stale), ContainsSubstring("not laid out on the balancer's current layout"));
 }
 
 TEST_CASE("redistributing vectors on different partitions together is refused on every rank",

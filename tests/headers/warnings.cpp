@@ -206,6 +206,8 @@ void distributed_calls(const weft::communicator& comm) {
   if (balance.decide(std::vector<double>(std::size_t(comm.size()), 1e-3))) balance.apply(x, y);
   (void)balance.observe(Kokkos::DefaultHostExecutionSpace{}, [] {});
   std::tie(x, y) = weft::redistribute(std::tie(x, y), x.partition());
+  weft::grid_balancer<2> grid_balance(comm, u.splits(), {.min_block = u.halo_width()});
+  if (grid_balance.decide(std::vector<double>(std::size_t(comm.size()), 1e-3))) grid_balance.apply(u, v);
   weft::with_execution_space(weft::enabled_execution_spaces().front(), [&](auto exec) {
     weft::distributed_vector<T, typename decltype(exec)::memory_space> on_space(comm, n);
     weft::iota(exec, on_space, T(0));

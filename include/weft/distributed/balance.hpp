@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
-// weft::balancer: load balancing by measured speed. Every rank reports how
-// long its last step took; the balancer smooths each rank's rate (elements
-// per second), decides whether the imbalance is worth moving data for, and
-// proposes a partition with shares proportional to the rates.
+// weft::balancer (vectors) and weft::grid_balancer (grids): load balancing by
+// measured speed. Every rank reports how long its last step took; the
+// balancer smooths each rank's rate (elements per second), decides whether
+// the imbalance is worth moving data for, and proposes a layout with shares
+// proportional to the rates (a partition; per-dimension splits for grids).
 
 #include "../detail/config.hpp"  // first: the C++20 check
 
@@ -11,6 +12,8 @@
 #include "../error.hpp"
 #include "communicator.hpp"
 #include "detail/mpi.hpp"
+#include "grid.hpp"
+#include "grid_partition.hpp"
 #include "movement.hpp"
 #include "partition.hpp"
 #include "vector.hpp"
@@ -19,6 +22,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstdint>
 #include <tuple>
@@ -114,29 +118,138 @@ inline partition weighted_at_least(std::int64_t n, const std::vector<double>& we
     if (!changed) return partition::from_sizes(sizes);
   }
 }
+
+/// What a balancer needs of a layout: a vector's partition, or a grid's
+/// per-dimension splits.
+template <class Layout>
+struct balance_layout;
+
+template <>
+struct balance_layout<partition> {
+  static int ranks(const partition& p) { return p.ranks(); }
+  static std::int64_t work(const partition& p, int r) { return p.local_size(r); }
+  static std::int64_t largest_min_block(const partition& p) { return p.global_size() / std::max(1, p.ranks()); }
+  static partition propose(const partition& p, const std::vector<double>& rates, std::int64_t min_block) {
+    return weighted_at_least(p.global_size(), rates, min_block);
+  }
+  static std::pair<std::int64_t, std::int64_t> volume(const partition& from, const partition& to) {
+    return move_volume(from, to);
+  }
+  static void record(collective_check& check, const partition& p, int ranks) {
+    std::vector<std::int64_t> boundaries(static_cast<std::size_t>(ranks) + 1, -1);
+    std::copy_n(p.offsets().begin(), std::min(boundaries.size(), p.offsets().size()), boundaries.begin());
+    check.same_each("the partition's block boundaries", boundaries);
+  }
+  template <class X>
+  static constexpr bool movable = distributed<X>;
+  template <class X>
+  static bool holds(const partition& p, const X& x) {
+    return x.partition() == p;
+  }
+  template <class... X>
+  static void move(const partition& to, X&... xs) {
+    std::tie(xs...) = redistribute(std::tie(xs...), to);
+  }
+};
+
+template <std::size_t Rank>
+struct balance_layout<std::array<partition, Rank>> {
+  using splits = std::array<partition, Rank>;
+  static int ranks(const splits& s) {
+    int r = 1;
+    for (const auto& p : s) r *= p.ranks();
+    return r;
+  }
+  // Rank r's coordinates in the process grid (row-major, as MPI's Cartesian ranks).
+  static std::array<int, Rank> coords(const splits& s, int r) {
+    std::array<int, Rank> c{};
+    for (std::size_t d = Rank; d-- > 0;) {
+      c[d] = r % s[d].ranks();
+      r /= s[d].ranks();
+    }
+    return c;
+  }
+  static std::int64_t work(const splits& s, int r) {
+    const auto c = coords(s, r);
+    std::int64_t points = 1;
+    for (std::size_t d = 0; d < Rank; ++d) points *= s[d].local_size(c[d]);
+    return points;
+  }
+  static std::int64_t largest_min_block(const splits& s) {
+    std::int64_t most = INT64_MAX;
+    for (const auto& p : s) most = std::min(most, p.global_size() / std::max(1, p.ranks()));
+    return most;
+  }
+  static splits propose(const splits& s, const std::vector<double>& rates, std::int64_t min_block) {
+    std::array<std::int64_t, Rank> extents{};
+    std::array<int, Rank> dims{};
+    for (std::size_t d = 0; d < Rank; ++d) {
+      extents[d] = s[d].global_size();
+      dims[d] = s[d].ranks();
+    }
+    return weighted_splits<Rank>(extents, dims, rates, std::max<std::int64_t>(1, min_block));
+  }
+  // Points that change owner, and the busiest rank's new block plus what it sends.
+  static std::pair<std::int64_t, std::int64_t> volume(const splits& from, const splits& to) {
+    std::int64_t moved = 0, busiest = 0;
+    for (int r = 0; r < ranks(from); ++r) {
+      const auto c = coords(from, r);
+      std::int64_t kept = 1;
+      for (std::size_t d = 0; d < Rank; ++d) {
+        const std::int64_t lo = std::max(from[d].offset(c[d]), to[d].offset(c[d]));
+        const std::int64_t hi = std::min(from[d].offset(c[d] + 1), to[d].offset(c[d] + 1));
+        kept *= std::max<std::int64_t>(0, hi - lo);
+      }
+      moved += work(from, r) - kept;
+      busiest = std::max(busiest, work(to, r) + work(from, r) - kept);
+    }
+    return {moved, busiest};
+  }
+  static void record(collective_check& check, const splits& s, int ranks) {
+    for (const auto& p : s) balance_layout<partition>::record(check, p, ranks);
+  }
+  template <class X>
+  static constexpr bool movable = grid<X> && static_cast<std::size_t>(std::remove_cvref_t<X>::rank) == Rank;
+  template <class X>
+  static bool holds(const splits& s, const X& g) {
+    return g.splits() == s;
+  }
+  template <class... X>
+  static void move(const splits& to, X&... gs) {
+    ((gs = redistribute(gs, to)), ...);
+  }
+};
 }  // namespace detail
 
-/// Load balancing of distributed vectors by measured speed. Each step,
-/// every rank reports the time its step took on its current block
-/// (observe); the balancer shares the times (one MPI_Allgather), turns them
-/// into rates (elements per second, smoothed over steps), predicts the step
-/// time now and on a partition with shares proportional to the rates, and
-/// proposes that partition when the imbalance exceeds the threshold and
-/// the time saved over `payback_steps` steps exceeds the predicted cost of
-/// the move. Every rank computes the decision from the same gathered
-/// numbers, so every rank takes it. apply() moves vectors to the proposal
-/// (one message per pair of ranks for all of them) and measures the move.
+/// Load balancing by measured speed, of distributed vectors (Layout =
+/// weft::partition: weft::balancer) or grids (Layout = one partition per
+/// dimension: weft::grid_balancer<Rank>). Each step, every rank reports the
+/// time its step took on its current block (observe); the balancer shares
+/// the times (one MPI_Allgather), turns them into rates (elements per
+/// second, smoothed over steps), predicts the step time now and on a layout
+/// with shares proportional to the rates (partition::weighted; for grids
+/// weighted_splits, as close as a Cartesian split allows), and proposes it
+/// when the imbalance exceeds the threshold and the time saved over
+/// `payback_steps` steps exceeds the predicted cost of the move. Every rank
+/// computes the decision from the same gathered numbers, so every rank
+/// takes it. apply() moves the data to the proposal and measures the move.
 ///   weft::balancer balance(comm, x.partition());
 ///   for (int step = 0; step < steps; ++step)
 ///     if (balance.observe(exec, [&] { sweep(exec, x, y); })) balance.apply(x, y);
-class balancer {
+///   weft::grid_balancer<2> grids(comm, u.splits(), {.min_block = u.halo_width()});
+template <class Layout>
+class basic_balancer {
+  using layout = detail::balance_layout<Layout>;
+
  public:
-  /// Collective (agrees on the partition and the options, exactly).
-  balancer(const communicator& comm, const partition& current, const balancer_options& options = {})
+  using layout_type = Layout;
+
+  /// Collective (agrees on the layout and the options, exactly).
+  basic_balancer(const communicator& comm, const Layout& current, const balancer_options& options = {})
       : comm_(comm), current_(current), proposed_(current), options_(options),
         rates_(static_cast<std::size_t>(comm.size()), 0.0) {
     detail::collective_check check("weft::balancer");
-    check.require(current.ranks() == comm.size(), "weft::balancer: the partition has ", current.ranks(),
+    check.require(layout::ranks(current) == comm.size(), "weft::balancer: the layout has ", layout::ranks(current),
                   " blocks but the communicator has ", comm.size(), " ranks");
     check.require(options.threshold >= 1 && std::isfinite(options.threshold),
                   "weft::balancer: threshold ", options.threshold, " must be a finite factor >= 1 (max / mean)");
@@ -147,13 +260,10 @@ class balancer {
     check.require(options.move_latency_seconds >= 0 && options.move_seconds_per_element >= 0 &&
                       std::isfinite(options.move_latency_seconds) && std::isfinite(options.move_seconds_per_element),
                   "weft::balancer: the move cost model must be finite and non-negative");
-    check.require(options.min_block >= 0 && options.min_block <= current.global_size() / std::max(1, comm.size()),
-                  "weft::balancer: min_block ", options.min_block, " is negative or more than ",
-                  current.global_size(), " elements over ", comm.size(), " ranks allow");
-    std::vector<std::int64_t> boundaries(static_cast<std::size_t>(comm.size()) + 1, -1);
-    std::copy_n(current.offsets().begin(), std::min(boundaries.size(), current.offsets().size()),
-                boundaries.begin());
-    check.same_each("the partition's block boundaries", boundaries);
+    check.require(options.min_block >= 0 && options.min_block <= layout::largest_min_block(current),
+                  "weft::balancer: min_block ", options.min_block, " is negative or larger than the ",
+                  layout::largest_min_block(current), " an even split of the layout allows");
+    layout::record(check, current, comm.size());
     check.same_bits("balancer_options::threshold", options.threshold);
     check.same_bits("balancer_options::smoothing", options.smoothing);
     check.same("balancer_options::payback_steps", options.payback_steps);
@@ -212,18 +322,18 @@ class balancer {
     if (!known) return false;  // nothing measured yet (every time zero, or no work)
     const auto rates = filled_rates();
     for (std::size_t r = 0; r < rates.size(); ++r) {
-      predicted[r] = static_cast<double>(current_.local_size(static_cast<int>(r))) / rates[r];
+      predicted[r] = static_cast<double>(layout::work(current_, static_cast<int>(r))) / rates[r];
       total += predicted[r];
     }
     const double slowest = *std::max_element(predicted.begin(), predicted.end());
     const double mean = total / static_cast<double>(predicted.size());
     report_.step_seconds = slowest;
     report_.imbalance = mean > 0 ? slowest / mean : 1;
-    const partition candidate = detail::weighted_at_least(current_.global_size(), rates, options_.min_block);
+    const Layout candidate = layout::propose(current_, rates, options_.min_block);
     double balanced = 0;
     for (std::size_t r = 0; r < rates.size(); ++r)
-      balanced = std::max(balanced, static_cast<double>(candidate.local_size(static_cast<int>(r))) / rates[r]);
-    const auto [moved, busiest] = detail::move_volume(current_, candidate);
+      balanced = std::max(balanced, static_cast<double>(layout::work(candidate, static_cast<int>(r))) / rates[r]);
+    const auto [moved, busiest] = layout::volume(current_, candidate);
     report_.balanced_seconds = balanced;
     report_.elements_moved = moved;
     report_.move_seconds = moved == 0 ? 0 : options_.move_latency_seconds + seconds_per_element_ * double(busiest);
@@ -233,18 +343,19 @@ class balancer {
     return report_.rebalance;
   }
 
-  /// Moves the vectors (each laid out on current()) to proposed(), all in one
-  /// exchange (weft::redistribute of a tuple), assigns them, measures the
-  /// move to refine the cost model, and makes the proposal current.
-  /// Collective. Their ghost widths are kept.
-  template <distributed... X>
-    requires(!std::is_const_v<X> && ...)
+  /// Moves the vectors or grids (each laid out on current()) to
+  /// proposed() with weft::redistribute (vectors all in one round of
+  /// messages), assigns them, measures the move to refine the cost model,
+  /// and makes the proposal current. Collective. Ghost widths and grid
+  /// options are kept; grid halos need an exchange afterwards.
+  template <class... X>
+    requires(sizeof...(X) > 0 && (layout::template movable<X> && ...) && (!std::is_const_v<X> && ...))
   void apply(X&... xs) {
-    static_assert(sizeof...(X) > 0, "weft::balancer::apply: pass the vectors to move.");
-    detail::require(((xs.partition() == current_) && ...), "weft::balancer::apply: a vector is not laid out on "
-                    "the balancer's current partition");  // partitions are agreed: the same outcome everywhere
+    // Layouts are agreed when objects are built: the same outcome everywhere.
+    detail::require((layout::holds(current_, xs) && ...),
+                    "weft::balancer::apply: an argument is not laid out on the balancer's current layout");
     move_timer timer;
-    std::tie(xs...) = redistribute(std::tie(xs...), proposed_);
+    layout::move(proposed_, xs...);
     moved(timer.slowest(comm_));
   }
 
@@ -252,7 +363,7 @@ class balancer {
   /// (the slowest rank's time, the same on every rank); refines the cost
   /// model and makes the proposal current. Local.
   void moved(double seconds) {
-    const auto busiest = detail::move_volume(current_, proposed_).second;
+    const auto busiest = layout::volume(current_, proposed_).second;
     if (busiest > 0 && std::isfinite(seconds) && seconds > options_.move_latency_seconds) {
       const double measured = (seconds - options_.move_latency_seconds) / double(busiest);
       seconds_per_element_ = moves_ == 0 ? measured : 0.5 * (seconds_per_element_ + measured);
@@ -262,10 +373,10 @@ class balancer {
     current_ = proposed_;
   }
 
-  /// The partition the data is on (after apply() or moved(), the proposal).
-  const partition& current() const noexcept { return current_; }
-  /// The partition the last observe() proposed (current() if none).
-  const partition& proposed() const noexcept { return proposed_; }
+  /// The layout the data is on (after apply() or moved(), the proposal).
+  const Layout& current() const noexcept { return current_; }
+  /// The layout the last observe() proposed (current() if none).
+  const Layout& proposed() const noexcept { return proposed_; }
   /// Every rank's smoothed rate, elements per second (0: not yet measured).
   const std::vector<double>& rates() const noexcept { return rates_; }
   const balance_report& last_report() const noexcept { return report_; }
@@ -291,7 +402,7 @@ class balancer {
 
   void update_rates(const std::vector<double>& times) {
     for (std::size_t r = 0; r < times.size(); ++r) {
-      const auto work = static_cast<double>(current_.local_size(static_cast<int>(r)));
+      const auto work = static_cast<double>(layout::work(current_, static_cast<int>(r)));
       if (work <= 0 || times[r] <= 0) continue;  // nothing learnt about this rank
       const double rate = work / times[r];
       rates_[r] = rates_[r] > 0 ? options_.smoothing * rate + (1 - options_.smoothing) * rates_[r] : rate;
@@ -316,12 +427,19 @@ class balancer {
   }
 
   communicator comm_;
-  partition current_, proposed_;
+  Layout current_, proposed_;
   balancer_options options_;
   std::vector<double> rates_;
   balance_report report_;
   double seconds_per_element_ = 0, last_move_seconds_ = 0;
   int steps_ = 0, moves_ = 0;
 };
+
+/// Balances distributed vectors: proposes partitions.
+using balancer = basic_balancer<partition>;
+/// Balances Rank-dimensional distributed grids: proposes per-dimension
+/// splits (set balancer_options::min_block to the halo width).
+template <int Rank>
+using grid_balancer = basic_balancer<std::array<partition, static_cast<std::size_t>(Rank)>>;
 
 }  // namespace weft
