@@ -304,6 +304,12 @@ class distributed_vector {
     for (int r = 0; r < partition_.ranks(); ++r) {
       const std::int64_t begin = partition_.offset(r), size = partition_.local_size(r);
       for (std::int64_t s = 0; s < 2 * g; ++s) {
+        if (s == g) {  // rank r's right ghosts travel apart from its left ones
+          if (r == me)
+            for (const auto& [q, list] : lists.recv) lists.recv_breaks[q].push_back(static_cast<std::int64_t>(list.size()));
+          const auto it = lists.send.find(r);
+          lists.send_breaks[r].push_back(it == lists.send.end() ? 0 : static_cast<std::int64_t>(it->second.size()));
+        }
         const bool left = s < g;
         const std::int64_t wanted = left ? begin - g + s : begin + size + (s - g);
         const std::int64_t slot = left ? s : g + size + (s - g);  // storage index on rank r

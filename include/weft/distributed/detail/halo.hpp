@@ -38,6 +38,11 @@ struct halo_lists {
   std::map<int, std::vector<std::int64_t>> send;  // storage elements to send to each peer
   std::map<int, std::vector<std::int64_t>> recv;  // storage elements each peer's values land in
   std::vector<std::int64_t> constant;             // storage elements set to the boundary constant
+  /// Where a peer's list splits into separate messages (positions in the
+  /// list, ascending), the same on both sides of each pair: a 1-D vector
+  /// sends a neighbour's left and right ghosts apart, so each part can be
+  /// one contiguous run on both sides even when one rank supplies both.
+  std::map<int, std::vector<std::int64_t>> send_breaks, recv_breaks;
   /// Per dimension, {low face, high face}: whether any ghost of that face
   /// comes from another rank. Work near a face without any can run before
   /// the exchange completes.
@@ -117,8 +122,8 @@ class halo_plan {
       const auto it = by_peer.find(self);
       return it == by_peer.end() ? std::vector<std::int64_t>{} : it->second;
     };
-    send_index_ = plan_messages(without_self(lists.send), sends_, "weft::halo send index");
-    recv_index_ = plan_messages(without_self(lists.recv), recvs_, "weft::halo recv index");
+    send_index_ = plan_messages(without_self(lists.send), lists.send_breaks, sends_, "weft::halo send index");
+    recv_index_ = plan_messages(without_self(lists.recv), lists.recv_breaks, recvs_, "weft::halo recv index");
     const auto local_from = own(lists.send), local_to = own(lists.recv);
     require(local_from.size() == local_to.size(), algorithm, ": inconsistent halo lists (", local_from.size(),
             " local sources for ", local_to.size(), " local ghosts)");
@@ -254,22 +259,31 @@ class halo_plan {
     std::int64_t count, run_start, buffer_offset;
   };
 
-  // The messages, in peer order, and the index list of the buffered ones.
-  // A run of consecutive storage elements goes unbuffered where MPI can
-  // use the memory.
-  index_view plan_messages(const std::map<int, std::vector<std::int64_t>>& by_peer, std::vector<message>& messages,
+  // The messages, in peer order (split at the breaks), and the index list
+  // of the buffered ones. A run of consecutive storage elements goes
+  // unbuffered where MPI can use the memory.
+  index_view plan_messages(const std::map<int, std::vector<std::int64_t>>& by_peer,
+                           const std::map<int, std::vector<std::int64_t>>& breaks, std::vector<message>& messages,
                            const char* label) const {
     std::vector<std::int64_t> buffered;
     for (const auto& [peer, list] : by_peer) {
-      if (list.empty()) continue;
-      bool run = direct_;
-      for (std::size_t k = 1; k < list.size() && run; ++k) run = list[k] == list[0] + static_cast<std::int64_t>(k);
-      const auto count = static_cast<std::int64_t>(list.size());
-      if (run) {
-        messages.push_back({peer, count, list[0], 0});
-      } else {
-        messages.push_back({peer, count, -1, static_cast<std::int64_t>(buffered.size())});
-        buffered.insert(buffered.end(), list.begin(), list.end());
+      std::vector<std::int64_t> cuts{0};  // buffered messages need no breaks: fewer messages
+      if (const auto it = breaks.find(peer); direct_ && it != breaks.end())
+        for (std::int64_t b : it->second)
+          if (b > cuts.back() && b < static_cast<std::int64_t>(list.size())) cuts.push_back(b);
+      cuts.push_back(static_cast<std::int64_t>(list.size()));
+      for (std::size_t part = 0; part + 1 < cuts.size(); ++part) {
+        const auto first = list.begin() + cuts[part], last = list.begin() + cuts[part + 1];
+        if (first == last) continue;
+        bool run = direct_;
+        for (auto it = first + 1; it < last && run; ++it) run = *it == *(it - 1) + 1;
+        const auto count = static_cast<std::int64_t>(last - first);
+        if (run) {
+          messages.push_back({peer, count, *first, 0});
+        } else {
+          messages.push_back({peer, count, -1, static_cast<std::int64_t>(buffered.size())});
+          buffered.insert(buffered.end(), first, last);
+        }
       }
     }
     return to_device(buffered, label);
