@@ -9,6 +9,7 @@
 #include <catch2/matchers/catch_matchers.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include "affine.hpp"
 #include "data.hpp"
 #include "distributed.hpp"
 #include "spaces.hpp"
@@ -23,18 +24,6 @@ using namespace weft_test;
 #define WEFT_TEST_SIZES GENERATE(as<std::int64_t>{}, 0, 1, 2, 3, 7, 1000, 100003)
 
 namespace {
-// x -> a*x + b mod 2^64: associative, not commutative, exact.
-struct affine {
-  std::uint64_t a;
-  std::uint64_t b;
-  friend bool operator==(const affine&, const affine&) = default;
-};
-struct then {
-  KOKKOS_INLINE_FUNCTION affine operator()(const affine& f, const affine& g) const {
-    return {g.a * f.a, g.a * f.b + g.b};
-  }
-};
-
 // Stencil functions as functors with a templated call operator, not generic
 // KOKKOS_LAMBDAs, which nvcc rejects: this file builds for CUDA too.
 

@@ -15,6 +15,7 @@
 
 #include <catch2/catch_test_macros.hpp>
 
+#include "affine.hpp"
 #include "data.hpp"
 #include "distributed.hpp"
 
@@ -87,18 +88,6 @@ std::uint64_t env_or(const char* name, std::uint64_t fallback) {
   const char* s = std::getenv(name);
   return s && *s ? std::strtoull(s, nullptr, 10) : fallback;
 }
-
-// An affine map x -> a x + b on wrapping 64-bit integers: composing them is
-// associative and not commutative, and exact.
-struct affine {
-  std::uint64_t a, b;
-  friend bool operator==(const affine&, const affine&) = default;
-};
-struct then {  // first, then second
-  KOKKOS_INLINE_FUNCTION affine operator()(const affine& f, const affine& g) const {
-    return {f.a * g.a, g.a * f.b + g.b};
-  }
-};
 
 enum class bc_kind { periodic, clamp, constant, interior_only };
 const char* name_of(bc_kind k) {

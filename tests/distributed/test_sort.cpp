@@ -11,6 +11,7 @@
 #include <catch2/matchers/catch_matchers.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include "affine.hpp"
 #include "data.hpp"
 #include "distributed.hpp"
 #include "keys.hpp"
@@ -49,18 +50,6 @@ struct particle {
 
 struct by_cell {
   KOKKOS_INLINE_FUNCTION bool operator()(const particle& a, const particle& b) const { return a.cell < b.cell; }
-};
-
-// x -> a*x + b mod 2^64: associative, not commutative, exact.
-struct affine {
-  std::uint64_t a;
-  std::uint64_t b;
-  friend bool operator==(const affine&, const affine&) = default;
-};
-struct then {
-  KOKKOS_INLINE_FUNCTION affine operator()(const affine& f, const affine& g) const {
-    return {g.a * f.a, g.a * f.b + g.b};
-  }
 };
 
 struct positive {

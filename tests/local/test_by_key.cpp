@@ -11,6 +11,7 @@
 #include <catch2/matchers/catch_matchers.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include "affine.hpp"
 #include "data.hpp"
 #include "device_tiling.hpp"
 #include "keys.hpp"
@@ -27,27 +28,6 @@ using Catch::Matchers::ContainsSubstring;
 #define WEFT_TEST_SIZES GENERATE(as<std::int64_t>{}, 0, 1, 2, 7, 1009, large_size)
 
 namespace {
-
-// x -> a*x + b mod 2^64: associative, not commutative, exact.
-struct affine {
-  std::uint64_t a;
-  std::uint64_t b;
-  friend bool operator==(const affine&, const affine&) = default;
-};
-
-// Apply f, then g.
-struct then {
-  KOKKOS_INLINE_FUNCTION affine operator()(const affine& f, const affine& g) const {
-    return {g.a * f.a, g.a * f.b + g.b};
-  }
-};
-
-std::vector<affine> random_affine(std::size_t n, std::uint64_t seed) {
-  std::mt19937_64 engine(seed);
-  std::vector<affine> out(n);
-  for (auto& f : out) f = {engine() | 1, engine()};
-  return out;
-}
 
 enum class runs { long_sorted, short_random, one_segment };
 

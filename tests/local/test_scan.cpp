@@ -9,6 +9,7 @@
 #include <catch2/matchers/catch_matchers.hpp>
 #include <catch2/matchers/catch_matchers_string.hpp>
 
+#include "affine.hpp"
 #include "data.hpp"
 #include "spaces.hpp"
 
@@ -27,28 +28,6 @@ using scan_types = std::tuple<int, std::int64_t, float, double, vec2>;
 #define WEFT_TEST_SIZES GENERATE(as<std::int64_t>{}, 0, 1, 2, 7, 1000, large_size)
 
 namespace {
-
-// x -> a*x + b over the integers mod 2^64: composition is associative but
-// not commutative, and exact, so any reordering of the scan shows.
-struct affine {
-  std::uint64_t a;
-  std::uint64_t b;
-  friend bool operator==(const affine&, const affine&) = default;
-};
-
-// Apply f, then g.
-struct then {
-  KOKKOS_INLINE_FUNCTION affine operator()(const affine& f, const affine& g) const {
-    return {g.a * f.a, g.a * f.b + g.b};
-  }
-};
-
-std::vector<affine> random_affine(std::size_t n, std::uint64_t seed) {
-  std::mt19937_64 engine(seed);
-  std::vector<affine> out(n);
-  for (auto& f : out) f = {engine() | 1, engine()};
-  return out;
-}
 
 template <class T>
 using tolerance_type = std::conditional_t<std::is_same_v<T, vec2>, double, T>;

@@ -208,11 +208,12 @@ T grid_fold(const Exec& exec, const G& g, const T& init, Op op, Map map, const c
     return all_fold_reproducible(g.comm(), init, algorithm, saturated_product(extents), [&] {
       return repro_fold_box<Exec, G::rank>(exec, algorithm, extents_of(g.interior()), map);
     });
+  } else {
+    return all_fold(g.comm(), init, op, algorithm, [&] {
+      const auto in = g.interior();
+      return fold_partial_md<T, Exec, G::rank>(exec, algorithm, extents_of(in), first_dimension_fastest(in), op, map);
+    });
   }
-  return all_fold(g.comm(), init, op, algorithm, [&] {
-    const auto in = g.interior();
-    return fold_partial_md<T, Exec, G::rank>(exec, algorithm, extents_of(in), first_dimension_fastest(in), op, map);
-  });
 }
 
 template <bool Largest, class Exec, class G>
