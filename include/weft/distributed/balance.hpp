@@ -354,22 +354,26 @@ class basic_balancer {
     // Layouts are agreed when objects are built: the same outcome everywhere.
     detail::require((layout::holds(current_, xs) && ...),
                     "weft::balancer::apply: an argument is not laid out on the balancer's current layout");
-    move_timer timer;
+    Kokkos::Timer timer;
     layout::move(proposed_, xs...);
-    moved(timer.slowest(comm_));
+    moved(timer.seconds());
   }
 
-  /// Records that the data moved to proposed() (by the caller) in `seconds`
-  /// (the slowest rank's time, the same on every rank); refines the cost
-  /// model and makes the proposal current. Local.
+  /// Records that the data moved to proposed() (by the caller), this rank
+  /// in `seconds`; refines the cost model with the slowest rank's time and
+  /// makes the proposal current. Collective (one MPI_Allreduce), so the
+  /// model, and every later decision, stays the same on every rank.
   void moved(double seconds) {
+    double slowest = 0;
+    detail::check_mpi(MPI_Allreduce(&seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm_.native()), "MPI_Allreduce",
+                      "weft::balancer::moved");
     const auto busiest = layout::volume(current_, proposed_).second;
-    if (busiest > 0 && std::isfinite(seconds) && seconds > options_.move_latency_seconds) {
-      const double measured = (seconds - options_.move_latency_seconds) / double(busiest);
+    if (busiest > 0 && std::isfinite(slowest) && slowest > options_.move_latency_seconds) {
+      const double measured = (slowest - options_.move_latency_seconds) / double(busiest);
       seconds_per_element_ = moves_ == 0 ? measured : 0.5 * (seconds_per_element_ + measured);
     }
     ++moves_;
-    last_move_seconds_ = seconds;
+    last_move_seconds_ = slowest;
     current_ = proposed_;
   }
 
@@ -389,17 +393,6 @@ class basic_balancer {
   const communicator& comm() const noexcept { return comm_; }
 
  private:
-  // Wall time on this rank; slowest() makes one MPI_Allreduce.
-  struct move_timer {
-    Kokkos::Timer timer;
-    double slowest(const communicator& comm) const {
-      double mine = timer.seconds(), result = 0;
-      detail::check_mpi(MPI_Allreduce(&mine, &result, 1, MPI_DOUBLE, MPI_MAX, comm.native()), "MPI_Allreduce",
-                        "weft::balancer::apply");
-      return result;
-    }
-  };
-
   void update_rates(const std::vector<double>& times) {
     for (std::size_t r = 0; r < times.size(); ++r) {
       const auto work = static_cast<double>(layout::work(current_, static_cast<int>(r)));

@@ -45,7 +45,8 @@ inline constexpr uninitialized_t uninitialized{};
 /// A halo exchange in flight (from start_halo_exchange); wait() completes it.
 /// Work that does not read ghosts from other ranks can run in between (the
 /// ghosts a rank supplies itself, and boundary values, are written when the
-/// exchange starts). Destroying it without wait() waits then. It keeps the
+/// exchange starts); as with MPI_Isend, it must not write the owned elements
+/// being exchanged, which may be sent from where they lie. Destroying it without wait() waits then. It keeps the
 /// vector or grid it exchanges alive.
 class halo_exchange {
  public:
