@@ -114,6 +114,9 @@ template <class T, class Op>
 struct identity_fold {
   using value_type = T;
   using element_type = T;
+  // Partials from the identity may be folded separately and joined later:
+  // host loops fold in lanes (fold_run).
+  static constexpr bool has_lanes = true;
   Op op;
 
   KOKKOS_INLINE_FUNCTION void init(value_type& acc) const {
@@ -134,6 +137,7 @@ template <class T, class Op>
 struct optional_fold {
   using value_type = optional_value<T>;
   using element_type = T;
+  static constexpr bool has_lanes = false;
   Op op;
 
   KOKKOS_INLINE_FUNCTION void init(value_type& acc) const { acc.valid = false; }

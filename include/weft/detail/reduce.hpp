@@ -3,6 +3,7 @@
 // Kernel bodies of the reduction family (reduce.hpp).
 
 #include "fold.hpp"
+#include "host_loops.hpp"
 #include "policy.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -53,6 +54,28 @@ struct fold_functor {
   WEFT_DETAIL_VOLATILE_JOIN(value_type)
 };
 
+/// Folds map over [0, n) on host spaces, a chunk of elements per work item
+/// by fold_run, on local copies of the fold and the map (see
+/// run_independent).
+template <class Fold, class Map>
+struct chunk_fold_functor {
+  using value_type = typename Fold::value_type;
+  static constexpr std::int64_t chunk = 4096;
+  Fold fold;
+  Map map;
+  std::int64_t n;
+
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t item, value_type& acc) const {
+    const Fold local_fold = fold;
+    const Map local_map = map;
+    const std::int64_t begin = item * chunk, end = begin + chunk < n ? begin + chunk : n;
+    fold_run(local_fold, local_map, begin, end, acc);
+  }
+  KOKKOS_INLINE_FUNCTION void init(value_type& acc) const { fold.init(acc); }
+  KOKKOS_INLINE_FUNCTION void join(value_type& dst, const value_type& src) const { fold.join(dst, src); }
+  WEFT_DETAIL_VOLATILE_JOIN(value_type)
+};
+
 /// map(0) op ... op map(n-1), or an empty value when n == 0 (op associative
 /// and commutative). Blocks until the result is on the host (Kokkos fences
 /// the instance).
@@ -61,7 +84,13 @@ optional_value<T> fold_partial(const Exec& exec, const char* label, std::int64_t
   if (n == 0) return {T{}, false};
   using fold_type = fold_for<T, Op>;
   typename fold_type::value_type acc;
-  Kokkos::parallel_reduce(label, range(exec, n), fold_functor<fold_type, Map>{fold_type{op}, map}, acc);
+  if constexpr (host_kernels<Exec>) {
+    using functor = chunk_fold_functor<fold_type, Map>;
+    Kokkos::parallel_reduce(label, range(exec, (n + functor::chunk - 1) / functor::chunk),
+                            functor{fold_type{op}, map, n}, acc);
+  } else {
+    Kokkos::parallel_reduce(label, range(exec, n), fold_functor<fold_type, Map>{fold_type{op}, map}, acc);
+  }
   return {fold_type::get(acc), true};
 }
 
@@ -167,11 +196,24 @@ struct md_binary_map {
   }
 };
 
+/// map at (row, k), rows being the lines along the last index in
+/// row-major order; `n1` is the second extent of a 3-D box.
+template <class Map, int Rank>
+struct row_map {
+  Map map;
+  std::int64_t n1;
+  KOKKOS_INLINE_FUNCTION decltype(auto) operator()(std::int64_t row, std::int64_t k) const {
+    if constexpr (Rank == 2) return map(row, k);
+    else return map(row / n1, row % n1, k);
+  }
+};
+
 /// The fold of map over a 2-D or 3-D box on host spaces, in an order that
 /// the box's layout does not change. Rows are the lines along the last
 /// index, taken in row-major order. A work item is a block of up to 8 rows
-/// times a segment of up to 4096 columns: each of its rows is folded
-/// column by column into a partial of its own, and the partials are joined
+/// times a segment of up to 4096 columns: each of its rows is folded as
+/// fold_run folds it (in lanes where the fold has an identity) into a
+/// partial of its own, and the partials are joined
 /// into the thread's accumulator in row order. Only the loop nest inside an
 /// item depends on the layout (with the first dimension fastest, 2-D items
 /// walk their rows together, column by column, to read memory in order);
@@ -189,27 +231,34 @@ struct rows_fold_functor {
   bool left;
   std::int64_t segments;  // per row
 
-  KOKKOS_INLINE_FUNCTION decltype(auto) at(std::int64_t row, std::int64_t k) const {
-    if constexpr (Rank == 2) return map(row, k);
-    else return map(row / n[1], row % n[1], k);
-  }
-
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t item, value_type& acc) const {
     const std::int64_t rows = Rank == 2 ? n[0] : n[0] * n[1];
     const std::int64_t r0 = (item / segments) * block_rows;
     const std::int64_t r1 = r0 + block_rows < rows ? r0 + block_rows : rows;
     const std::int64_t k0 = (item % segments) * segment;
     const std::int64_t k1 = k0 + segment < n[Rank - 1] ? k0 + segment : n[Rank - 1];
+    const Fold local_fold = fold;  // local copies: see run_independent
+    const row_map<Map, Rank> at{map, n[Rank == 3 ? 1 : 0]};
     value_type part[block_rows];
-    for (std::int64_t r = r0; r < r1; ++r) fold.init(part[r - r0]);
+    for (std::int64_t r = r0; r < r1; ++r) local_fold.init(part[r - r0]);
     if (Rank == 2 && left) {
-      for (std::int64_t k = k0; k < k1; ++k)
-        for (std::int64_t r = r0; r < r1; ++r) fold.add(part[r - r0], at(r, k));
+      // Column by column, each row's element k into the lane fold_run
+      // would give it, so that the bits do not depend on the layout.
+      if constexpr (Fold::has_lanes) {
+        value_type lanes[block_rows][vector_block];
+        for (std::int64_t r = r0; r < r1; ++r)
+          for (std::int64_t l = 0; l < vector_block; ++l) local_fold.init(lanes[r - r0][l]);
+        for (std::int64_t k = k0; k < k1; ++k)
+          for (std::int64_t r = r0; r < r1; ++r) local_fold.add(lanes[r - r0][(k - k0) % vector_block], at(r, k));
+        for (std::int64_t r = r0; r < r1; ++r) join_lanes(local_fold, lanes[r - r0], part[r - r0]);
+      } else {
+        for (std::int64_t k = k0; k < k1; ++k)
+          for (std::int64_t r = r0; r < r1; ++r) local_fold.add(part[r - r0], at(r, k));
+      }
     } else {
-      for (std::int64_t r = r0; r < r1; ++r)
-        for (std::int64_t k = k0; k < k1; ++k) fold.add(part[r - r0], at(r, k));
+      for (std::int64_t r = r0; r < r1; ++r) fold_run(local_fold, at, k0, k1, part[r - r0], r);
     }
-    for (std::int64_t r = r0; r < r1; ++r) fold.join(acc, part[r - r0]);
+    for (std::int64_t r = r0; r < r1; ++r) local_fold.join(acc, part[r - r0]);
   }
   KOKKOS_INLINE_FUNCTION void init(value_type& acc) const { fold.init(acc); }
   KOKKOS_INLINE_FUNCTION void join(value_type& dst, const value_type& src) const { fold.join(dst, src); }

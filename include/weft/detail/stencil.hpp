@@ -4,6 +4,7 @@
 // to the user's function, the kernel, and the split of the domain into an
 // interior that needs no boundary checks and a thin band around it that does.
 
+#include "host_loops.hpp"
 #include "policy.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -326,18 +327,6 @@ constexpr read_mode band_mode() {
   return takes_any_neighbourhood<F, Boundary, Views...> ? read_mode::checked : read_mode::flagged;
 }
 
-/// A half-open box [lo, hi) of output points.
-template <int Rank>
-struct box {
-  point<Rank> lo;
-  point<Rank> hi;
-  bool empty() const {
-    for (int d = 0; d < Rank; ++d)
-      if (hi[d] <= lo[d]) return true;
-    return false;
-  }
-};
-
 /// Points of an n-box at least low[d] from its low face and high[d] from
 /// its high face in every dimension d: with low = high = r, those whose whole
 /// radius-r neighbourhood lies inside the box.
@@ -387,76 +376,6 @@ box<Rank> band_slab(const point<Rank>& n, const point<Rank>& low, const point<Ra
 template <int Rank>
 box<Rank> band_slab(const point<Rank>& n, std::int64_t r, int d, bool high_side) {
   return band_slab<Rank>(n, uniform<Rank>(r), uniform<Rank>(r), d, high_side);
-}
-
-/// On host spaces, a box as pieces of rows along its last dimension, each a
-/// plain loop marked independent: the compiler vectorizes it (MDRangePolicy's
-/// tiles, and loops over several outputs, it leaves scalar, not knowing the
-/// outputs share no element with the inputs, which the stencils have
-/// checked). A work item is one row, or a segment of one when rows are long,
-/// so that boxes of few rows still spread over the threads.
-template <class Functor, int Rank>
-struct row_pieces_functor {
-  static constexpr std::int64_t segment = 2048;
-  Functor f;
-  point<Rank> lo, hi;
-  std::int64_t segments;  // per row
-
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t item) const
-    requires(Rank < 3)
-  {
-    const std::int64_t row = item / segments, piece = item % segments;
-    const std::int64_t begin = lo[Rank - 1] + piece * segment;
-    const std::int64_t end = begin + segment < hi[Rank - 1] ? begin + segment : hi[Rank - 1];
-    if constexpr (Rank == 1) {
-      WEFT_DETAIL_INDEPENDENT_ITERATIONS
-      for (std::int64_t k = begin; k < end; ++k) f(k);
-    } else {
-      const std::int64_t i = lo[0] + row;
-      WEFT_DETAIL_INDEPENDENT_ITERATIONS
-      for (std::int64_t k = begin; k < end; ++k) f(i, k);
-    }
-  }
-  // 3-D: called by an MDRangePolicy over the first two dimensions, each
-  // point a whole row along the third.
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j) const
-    requires(Rank == 3)
-  {
-    const std::int64_t begin = lo[2], end = hi[2];
-    WEFT_DETAIL_INDEPENDENT_ITERATIONS
-    for (std::int64_t k = begin; k < end; ++k) f(i, j, k);
-  }
-};
-
-/// Launches functor over a box (nothing for an empty one): on host spaces
-/// in row pieces (unless the output's first dimension is its fastest, for
-/// which MDRangePolicy walks memory in order), elsewhere MDRangePolicy.
-template <class Exec, int Rank, class Functor>
-void launch_box(const Exec& exec, const char* label, const box<Rank>& b, const Functor& functor) {
-  if (b.empty()) return;
-  if constexpr (host_kernels<Exec>) {
-    bool left = false;
-    if constexpr (Rank > 1 && requires { functor.output_first_dimension_fastest(); })
-      left = functor.output_first_dimension_fastest();
-    if (!left) {
-      using pieces = row_pieces_functor<Functor, Rank>;
-      if constexpr (Rank == 3) {
-        Kokkos::parallel_for(
-            label, md_policy<Exec, 2>(exec, point<2>{b.lo[0], b.lo[1]}, point<2>{b.hi[0], b.hi[1]}),
-            pieces{functor, b.lo, b.hi, 1});
-      } else {
-        const std::int64_t rows = Rank == 2 ? b.hi[0] - b.lo[0] : 1;
-        const std::int64_t segments = (b.hi[Rank - 1] - b.lo[Rank - 1] + pieces::segment - 1) / pieces::segment;
-        Kokkos::parallel_for(label, range(exec, rows * segments), pieces{functor, b.lo, b.hi, segments});
-      }
-      return;
-    }
-  }
-  if constexpr (Rank == 1) {
-    Kokkos::parallel_for(label, range(exec, b.lo[0], b.hi[0]), functor);
-  } else {
-    Kokkos::parallel_for(label, md_policy<Exec, Rank>(exec, b.lo, b.hi), functor);
-  }
 }
 
 /// The two band slabs of the last (fastest) dimension as one kernel over

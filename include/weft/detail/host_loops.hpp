@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+#pragma once
+// The loops weft writes itself on host spaces (Serial, OpenMP) instead of
+// leaving them to RangePolicy and MDRangePolicy: pieces of rows, each run in
+// blocks of a fixed number of independent iterations by a local copy of the
+// kernel's functor. Both are what it takes for GCC to vectorize weft's
+// kernels at -O2 as it does at -O3 (see run_independent).
+
+#include "fold.hpp"
+#include "policy.hpp"
+
+#include <Kokkos_Core.hpp>
+
+#include <cstdint>
+
+namespace weft::detail {
+
+/// A half-open box [lo, hi) of output points.
+template <int Rank>
+struct box {
+  point<Rank> lo;
+  point<Rank> hi;
+  bool empty() const {
+    for (int d = 0; d < Rank; ++d)
+      if (hi[d] <= lo[d]) return true;
+    return false;
+  }
+};
+
+/// Iterations per block of run_independent: a multiple of every host vector
+/// length (16 floats fill an AVX-512 register).
+inline constexpr std::int64_t vector_block = 16;
+
+/// f(lead..., k) for k in [begin, end), whose iterations the caller knows to
+/// be independent, as blocks of vector_block iterations and a scalar rest.
+/// Why blocks: at -O2 GCC 12 vectorizes with its "very cheap" cost model,
+/// which refuses any loop that needs a scalar epilogue (a trip count not
+/// known to be a multiple of the vector length) or a run-time alias check;
+/// a block of constant length needs neither, and the independence mark
+/// (WEFT_DETAIL_INDEPENDENT_ITERATIONS) settles aliasing. Callers pass a
+/// local copy of their functor: one read through `this` has its captured
+/// values and view pointers reloaded after every store, since the compiler
+/// cannot prove the output does not alias them.
+template <class F, class... Lead>
+KOKKOS_FORCEINLINE_FUNCTION void run_independent(const F& f, std::int64_t begin, std::int64_t end, Lead... lead) {
+#if defined(__clang__)
+  // Clang vectorizes a plain loop at -O2, checking for overlap once before
+  // it; in blocks it would check before every block.
+  for (std::int64_t k = begin; k < end; ++k) f(lead..., k);
+#else
+  const std::int64_t blocks_end = begin + (end - begin) / vector_block * vector_block;
+  for (std::int64_t k = begin; k < blocks_end; k += vector_block) {
+    WEFT_DETAIL_INDEPENDENT_ITERATIONS
+    for (std::int64_t l = 0; l < vector_block; ++l) f(lead..., k + l);
+  }
+  for (std::int64_t k = blocks_end; k < end; ++k) f(lead..., k);
+#endif
+}
+
+// Unrolls the loop over one block's lanes before anything else, so that at
+// -O2 the lanes live in registers (as -O3 gets them by itself) rather than
+// being loaded and stored for every element. GCC only, as above.
+#if defined(__CUDACC__) || defined(__HIPCC__)
+#define WEFT_DETAIL_UNROLL_BLOCK
+#elif defined(__clang__)
+#define WEFT_DETAIL_UNROLL_BLOCK _Pragma("unroll")
+#elif defined(__GNUC__) && !defined(__INTEL_LLVM_COMPILER) && !defined(__INTEL_COMPILER)
+#define WEFT_DETAIL_UNROLL_BLOCK _Pragma("GCC unroll 16")
+#else
+#define WEFT_DETAIL_UNROLL_BLOCK
+#endif
+
+/// Joins vector_block partials pairwise (0+8, 1+9, ..., then 0+4, ...) and
+/// the result into acc.
+template <class Fold>
+KOKKOS_FORCEINLINE_FUNCTION void join_lanes(const Fold& fold, typename Fold::value_type* lanes,
+                                            typename Fold::value_type& acc) {
+  for (std::int64_t width = vector_block / 2; width > 0; width /= 2)
+    for (std::int64_t l = 0; l < width; ++l) fold.join(lanes[l], lanes[l + width]);
+  fold.join(acc, lanes[0]);
+}
+
+/// Folds at(lead..., k) for k in [begin, end) into acc. Folds with an
+/// identity go in vector_block lanes (element k into lane (k - begin) %
+/// vector_block) joined by join_lanes; others in order. Why lanes: a
+/// compiler may not regroup a floating-point fold itself, so one
+/// accumulator is a chain of dependent operations that stays scalar at any
+/// -O; the lanes vectorize. They are one more fixed grouping, as the split
+/// among threads is: weft's plain sums are not the same bits at every
+/// thread count anyway (reproducible_plus sums are, and do not come here).
+template <class Fold, class At, class... Lead>
+KOKKOS_FORCEINLINE_FUNCTION void fold_run(const Fold& fold, const At& at, std::int64_t begin, std::int64_t end,
+                                          typename Fold::value_type& acc, Lead... lead) {
+  if constexpr (Fold::has_lanes) {
+    typename Fold::value_type lanes[vector_block];
+    for (std::int64_t l = 0; l < vector_block; ++l) fold.init(lanes[l]);
+    const std::int64_t blocks_end = begin + (end - begin) / vector_block * vector_block;
+    for (std::int64_t k = begin; k < blocks_end; k += vector_block) {
+      WEFT_DETAIL_UNROLL_BLOCK
+      for (std::int64_t l = 0; l < vector_block; ++l) fold.add(lanes[l], at(lead..., k + l));
+    }
+    for (std::int64_t k = blocks_end; k < end; ++k) fold.add(lanes[k - blocks_end], at(lead..., k));
+    join_lanes(fold, lanes, acc);
+  } else {
+    for (std::int64_t k = begin; k < end; ++k) fold.add(acc, at(lead..., k));
+  }
+}
+
+/// A box as pieces of rows along its last dimension, each run by
+/// run_independent. A work item is one row, or a segment of one when rows
+/// are long, so that boxes of few rows still spread over the threads; in
+/// 3-D, an MDRangePolicy over the first two dimensions calls it for whole
+/// rows. Only for kernels whose points are independent (each writes its own
+/// output elements, checked to share none with the inputs).
+template <class Functor, int Rank>
+struct row_pieces_functor {
+  static constexpr std::int64_t segment = 2048;
+  Functor f;
+  point<Rank> lo, hi;
+  std::int64_t segments;  // per row
+
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t item) const
+    requires(Rank < 3)
+  {
+    const std::int64_t row = item / segments, piece = item % segments;
+    const std::int64_t begin = lo[Rank - 1] + piece * segment;
+    const std::int64_t end = begin + segment < hi[Rank - 1] ? begin + segment : hi[Rank - 1];
+    const Functor body = f;  // a local copy: see run_independent
+    if constexpr (Rank == 1) {
+      run_independent(body, begin, end);
+    } else {
+      run_independent(body, begin, end, lo[0] + row);
+    }
+  }
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j) const
+    requires(Rank == 3)
+  {
+    const Functor body = f;
+    run_independent(body, lo[2], hi[2], i, j);
+  }
+};
+
+/// Launches functor over a non-empty box in row pieces (host spaces only).
+template <class Exec, int Rank, class Functor>
+void launch_row_pieces(const Exec& exec, const char* label, const box<Rank>& b, const Functor& functor) {
+  using pieces = row_pieces_functor<Functor, Rank>;
+  if constexpr (Rank == 3) {
+    Kokkos::parallel_for(label, md_policy<Exec, 2>(exec, point<2>{b.lo[0], b.lo[1]}, point<2>{b.hi[0], b.hi[1]}),
+                         pieces{functor, b.lo, b.hi, 1});
+  } else {
+    const std::int64_t rows = Rank == 2 ? b.hi[0] - b.lo[0] : 1;
+    const std::int64_t segments = (b.hi[Rank - 1] - b.lo[Rank - 1] + pieces::segment - 1) / pieces::segment;
+    Kokkos::parallel_for(label, range(exec, rows * segments), pieces{functor, b.lo, b.hi, segments});
+  }
+}
+
+/// Launches functor over a box (nothing for an empty one): on host spaces
+/// in row pieces (unless the output's first dimension is its fastest, for
+/// which MDRangePolicy walks memory in order), elsewhere MDRangePolicy.
+template <class Exec, int Rank, class Functor>
+void launch_box(const Exec& exec, const char* label, const box<Rank>& b, const Functor& functor) {
+  if (b.empty()) return;
+  if constexpr (host_kernels<Exec>) {
+    bool left = false;
+    if constexpr (Rank > 1 && requires { functor.output_first_dimension_fastest(); })
+      left = functor.output_first_dimension_fastest();
+    if (!left) return launch_row_pieces(exec, label, b, functor);
+  }
+  if constexpr (Rank == 1) {
+    Kokkos::parallel_for(label, range(exec, b.lo[0], b.hi[0]), functor);
+  } else {
+    Kokkos::parallel_for(label, md_policy<Exec, Rank>(exec, b.lo, b.hi), functor);
+  }
+}
+
+}  // namespace weft::detail
