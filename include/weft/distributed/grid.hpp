@@ -493,17 +493,36 @@ class distributed_grid {
   // blocks (halo <= every block along a dimension of several ranks or a
   // periodic one, whatever the split: check_layout), so only the ranks
   // within one step in the process grid can need this rank's cells.
+  //
+  // Each peer's cells are ordered by the region of the receiver's halo they
+  // fill (its faces, edges and corners, each a box: the region code says,
+  // per dimension, below, inside or above the block), then in the order
+  // above, and a message ends where the region changes. Both sides of a
+  // pair derive the same order and breaks from the receiver's halo, so
+  // each message is one box in the storage of both, which MPI can send and
+  // receive in place (halo_plan), even where one rank supplies both faces
+  // of a dimension.
   detail::halo_lists build_lists(boundary_kind kind) const {
     detail::halo_lists lists;
     const int me = comm_.rank();
     const std::int64_t h = options_.halo;
     lists.remote_faces.assign(dimensions_, {false, false});
+    for (std::size_t d = 0; d < dimensions_; ++d) lists.storage_extents.push_back(local_[d] + 2 * h);
+    // The region of a halo cell at storage coordinates s of a block of
+    // extents m: a base-3 number, per dimension 0 below, 1 inside, 2 above.
+    auto region = [h](const auto& s, const auto& m) {
+      int code = 0;
+      for (std::size_t d = 0; d < dimensions_; ++d) code = code * 3 + (s[d] < h ? 0 : s[d] < h + m[d] ? 1 : 2);
+      return code;
+    };
+    using entry = std::pair<int, std::int64_t>;  // region, storage element
+    std::map<int, std::vector<entry>> recv, send;
     for_each_halo_cell(coords_, kind, [&](std::int64_t slot, const auto& source, int owner, const auto& s) {
       if (!source) {
         lists.constant.push_back(slot);
         return;
       }
-      lists.recv[owner].push_back(slot);
+      recv[owner].push_back({region(s, local_), slot});
       // A face cell (outside the block in one dimension only) from another
       // rank. Edge and corner cells need no entry: one from another rank
       // differs from this one in the coordinate of a dimension whose face
@@ -533,13 +552,30 @@ class distributed_grid {
       }
       if (!valid || !visited.insert(rank_of(c)).second) continue;
       const int r = rank_of(c);
-      for_each_halo_cell(c, kind, [&](std::int64_t, const auto& source, int owner, const auto&) {
+      extents_type m;
+      for (std::size_t d = 0; d < dimensions_; ++d) m[d] = split_[d].local_size(c[d]);
+      for_each_halo_cell(c, kind, [&](std::int64_t, const auto& source, int owner, const auto& s) {
         if (!source || owner != me) return;
         std::int64_t local = 0;  // storage element on this rank
         for (std::size_t d = 0; d < dimensions_; ++d) local = local * (local_[d] + 2 * h) + ((*source)[d] - offset_[d] + h);
-        lists.send[r].push_back(local);
+        send[r].push_back({region(s, m), local});
       });
     }
+    auto order = [](std::map<int, std::vector<entry>>& by_peer, std::map<int, std::vector<std::int64_t>>& out,
+                    std::map<int, std::vector<std::int64_t>>& breaks) {
+      for (auto& [peer, entries] : by_peer) {
+        std::stable_sort(entries.begin(), entries.end(),
+                         [](const entry& a, const entry& b) { return a.first < b.first; });
+        auto& list = out[peer];
+        for (std::size_t i = 0; i < entries.size(); ++i) {
+          if (i > 0 && entries[i].first != entries[i - 1].first)
+            breaks[peer].push_back(static_cast<std::int64_t>(i));
+          list.push_back(entries[i].second);
+        }
+      }
+    };
+    order(recv, lists.recv, lists.recv_breaks);
+    order(send, lists.send, lists.send_breaks);
     return lists;
   }
 

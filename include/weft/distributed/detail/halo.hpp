@@ -23,6 +23,7 @@
 #include <Kokkos_Core.hpp>
 #include <mpi.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <map>
@@ -43,6 +44,9 @@ struct halo_lists {
   /// sends a neighbour's left and right ghosts apart, so each part can be
   /// one contiguous run on both sides even when one rank supplies both.
   std::map<int, std::vector<std::int64_t>> send_breaks, recv_breaks;
+  /// A grid's storage extents (row-major), so that a message that is a box
+  /// of the storage can go in place as an MPI subarray; empty for vectors.
+  std::vector<std::int64_t> storage_extents;
   /// Per dimension, {low face, high face}: whether any ghost of that face
   /// comes from another rank. Work near a face without any can run before
   /// the exchange completes.
@@ -122,8 +126,10 @@ class halo_plan {
       const auto it = by_peer.find(self);
       return it == by_peer.end() ? std::vector<std::int64_t>{} : it->second;
     };
-    send_index_ = plan_messages(without_self(lists.send), lists.send_breaks, sends_, "weft::halo send index");
-    recv_index_ = plan_messages(without_self(lists.recv), lists.recv_breaks, recvs_, "weft::halo recv index");
+    send_index_ = plan_messages(without_self(lists.send), lists.send_breaks, lists.storage_extents, sends_,
+                                "weft::halo send index", algorithm);
+    recv_index_ = plan_messages(without_self(lists.recv), lists.recv_breaks, lists.storage_extents, recvs_,
+                                "weft::halo recv index", algorithm);
     const auto local_from = own(lists.send), local_to = own(lists.recv);
     require(local_from.size() == local_to.size(), algorithm, ": inconsistent halo lists (", local_from.size(),
             " local sources for ", local_to.size(), " local ghosts)");
@@ -141,6 +147,16 @@ class halo_plan {
     for (const auto& m : sends_) mpi_count(m.count, algorithm);
     for (const auto& m : recvs_) mpi_count(m.count, algorithm);
   }
+  ~halo_plan() {
+    int finalized = 0;
+    MPI_Finalized(&finalized);
+    if (finalized) return;
+    for (auto* messages : {&sends_, &recvs_})
+      for (auto& m : *messages)
+        if (m.box != MPI_DATATYPE_NULL) MPI_Type_free(&m.box);
+  }
+  halo_plan(const halo_plan&) = delete;
+  halo_plan& operator=(const halo_plan&) = delete;
 
   /// Packs and posts the messages to other ranks, and enqueues on `exec` the
   /// ghosts this rank supplies itself and the boundary constants. `exec`
@@ -170,12 +186,20 @@ class halo_plan {
     requests_.reserve(recvs_.size() + sends_.size());
     for (const auto& m : recvs_) {
       requests_.emplace_back();
+      if (m.box != MPI_DATATYPE_NULL) {
+        check_mpi(MPI_Irecv(storage.data(), 1, m.box, m.peer, tag, comm, &requests_.back()), "MPI_Irecv", algorithm);
+        continue;
+      }
       T* at = m.run_start >= 0 ? storage.data() + m.run_start : recv + m.buffer_offset;
       check_mpi(MPI_Irecv(at, static_cast<int>(m.count), type_.get(), m.peer, tag, comm, &requests_.back()),
                 "MPI_Irecv", algorithm);
     }
     for (const auto& m : sends_) {
       requests_.emplace_back();
+      if (m.box != MPI_DATATYPE_NULL) {
+        check_mpi(MPI_Isend(storage.data(), 1, m.box, m.peer, tag, comm, &requests_.back()), "MPI_Isend", algorithm);
+        continue;
+      }
       T* at = m.run_start >= 0 ? storage.data() + m.run_start : send + m.buffer_offset;
       check_mpi(MPI_Isend(at, static_cast<int>(m.count), type_.get(), m.peer, tag, comm, &requests_.back()),
                 "MPI_Isend", algorithm);
@@ -252,23 +276,80 @@ class halo_plan {
   }
 
   // One message to or from a peer: `count` elements, either the storage
-  // run starting at `run_start`, or (run_start < 0) through the buffer
-  // from `buffer_offset`.
+  // run starting at `run_start`, or the box of the storage `box` (an MPI
+  // subarray type, run_start 0), or (run_start < 0) through the buffer from
+  // `buffer_offset`.
   struct message {
     int peer;
     std::int64_t count, run_start, buffer_offset;
+    MPI_Datatype box = MPI_DATATYPE_NULL;
   };
 
-  // The messages, in peer order (split at the breaks), and the index list
-  // of the buffered ones. A run of consecutive storage elements goes
-  // unbuffered where MPI can use the memory.
+  // The subarray type of the storage elements [first, last) of a storage of
+  // `extents` (row-major), if they are one box of it listed in row-major
+  // order; MPI_DATATYPE_NULL otherwise.
+  MPI_Datatype box_type(std::vector<std::int64_t>::const_iterator first,
+                        std::vector<std::int64_t>::const_iterator last, const std::vector<std::int64_t>& extents,
+                        const char* algorithm) const {
+    const std::size_t rank = extents.size();
+    if (rank < 2 || rank > 3) return MPI_DATATYPE_NULL;
+    auto coords = [&](std::int64_t flat) {
+      std::array<std::int64_t, 3> c{};
+      for (std::size_t d = rank; d-- > 0;) {
+        c[d] = flat % extents[d];
+        flat /= extents[d];
+      }
+      return c;
+    };
+    std::array<std::int64_t, 3> lo = coords(*first), hi = lo;
+    for (auto it = first; it != last; ++it) {
+      const auto c = coords(*it);
+      for (std::size_t d = 0; d < rank; ++d) {
+        lo[d] = std::min(lo[d], c[d]);
+        hi[d] = std::max(hi[d], c[d]);
+      }
+    }
+    std::int64_t points = 1;
+    for (std::size_t d = 0; d < rank; ++d) points *= hi[d] - lo[d] + 1;
+    if (points != last - first) return MPI_DATATYPE_NULL;
+    // Row-major order over the box, element by element.
+    std::array<std::int64_t, 3> c = lo;
+    for (auto it = first; it != last; ++it) {
+      std::int64_t flat = 0;
+      for (std::size_t d = 0; d < rank; ++d) flat = flat * extents[d] + c[d];
+      if (flat != *it) return MPI_DATATYPE_NULL;
+      for (std::size_t d = rank; d-- > 0;) {
+        if (++c[d] <= hi[d]) break;
+        c[d] = lo[d];
+      }
+    }
+    int sizes[3], subsizes[3], starts[3];
+    for (std::size_t d = 0; d < rank; ++d) {
+      sizes[d] = mpi_count(extents[d], algorithm);
+      subsizes[d] = static_cast<int>(hi[d] - lo[d] + 1);
+      starts[d] = static_cast<int>(lo[d]);
+    }
+    MPI_Datatype type = MPI_DATATYPE_NULL;
+    check_mpi(MPI_Type_create_subarray(static_cast<int>(rank), sizes, subsizes, starts, MPI_ORDER_C, type_.get(),
+                                       &type),
+              "MPI_Type_create_subarray", algorithm);
+    check_mpi(MPI_Type_commit(&type), "MPI_Type_commit", algorithm);
+    return type;
+  }
+
+  // The messages, in peer order (split at the breaks, which both sides of
+  // a pair apply whatever their memory, so their messages match), and the
+  // index list of the buffered ones. Where MPI can use the memory, a run of
+  // consecutive storage elements, or a box of a grid's storage, goes in
+  // place.
   index_view plan_messages(const std::map<int, std::vector<std::int64_t>>& by_peer,
-                           const std::map<int, std::vector<std::int64_t>>& breaks, std::vector<message>& messages,
-                           const char* label) const {
+                           const std::map<int, std::vector<std::int64_t>>& breaks,
+                           const std::vector<std::int64_t>& storage_extents, std::vector<message>& messages,
+                           const char* label, const char* algorithm) const {
     std::vector<std::int64_t> buffered;
     for (const auto& [peer, list] : by_peer) {
-      std::vector<std::int64_t> cuts{0};  // buffered messages need no breaks: fewer messages
-      if (const auto it = breaks.find(peer); direct_ && it != breaks.end())
+      std::vector<std::int64_t> cuts{0};
+      if (const auto it = breaks.find(peer); it != breaks.end())
         for (std::int64_t b : it->second)
           if (b > cuts.back() && b < static_cast<std::int64_t>(list.size())) cuts.push_back(b);
       cuts.push_back(static_cast<std::int64_t>(list.size()));
@@ -280,10 +361,16 @@ class halo_plan {
         const auto count = static_cast<std::int64_t>(last - first);
         if (run) {
           messages.push_back({peer, count, *first, 0});
-        } else {
-          messages.push_back({peer, count, -1, static_cast<std::int64_t>(buffered.size())});
-          buffered.insert(buffered.end(), first, last);
+          continue;
         }
+        if (direct_) {
+          if (const MPI_Datatype box = box_type(first, last, storage_extents, algorithm); box != MPI_DATATYPE_NULL) {
+            messages.push_back({peer, count, 0, 0, box});
+            continue;
+          }
+        }
+        messages.push_back({peer, count, -1, static_cast<std::int64_t>(buffered.size())});
+        buffered.insert(buffered.end(), first, last);
       }
     }
     return to_device(buffered, label);
