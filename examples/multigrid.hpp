@@ -24,7 +24,7 @@
 // and extra becomes extra / (2 + extra); below an even extent it becomes
 // 1 + 2 extra. Without that weight, sizes with even halvings before odd
 // ones (n = 1000, 2001) needed 14 and 15 iterations; with it, every size
-// tried takes 8 or 9.
+// tried from 15 to 2049 takes 8 or 9.
 //
 // Ranks. Coarse point I belongs to the rank that owns fine point 2I + 1:
 // each block boundary o becomes floor(o / 2). Restriction then reads only

@@ -15,8 +15,8 @@
 //           only scales r: the same iterates as plain CG up to rounding.
 //           Shown because it is the usual first try, and does nothing for a
 //           constant-coefficient problem.
-//   mg      one geometric multigrid V-cycle (examples/multigrid.hpp): 8 or 9
-//           iterations at any n tried, from 7 to 2049.
+//   mg      one geometric multigrid V-cycle (examples/multigrid.hpp): 7 to 9
+//           iterations at every n tried, from 7 to 2049.
 // Without --precondition all three run, and a table compares their
 // iterations and times to solution (the multigrid's setup included).
 //
