@@ -28,7 +28,8 @@ struct box {
 };
 
 /// Iterations per block of run_independent: a multiple of every host vector
-/// length (16 floats fill an AVX-512 register).
+/// length (16 floats fill an AVX-512 register; WEFT_DETAIL_UNROLL_BLOCK
+/// below says 16 too).
 inline constexpr std::int64_t vector_block = 16;
 
 /// f(lead..., k) for k in [begin, end), whose iterations the caller knows to
@@ -59,7 +60,8 @@ KOKKOS_FORCEINLINE_FUNCTION void run_independent(const F& f, std::int64_t begin,
 
 // Unrolls the loop over one block's lanes before anything else, so that at
 // -O2 the lanes live in registers (as -O3 gets them by itself) rather than
-// being loaded and stored for every element. GCC only, as above.
+// being loaded and stored for every element. (Not under nvcc: host loops
+// only.)
 #if defined(__CUDACC__) || defined(__HIPCC__)
 #define WEFT_DETAIL_UNROLL_BLOCK
 #elif defined(__clang__)

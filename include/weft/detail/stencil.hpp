@@ -258,14 +258,34 @@ struct stencil_functor<tuple<In...>, tuple<Out...>, Boundary, Mode, F> {
   reach_limits limits;
   bool checked = Mode == read_mode::checked;
 
+  // In 3-D forced inline, with the point arithmetic written out: at -O2
+  // GCC keeps a 3-D call() out of line and its points in memory, and the
+  // host row loop around it (host_loops.hpp) then stays scalar. Not in 1-D
+  // and 2-D, where GCC inlines it anyway, and where forcing it kept a
+  // two-field stencil's points on the stack (8x slower at -O3).
   template <std::size_t... I>
-  KOKKOS_INLINE_FUNCTION decltype(auto) call(const point<rank>& at, std::index_sequence<I...>) const {
+  KOKKOS_FORCEINLINE_FUNCTION decltype(auto) call(const point<rank>& at, std::index_sequence<I...>) const
+    requires(rank == 3)
+  {
+    return f(neighbourhood<In, Boundary, Mode>(get<I>(in), boundary, shifted(at, centre_shift[I]), at, index_shift,
+                                                 limits, checked)...);
+  }
+  template <std::size_t... I>
+  KOKKOS_INLINE_FUNCTION decltype(auto) call(const point<rank>& at, std::index_sequence<I...>) const
+    requires(rank < 3)
+  {
     return f(neighbourhood<In, Boundary, Mode>(get<I>(in), boundary, shifted(at, centre_shift[I]), at, index_shift,
                                                  limits, checked)...);
   }
   KOKKOS_INLINE_FUNCTION static point<rank> shifted(const point<rank>& at, const point<rank>& by) {
     point<rank> p;
-    for (int d = 0; d < rank; ++d) p[d] = at[d] + by[d];
+    if constexpr (rank == 3) {
+      p[0] = at[0] + by[0];
+      p[1] = at[1] + by[1];
+      p[2] = at[2] + by[2];
+    } else {
+      for (int d = 0; d < rank; ++d) p[d] = at[d] + by[d];
+    }
     return p;
   }
   template <class View, class... I>
@@ -297,7 +317,7 @@ struct stencil_functor<tuple<In...>, tuple<Out...>, Boundary, Mode, F> {
   {
     write(call(point<2>{i, j}, std::index_sequence_for<In...>{}), std::index_sequence_for<Out...>{}, i, j);
   }
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j, std::int64_t k) const
+  KOKKOS_FORCEINLINE_FUNCTION void operator()(std::int64_t i, std::int64_t j, std::int64_t k) const
     requires(rank == 3)
   {
     write(call(point<3>{i, j, k}, std::index_sequence_for<In...>{}), std::index_sequence_for<Out...>{}, i, j, k);
