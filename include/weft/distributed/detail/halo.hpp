@@ -340,8 +340,8 @@ class halo_plan {
   // The messages, in peer order (split at the breaks, which both sides of
   // a pair apply whatever their memory, so their messages match), and the
   // index list of the buffered ones. Where MPI can use the memory, a run of
-  // consecutive storage elements, or a box of a grid's storage, goes in
-  // place.
+  // consecutive storage elements goes in place, and in host memory a box of
+  // a grid's storage too.
   index_view plan_messages(const std::map<int, std::vector<std::int64_t>>& by_peer,
                            const std::map<int, std::vector<std::int64_t>>& breaks,
                            const std::vector<std::int64_t>& storage_extents, std::vector<message>& messages,
@@ -363,7 +363,9 @@ class halo_plan {
           messages.push_back({peer, count, *first, 0});
           continue;
         }
-        if (direct_) {
+        // Boxes in host memory only: MPI's datatype engine copies device
+        // memory piece by piece, where weft's pack kernel is one launch.
+        if (direct_ && Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible) {
           if (const MPI_Datatype box = box_type(first, last, storage_extents, algorithm); box != MPI_DATATYPE_NULL) {
             messages.push_back({peer, count, 0, 0, box});
             continue;
