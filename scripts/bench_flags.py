@@ -57,7 +57,8 @@ def main():
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--repetitions", type=int, default=5)
     parser.add_argument("--max-n", type=int, default=1 << 23)
-    parser.add_argument("--filter", default="")
+    parser.add_argument("--filter", default="", help="regular expression for the primitive names")
+    parser.add_argument("--pattern", default="", help="a whole --benchmark_filter, overriding --filter and --max-n")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--output", default=str(ROOT / "bench" / "results" / "flags.md"))
     args = parser.parse_args()
@@ -72,7 +73,7 @@ def main():
     env.setdefault("OMP_PLACES", "threads")
     # Only weft and Kokkos variants, and sizes up to --max-n.
     variant = "(weft|kokkos)"
-    pattern = f"^{args.filter or '[a-z0-9_]+'}/{variant}/"
+    pattern = args.pattern or f"^{args.filter or '[a-z0-9_]+'}/{variant}/[0-9]{{1,{len(str(args.max_n))}}}$"
 
     samples = defaultdict(list)  # (level, name) -> times
     context = {}
@@ -81,7 +82,7 @@ def main():
             context, times = run_once(binaries[level], pattern, args.repetitions, env)
             for name, t in times.items():
                 m = NAME.match(name)
-                if m and int(m["n"]) <= args.max_n:
+                if m and (args.pattern or int(m["n"]) <= args.max_n):
                     samples[(level, name)].append(t)
             print(f"run {r + 1}/{args.runs} at -{level}: {len(times)} cases", file=sys.stderr)
 
