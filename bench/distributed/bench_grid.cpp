@@ -103,16 +103,14 @@ class hand_exchange {
         nonzero += o[d] != 0;
       }
       if (nonzero == 0 || (!box && nonzero > 1)) continue;
-      int sub[Rank], send_start[Rank], recv_start[Rank], peer = 0, from = 0;
+      int sub[Rank], send_start[Rank], recv_start[Rank], peer = 0;
       for (int d = 0; d < Rank; ++d) {
         sub[d] = o[d] == 0 ? m[d] : h;
         send_start[d] = o[d] < 0 ? h : o[d] == 0 ? h : m[d];
         recv_start[d] = o[d] < 0 ? 0 : o[d] == 0 ? h : h + m[d];
         const int dims = g.dims()[static_cast<std::size_t>(d)], at = g.coords()[static_cast<std::size_t>(d)];
         peer = peer * dims + (at + o[d] + dims) % dims;
-        from = from * dims + (at - o[d] + dims) % dims;
       }
-      (void)from;
       face f{peer, code, directions - 1 - code, MPI_DATATYPE_NULL, MPI_DATATYPE_NULL};
       MPI_Type_create_subarray(Rank, sizes, sub, send_start, MPI_ORDER_C, element_, &f.send);
       MPI_Type_create_subarray(Rank, sizes, sub, recv_start, MPI_ORDER_C, element_, &f.recv);
