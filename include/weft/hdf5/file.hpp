@@ -187,7 +187,10 @@ class hdf5_file {
     detail::agree_with_root(comm_, comm_.rank() == 0 ? problem_opening(path, m) : std::string(), algorithm);
     detail::h5_calls calls(comm_, std::string(algorithm) + ": '" + path + "'", algorithm);
     const detail::h5_handle access(calls(H5Pcreate(H5P_FILE_ACCESS), "H5Pcreate"), H5Pclose);
-    calls(H5Pset_fapl_mpio(access.get(), comm_.native(), MPI_INFO_NULL), "H5Pset_fapl_mpio");
+    MPI_Comm plain = MPI_COMM_NULL;
+    detail::check_mpi(MPI_Comm_split(comm_.native(), 0, comm_.rank(), &plain), "MPI_Comm_split", algorithm);
+    calls(H5Pset_fapl_mpio(access.get(), plain, MPI_INFO_NULL), "H5Pset_fapl_mpio");
+    MPI_Comm_free(&plain);
     // Metadata read once and broadcast, and written collectively, rather
     // than every rank touching the file for it.
     calls(H5Pset_all_coll_metadata_ops(access.get(), true), "H5Pset_all_coll_metadata_ops");
