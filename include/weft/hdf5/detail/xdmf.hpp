@@ -24,12 +24,12 @@ namespace weft::detail {
 
 /// What a sidecar says about one grid dataset.
 struct xdmf_field {
-  std::string dataset;                 // the name in the HDF5 file
-  std::vector<std::int64_t> extents;   // global extents, row-major
-  const char* number_type = "Float";   // XDMF's Float, Int, UInt, Char, UChar
-  int precision = 8;                   // bytes
-  int components = 1;                  // 1: scalar, 3: vector
-  std::optional<double> time;          // from a "time" attribute
+  std::string dataset;                // the name in the HDF5 file
+  std::vector<std::int64_t> extents;  // global extents, row-major
+  const char* number_type = "Float";  // XDMF's Float, Int, UInt, Char, UChar
+  int precision = 8;                  // bytes
+  int components = 1;                 // 1: scalar, 3: vector
+  std::optional<double> time;         // from a "time" attribute
 };
 
 /// A value type as XDMF sees it: components of one number type.
@@ -61,23 +61,41 @@ std::optional<xdmf_field> xdmf_type_of() {
     xdmf_field f;
     f.precision = static_cast<int>(sizeof(U));
     f.components = components;
-    if constexpr (std::is_floating_point_v<U>) f.number_type = "Float";
-    else if constexpr (sizeof(U) == 1) f.number_type = std::is_signed_v<U> ? "Char" : "UChar";
-    else f.number_type = std::is_signed_v<U> ? "Int" : "UInt";
+    if constexpr (std::is_floating_point_v<U>)
+      f.number_type = "Float";
+    else if constexpr (sizeof(U) == 1)
+      f.number_type = std::is_signed_v<U> ? "Char" : "UChar";
+    else
+      f.number_type = std::is_signed_v<U> ? "Int" : "UInt";
     if (std::is_floating_point_v<U> && sizeof(U) > 8) return std::nullopt;
     return f;
   }
 }
 
-/// The sidecar of dataset `dataset` in `h5_path`: "run/ckpt.h5", "u" -> "run/ckpt.u.xmf".
+/// The sidecar of dataset `dataset` in `h5_path`: "run/ckpt.h5", "u" ->
+/// "run/ckpt.u.xmf"; groups become dots ("fields/u" -> "run/ckpt.fields.u.xmf"),
+/// and a '.' or '%' inside a name is written %2E or %25, so that no two
+/// datasets of one file share a sidecar ("a/b" and "a.b").
 inline std::string xdmf_path(const std::string& h5_path, const std::string& dataset) {
   std::filesystem::path p(h5_path);
   const std::string ext = p.extension().string();
   if (ext == ".h5" || ext == ".hdf5" || ext == ".he5" || ext == ".hdf") p.replace_extension();
-  std::string name = dataset;
-  while (!name.empty() && name.front() == '/') name.erase(0, 1);
-  for (char& c : name)
-    if (c == '/') c = '.';
+  std::string name;
+  bool separator = false;
+  for (char c : dataset) {
+    if (c == '/') {
+      separator = !name.empty();
+      continue;
+    }
+    if (separator) name += '.';
+    separator = false;
+    if (c == '.')
+      name += "%2E";
+    else if (c == '%')
+      name += "%25";
+    else
+      name += c;
+  }
   return p.string() + "." + name + ".xmf";
 }
 
@@ -85,11 +103,20 @@ inline std::string xml_escape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -136,15 +163,23 @@ inline std::string xdmf_text(const std::string& h5_path, const xdmf_field& f) {
   return x.str();
 }
 
+/// Writes `text` into `path` (one process; rank 0). Returns what went wrong,
+/// or an empty string.
+inline std::string write_text_file(const std::string& path, const std::string& text, const char* algorithm) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return std::string(algorithm) + ": cannot write the XDMF sidecar '" + path + "'";
+  return {};
+}
+
 /// Writes the sidecar (one process; rank 0), replacing the old one by a
 /// rename. Returns what went wrong, or an empty string.
 inline std::string write_xdmf(const std::string& h5_path, const xdmf_field& f, const char* algorithm) {
   const std::string path = xdmf_path(h5_path, f.dataset), temporary = path + ".tmp";
-  {
-    std::ofstream out(temporary, std::ios::trunc);
-    out << xdmf_text(h5_path, f);
-    out.close();
-    if (!out) return std::string(algorithm) + ": cannot write the XDMF sidecar '" + temporary + "'";
+  if (auto problem = write_text_file(temporary, xdmf_text(h5_path, f), algorithm); !problem.empty()) {
+    std::remove(temporary.c_str());
+    return problem;
   }
   if (std::rename(temporary.c_str(), path.c_str()) != 0)
     return std::string(algorithm) + ": cannot rename '" + temporary + "' to '" + path + "': " + std::strerror(errno);
