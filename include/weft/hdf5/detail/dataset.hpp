@@ -496,6 +496,127 @@ inline std::string h5_hex(std::uint64_t v) {
   return text;
 }
 
+/// Collective: the checksum of x's global values, and the element hash it
+/// was made with (detail/checksum.hpp).
+template <class X>
+std::pair<h5_element_hash<typename X::value_type>, std::uint64_t> h5_global_checksum(const X& x,
+                                                                                     const std::string& context,
+                                                                                     const char* algorithm) {
+  h5_element_hash<typename X::value_type> hash{};
+  std::uint64_t mine = 0;
+  collective_check check(algorithm);
+  check.attempt([&] {
+    h5_calls calls(x.comm(), context, algorithm);
+    hash = h5_element_hash_for<typename X::value_type>(calls);
+    if (!calls.ok()) throw error(calls.problem());
+    Kokkos::fence();  // x's pending work
+    mine = h5_local_checksum(x, hash);
+  });
+  check.settle(x.comm());
+  return {hash, h5_sum_over_ranks(x.comm(), mine, algorithm)};
+}
+
+/// Rank 0, the file open for writing: a new dataset for block b's global
+/// shape under a temporary name beside `name`, with weft's attributes (the
+/// checksum among them) and the user's. Checks first that `name` is free, or
+/// a dataset and `overwrite`.
+template <class T>
+h5_dataset_facts h5_create_dataset(hid_t f, h5_calls& calls, const std::string& name, const h5_block& b, bool overwrite,
+                                   std::uint64_t checksum, const attributes& extra) {
+  h5_dataset_facts facts;
+  switch (h5_kind_of(f, name)) {
+    case h5_object::none:
+      break;
+    case h5_object::dataset:
+      if (!overwrite)
+        calls.fail(
+            "the file already holds a dataset of this name; pass weft::save_options{.overwrite = true} to "
+            "replace it");
+      break;
+    case h5_object::blocked:
+      calls.fail("a part of the name before the last is not a group");
+      break;
+    default:
+      calls.fail("the name is a group (or another object that is not a dataset), which save never replaces");
+  }
+  if (!calls.ok()) return facts;
+  facts.token = std::random_device{}() * 0x100000001ull ^ std::random_device{}();
+  const std::string temporary = h5_temporary_dataset(name, facts.token);
+  const h5_handle type = h5_memory_type<T>(calls);
+  const h5_handle file_space(
+      calls(H5Screate_simple(static_cast<int>(b.global.size()), b.global.data(), nullptr), "H5Screate_simple"),
+      H5Sclose);
+  // Contiguous and allocated now: the values go straight to their place
+  // with MPI-IO; nothing to fill first (it is all written).
+  const h5_handle create(calls(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"), H5Pclose);
+  calls(H5Pset_layout(create.get(), H5D_CONTIGUOUS), "H5Pset_layout");
+  calls(H5Pset_alloc_time(create.get(), H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time");
+  calls(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time");
+  const h5_handle link(calls(H5Pcreate(H5P_LINK_CREATE), "H5Pcreate"), H5Pclose);
+  calls(H5Pset_create_intermediate_group(link.get(), 1), "H5Pset_create_intermediate_group");
+  if (!calls.ok()) return facts;
+  const h5_handle set(
+      calls(H5Dcreate2(f, temporary.c_str(), type.get(), file_space.get(), link.get(), create.get(), H5P_DEFAULT),
+            "H5Dcreate2"),
+      H5Dclose);
+  if (!calls.ok()) return facts;
+  const std::string version = std::to_string(WEFT_VERSION_MAJOR) + "." + std::to_string(WEFT_VERSION_MINOR) + "." +
+                              std::to_string(WEFT_VERSION_PATCH);
+  const std::pair<const char*, h5_attribute_data> own[] = {
+      {"extents", b.extents()},
+      {"value_type", h5_type_name(type.get())},
+      {"weft_object", std::string(b.kind)},
+      {"weft_version", version},
+      {h5_checksum_attribute, checksum},
+      {h5_checksum_algorithm_attribute, std::string(h5_checksum_algorithm)}};
+  for (const auto& [key, v] : own) h5_write_attribute(set.get(), key, v, calls);
+  for (const auto& a : extra)
+    std::visit([&](const auto& v) { h5_write_attribute(set.get(), a.name, v, calls); }, a.value.get());
+  const haddr_t offset = b.nothing_global() ? 0 : H5Dget_offset(set.get());
+  if (offset == HADDR_UNDEF) calls.fail("HDF5 gave the new dataset no place in the file");
+  facts.offset = offset;
+  return facts;
+}
+
+/// Collective: every rank writes its block b of x into the dataset whose
+/// values start at byte `offset` of the file, then (settings.verify) reads
+/// it back through the same handle into a host buffer (x is not touched)
+/// and returns the checksum of what came back, summed over the ranks (0
+/// without verify). weft::error on every rank if a transfer fails.
+template <class X>
+std::uint64_t h5_write_values(const hdf5_file& file, const X& x, const h5_block& b, std::uint64_t offset,
+                              const h5_write_settings& settings, const h5_element_hash<typename X::value_type>& hash,
+                              const std::string& context, const char* algorithm) {
+  using T = typename X::value_type;
+  mpi_element_type<T> element(algorithm);
+  collective_check check(algorithm);
+  h5_raw_file raw(file.comm(), file.path(), settings.verify ? h5_raw_file::read_write : h5_raw_file::write_only, offset,
+                  b, element.get(), sizeof(T), check, context, algorithm);
+  {
+    std::optional<h5_slabs<X>> slabs;
+    check.attempt([&] { slabs.emplace(x, b, element.get(), algorithm); });
+    for (std::size_t s = 0; slabs && s < slabs->count() && raw.usable(); ++s) {
+      check.attempt([&] { slabs->pack(s); });
+      const auto m = slabs->memory_of(s);
+      raw.write(slabs->view_offset(s), m.address, m.count, m.type, slabs->elements(s));
+    }
+  }
+  if (settings.sync) raw.sync();
+  std::uint64_t back = 0;
+  if (settings.verify) {
+    std::optional<h5_slabs<X>> slabs;
+    check.attempt([&] { slabs.emplace(x, b, element.get(), algorithm, true); });
+    for (std::size_t s = 0; slabs && s < slabs->count() && raw.usable(); ++s) {
+      const auto m = slabs->memory_of(s);
+      raw.read(slabs->view_offset(s), m.address, m.count, m.type, slabs->elements(s));
+      if (raw.usable()) back += h5_checksum_of_slab(slabs->host_buffer(), b, slabs->first_row(s), slabs->rows(s), hash);
+    }
+  }
+  raw.close();
+  check.settle(file.comm());
+  return settings.verify ? h5_sum_over_ranks(file.comm(), back, algorithm) : 0;
+}
+
 /// Writes x as dataset `name` of `file`, with weft's attributes and the
 /// user's. Returns what an XDMF sidecar needs, for grids of types XDMF knows.
 /// Collective. In order, each step agreed across ranks before the next:
@@ -518,6 +639,7 @@ std::optional<xdmf_field> h5_write(hdf5_file& file, const std::string& name, con
   const communicator& comm = file.comm();
   const std::string context = std::string(algorithm) + ": dataset '" + name + "' in '" + file.path() + "'";
   h5_check_communicator(file, x, context, algorithm);
+  // 1. The arguments, the same on every rank, and their checks.
   {
     collective_check check(algorithm);
     io_arguments arguments;
@@ -542,24 +664,10 @@ std::optional<xdmf_field> h5_write(hdf5_file& file, const std::string& name, con
 
   // 2. The checksum of the values, where they live.
   const h5_block b = h5_block_of(x);
-  h5_element_hash<T> hash{};
-  std::uint64_t mine = 0;
-  {
-    collective_check check(algorithm);
-    check.attempt([&] {
-      h5_calls calls(comm, context, algorithm);
-      hash = h5_element_hash_for<T>(calls);
-      if (!calls.ok()) throw error(calls.problem());
-      Kokkos::fence();  // x's pending work
-      mine = h5_local_checksum(x, hash);
-    });
-    check.settle(comm);
-  }
-  const std::uint64_t checksum = h5_sum_over_ranks(comm, mine, algorithm);
+  const auto global = h5_global_checksum(x, context, algorithm);
+  const std::uint64_t checksum = global.second;
 
   // 3. Rank 0: the dataset, under a temporary name.
-  const std::string version = std::to_string(WEFT_VERSION_MAJOR) + "." + std::to_string(WEFT_VERSION_MINOR) + "." +
-                              std::to_string(WEFT_VERSION_PATCH);
   // Room for the values and the metadata, reserved before HDF5 opens the file.
   std::uint64_t reserve = h5_metadata_reserve + 4 * name.size();
   std::uint64_t values = sizeof(T);
@@ -568,99 +676,18 @@ std::optional<xdmf_field> h5_write(hdf5_file& file, const std::string& name, con
   for (const auto& a : extra) reserve += 4 * h5_attribute_bytes(a.name, a.value);
   const h5_dataset_facts made = h5_on_file(
       file, algorithm, "dataset '" + name + "' in '" + file.path() + "'", true, reserve, [&](hid_t f, h5_calls& calls) {
-        h5_dataset_facts facts;
-        switch (h5_kind_of(f, name)) {
-          case h5_object::none:
-            break;
-          case h5_object::dataset:
-            if (!settings.overwrite)
-              calls.fail(
-                  "the file already holds a dataset of this name; pass weft::save_options{.overwrite = true} to "
-                  "replace it");
-            break;
-          case h5_object::blocked:
-            calls.fail("a part of the name before the last is not a group");
-            return facts;
-          default:
-            calls.fail("the name is a group (or another object that is not a dataset), which save never replaces");
-            return facts;
-        }
-        if (!calls.ok()) return facts;
-        facts.token = std::random_device{}() * 0x100000001ull ^ std::random_device{}();
-        const std::string temporary = h5_temporary_dataset(name, facts.token);
-        const h5_handle type = h5_memory_type<T>(calls);
-        const h5_handle file_space(
-            calls(H5Screate_simple(static_cast<int>(b.global.size()), b.global.data(), nullptr), "H5Screate_simple"),
-            H5Sclose);
-        // Contiguous and allocated now: the values go straight to their place
-        // with MPI-IO; nothing to fill first (it is all written).
-        const h5_handle create(calls(H5Pcreate(H5P_DATASET_CREATE), "H5Pcreate"), H5Pclose);
-        calls(H5Pset_layout(create.get(), H5D_CONTIGUOUS), "H5Pset_layout");
-        calls(H5Pset_alloc_time(create.get(), H5D_ALLOC_TIME_EARLY), "H5Pset_alloc_time");
-        calls(H5Pset_fill_time(create.get(), H5D_FILL_TIME_NEVER), "H5Pset_fill_time");
-        const h5_handle link(calls(H5Pcreate(H5P_LINK_CREATE), "H5Pcreate"), H5Pclose);
-        calls(H5Pset_create_intermediate_group(link.get(), 1), "H5Pset_create_intermediate_group");
-        if (!calls.ok()) return facts;
-        const h5_handle set(
-            calls(H5Dcreate2(f, temporary.c_str(), type.get(), file_space.get(), link.get(), create.get(), H5P_DEFAULT),
-                  "H5Dcreate2"),
-            H5Dclose);
-        if (!calls.ok()) return facts;
-        const std::pair<const char*, h5_attribute_data> own[] = {
-            {"extents", b.extents()},
-            {"value_type", h5_type_name(type.get())},
-            {"weft_object", std::string(b.kind)},
-            {"weft_version", version},
-            {h5_checksum_attribute, checksum},
-            {h5_checksum_algorithm_attribute, std::string(h5_checksum_algorithm)}};
-        for (const auto& [key, v] : own) h5_write_attribute(set.get(), key, v, calls);
-        for (const auto& a : extra)
-          std::visit([&](const auto& v) { h5_write_attribute(set.get(), a.name, v, calls); }, a.value.get());
-        const haddr_t offset = b.nothing_global() ? 0 : H5Dget_offset(set.get());
-        if (offset == HADDR_UNDEF) calls.fail("HDF5 gave the new dataset no place in the file");
-        facts.offset = offset;
-        return facts;
+        return h5_create_dataset<T>(f, calls, name, b, settings.overwrite, checksum, extra);
       });
   const std::string temporary = h5_temporary_dataset(name, made.token);
 
   try {
+    // 4. and 5.
     if (!b.nothing_global()) {
-      mpi_element_type<T> element(algorithm);
-      collective_check check(algorithm);
-      // 4. Every rank: its block into the file.
-      h5_raw_file raw(comm, file.path(), settings.verify ? h5_raw_file::read_write : h5_raw_file::write_only,
-                      made.offset, b, element.get(), sizeof(T), check, context, algorithm);
-      {
-        std::optional<h5_slabs<X>> slabs;
-        check.attempt([&] { slabs.emplace(x, b, element.get(), algorithm); });
-        for (std::size_t s = 0; slabs && s < slabs->count() && raw.usable(); ++s) {
-          check.attempt([&] { slabs->pack(s); });
-          const auto m = slabs->memory_of(s);
-          raw.write(slabs->view_offset(s), m.address, m.count, m.type, slabs->elements(s));
-        }
-      }
-      if (settings.sync) raw.sync();
-      // 5. Every rank: its block back from the file into a host buffer (x
-      // itself is not to be touched), and the checksum of what came back.
-      std::uint64_t back = 0;
-      if (settings.verify) {
-        std::optional<h5_slabs<X>> slabs;
-        check.attempt([&] { slabs.emplace(x, b, element.get(), algorithm, true); });
-        for (std::size_t s = 0; slabs && s < slabs->count() && raw.usable(); ++s) {
-          const auto m = slabs->memory_of(s);
-          raw.read(slabs->view_offset(s), m.address, m.count, m.type, slabs->elements(s));
-          if (raw.usable())
-            back += h5_checksum_of_slab(slabs->host_buffer(), b, slabs->first_row(s), slabs->rows(s), hash);
-        }
-      }
-      raw.close();
-      check.settle(comm);
-      if (settings.verify) {
-        const std::uint64_t read_back = h5_sum_over_ranks(comm, back, algorithm);
-        require(read_back == checksum, context, ": the values read back from the file are not those written ",
-                "(checksum ", h5_hex(read_back), ", expected ", h5_hex(checksum),
-                "): the file system or MPI-IO lost or changed data; nothing was saved under this name");
-      }
+      const std::uint64_t read_back =
+          h5_write_values(file, x, b, made.offset, settings, global.first, context, algorithm);
+      require(!settings.verify || read_back == checksum, context,
+              ": the values read back from the file are not those written (checksum ", h5_hex(read_back), ", expected ",
+              h5_hex(checksum), "): the file system or MPI-IO lost or changed data; nothing was saved under this name");
     }
     // 6. Rank 0: the dataset under its name.
     h5_on_file(file, algorithm, "dataset '" + name + "' in '" + file.path() + "'", true,
@@ -815,9 +842,9 @@ void h5_read(const hdf5_file& file, const std::string& name, const X& x, bool ve
   collective_check check(algorithm);
   Kokkos::fence();  // x's pending work, before its memory is written
   mpi_element_type<T> element(algorithm);
-  std::optional<h5_slabs<X>> slabs;
-  check.attempt([&] { slabs.emplace(x, b, element.get(), algorithm); });
   if (facts.raw) {
+    std::optional<h5_slabs<X>> slabs;
+    check.attempt([&] { slabs.emplace(x, b, element.get(), algorithm); });
     h5_raw_file raw(comm, file.path(), h5_raw_file::read_only, facts.offset, b, element.get(), sizeof(T), check,
                     context, algorithm);
     for (std::size_t s = 0; slabs && s < slabs->count() && raw.usable(); ++s) {
@@ -832,17 +859,7 @@ void h5_read(const hdf5_file& file, const std::string& name, const X& x, bool ve
   check.settle(comm);
 
   if (verify && facts.has_checksum) {
-    h5_element_hash<T> hash{};
-    std::uint64_t mine = 0;
-    collective_check computed(algorithm);
-    computed.attempt([&] {
-      h5_calls calls(comm, context, algorithm);
-      hash = h5_element_hash_for<T>(calls);
-      if (!calls.ok()) throw error(calls.problem());
-      mine = h5_local_checksum(x, hash);
-    });
-    computed.settle(comm);
-    const std::uint64_t loaded = h5_sum_over_ranks(comm, mine, algorithm);
+    const std::uint64_t loaded = h5_global_checksum(x, context, algorithm).second;
     require(loaded == facts.checksum, context, ": the values loaded do not match the checksum stored with them ",
             "(checksum ", h5_hex(loaded), ", stored ", h5_hex(facts.checksum),
             "): the file was damaged, or changed by another program, after weft wrote it; ",
