@@ -6,9 +6,11 @@
 // variants (every one opens, transfers and closes a file; the time is the
 // slowest rank's):
 //   save             weft::hdf5_file(create) + weft::save + close: one
-//                    contiguous dataset, collective MPI-IO, each rank's block
-//                    a hyperslab (selected from its storage, halo skipped)
-//   load             weft::hdf5_file(read) + weft::load + close
+//                    contiguous dataset created by rank 0, each rank's block
+//                    written with independent MPI-IO (halo skipped), read
+//                    back and checked against the checksum
+//   load             weft::hdf5_file(read) + weft::load + close, the
+//                    checksum of what was loaded checked
 //   checkpoint       weft::checkpoint_writer without sync: the same write to a
 //                    temporary file, renamed over the previous checkpoint
 //   checkpoint_sync  the same with sync (MPI_File_sync, fsync, directory fsync)
