@@ -117,6 +117,27 @@ h5_element_hash<T> h5_element_hash_for(h5_calls& calls) {
   return hash;
 }
 
+/// A grid block as rows along its last dimension ((i) in 2-D, (i, j) in
+/// 3-D): rows(row, k) is the hash of point k of a row at its global index.
+template <class Storage>
+struct h5_grid_rows {
+  using T = typename Storage::value_type;
+  static constexpr int rank = static_cast<int>(Storage::rank);
+  Storage v;
+  h5_element_hash<T> hash;
+  std::int64_t halo, length, middle;  // length: points per row; middle: rows per first index
+  std::int64_t o0, o1, o2, n1, n2;    // the block's offset, and the global extents after the first
+
+  KOKKOS_INLINE_FUNCTION std::uint64_t operator()(std::int64_t row, std::int64_t k) const {
+    if constexpr (rank == 2) {
+      return hash(v(halo + row, halo + k), static_cast<std::uint64_t>((o0 + row) * n1 + o1 + k));
+    } else {
+      const std::int64_t i = row / middle, j = row % middle;
+      return hash(v(halo + i, halo + j, halo + k), static_cast<std::uint64_t>(((o0 + i) * n1 + o1 + j) * n2 + o2 + k));
+    }
+  }
+};
+
 /// This rank's part of the checksum of x's owned elements, computed where
 /// they live (a kernel on x's execution space); waits for it. On host spaces
 /// one work item per row (run along the last dimension; chunks of a vector),
@@ -152,45 +173,30 @@ std::uint64_t h5_local_checksum(const X& x, const h5_element_hash<typename X::va
           sum);
     }
   } else {
-    // Rows: (i) in 2-D, (i, j) in 3-D; `length` points each along the last dimension.
-    const auto v = x.with_halo();
-    const std::int64_t h = x.halo_width(), length = x.local_extent(X::rank - 1);
-    const std::int64_t middle = X::rank == 3 ? x.local_extent(1) : 1;
-    const std::int64_t rows = x.local_extent(0) * middle;
-    std::int64_t o[3] = {x.offset(0), x.offset(1), X::rank == 3 ? x.offset(2) : 0};
-    std::int64_t n[3] = {x.global_extent(0), x.global_extent(1), X::rank == 3 ? x.global_extent(2) : 1};
-    const std::int64_t o0 = o[0], o1 = o[1], o2 = o[2], n1 = n[1], n2 = n[2];
-    auto at = [=] KOKKOS_FUNCTION(std::int64_t row, std::int64_t k) -> const typename X::value_type& {
-      if constexpr (X::rank == 2)
-        return v(h + row, h + k);
-      else
-        return v(h + row / middle, h + row % middle, h + k);
-    };
-    // Global index of a row's first point.
-    auto start = [=] KOKKOS_FUNCTION(std::int64_t row) -> std::uint64_t {
-      if constexpr (X::rank == 2)
-        return static_cast<std::uint64_t>((o0 + row) * n1 + o1);
-      else
-        return static_cast<std::uint64_t>(((o0 + row / middle) * n1 + o1 + row % middle) * n2 + o2);
-    };
+    const h5_grid_rows<typename X::storage_type> rows{x.with_halo(),
+                                                      hash,
+                                                      x.halo_width(),
+                                                      x.local_extent(X::rank - 1),
+                                                      X::rank == 3 ? x.local_extent(1) : 1,
+                                                      x.offset(0),
+                                                      x.offset(1),
+                                                      X::rank == 3 ? x.offset(2) : 0,
+                                                      x.global_extent(1),
+                                                      X::rank == 3 ? x.global_extent(2) : 1};
+    const std::int64_t count = x.local_extent(0) * rows.middle;
     if constexpr (host) {
       Kokkos::parallel_reduce(
-          "weft::hdf5::checksum", Kokkos::RangePolicy<exec>(exec(), 0, rows),
+          "weft::hdf5::checksum", Kokkos::RangePolicy<exec>(exec(), 0, count),
           KOKKOS_LAMBDA(std::int64_t row, std::uint64_t & s) {
-            const std::uint64_t first = start(row);
             std::uint64_t local = 0;
-            for (std::int64_t k = 0; k < length; ++k) local += hash(at(row, k), first + static_cast<std::uint64_t>(k));
+            for (std::int64_t k = 0; k < rows.length; ++k) local += rows(row, k);
             s += local;
           },
           sum);
     } else {
       Kokkos::parallel_reduce(
-          "weft::hdf5::checksum", Kokkos::RangePolicy<exec>(exec(), 0, rows * length),
-          KOKKOS_LAMBDA(std::int64_t p, std::uint64_t & s) {
-            const std::int64_t row = p / length, k = p % length;
-            s += hash(at(row, k), start(row) + static_cast<std::uint64_t>(k));
-          },
-          sum);
+          "weft::hdf5::checksum", Kokkos::RangePolicy<exec>(exec(), 0, count * rows.length),
+          KOKKOS_LAMBDA(std::int64_t p, std::uint64_t & s) { s += rows(p / rows.length, p % rows.length); }, sum);
     }
   }
   exec().fence();
