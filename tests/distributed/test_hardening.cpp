@@ -19,6 +19,7 @@
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <stdexcept>
@@ -378,4 +379,92 @@ TEST_CASE("trusted argument checks skip the agreement but keep layouts exact", "
   weft::distributed_grid<double, 2> g(trusted, {8, 8});
   CHECK(g.comm().checks() == weft::argument_checks::trusted);
   CHECK(congruent(g.comm(), trusted));
+}
+
+// ---- Issue 20: boundary values of any type ----
+
+namespace {
+
+// A struct with padding bytes after `b`: its boundary values are compared with ==.
+struct padded {
+  double a;
+  int b;
+  bool operator==(const padded&) const = default;
+};
+
+}  // namespace
+
+TEST_CASE("constant boundaries of any value type are agreed bitwise across ranks", "[hardening][distributed]") {
+  using C = Kokkos::complex<double>;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size(), rank = comm.rank();
+  const int odd = size - 1;
+  const C wall(2, 3), stray(2, 4);
+
+  // A vector: its halo exchange, and a stencil reading across the ends.
+  weft::distributed_vector<C> x(comm, weft::partition::block(10 * size, size), weft::ghosts{1});
+  weft::distributed_vector<C> y(comm, x.partition());
+  weft::fill(x, C(1, 1));
+  if (size > 1) {
+    // Each rank filled its ends with its own constant before.
+    throws_on_every_rank(comm, [&] { x.exchange_halo(weft::constant{rank == odd ? stray : wall}); },
+                         "ranks disagree on the boundary value [1]: 3 on some ranks, 4 on others");
+    throws_on_every_rank(
+        comm,
+        [&] {
+          weft::stencil(x, y, 1, weft::constant{rank == odd ? stray : wall},
+                        KOKKOS_LAMBDA(const auto& nb) { return nb(-1) + nb(1); });
+        },
+        "ranks disagree on the boundary value [1]");
+  }
+  x.exchange_halo(weft::constant{wall});
+  {
+    auto ghosts = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, x.local_with_ghosts());
+    const std::int64_t m = x.local_size();
+    CHECK(ghosts(0) == (rank == 0 ? wall : C(1, 1)));
+    CHECK(ghosts(m + 1) == (rank == size - 1 ? wall : C(1, 1)));
+  }
+  weft::stencil(x, y, 1, weft::constant{wall}, KOKKOS_LAMBDA(const auto& nb) { return nb(-1) + nb(1); });
+  {
+    const auto all = weft::all_gather(y);
+    CHECK(all.front() == wall + C(1, 1));
+    CHECK(all.back() == C(1, 1) + wall);
+    CHECK(all[1] == C(2, 2));
+  }
+
+  // A grid: the outer faces, edges and corners.
+  weft::distributed_grid<C, 2> g(comm, {6, 5}, {.halo = 1});
+  weft::fill(g, C(1, 1));
+  if (size > 1)
+    throws_on_every_rank(comm, [&] { g.exchange_halo(weft::constant{rank == odd ? stray : wall}); },
+                         "ranks disagree on the boundary value [1]: 3 on some ranks, 4 on others");
+  g.exchange_halo(weft::constant{wall});
+  {
+    auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, g.with_halo());
+    std::int64_t wrong = 0;
+    for (std::size_t i = 0; i < h.extent(0); ++i)
+      for (std::size_t j = 0; j < h.extent(1); ++j) {
+        const std::int64_t gi = g.offset(0) + static_cast<std::int64_t>(i) - 1;
+        const std::int64_t gj = g.offset(1) + static_cast<std::int64_t>(j) - 1;
+        const bool outside = gi < 0 || gi >= 6 || gj < 0 || gj >= 5;
+        wrong += h(i, j) != (outside ? wall : C(1, 1));
+      }
+    CHECK(wrong == 0);
+  }
+
+  // A type with padding bytes: compared with == against rank 0's, so
+  // different padding is no difference, a different member is.
+  weft::distributed_vector<padded> p(comm, weft::partition::block(4 * size, size), weft::ghosts{1});
+  padded value;
+  std::memset(static_cast<void*>(&value), 0x11 * (rank + 1), sizeof value);  // padding differs between ranks
+  value.a = 1.5;
+  value.b = 7;
+  CHECK_NOTHROW(p.exchange_halo(weft::constant{value}));
+  if (size > 1) {
+    padded other = value;
+    if (rank == odd) other.b = 8;
+    throws_on_every_rank(comm, [&] { p.exchange_halo(weft::constant{other}); },
+                         "ranks disagree on the boundary value: it differs from rank 0's (compared with operator==");
+  }
+  still_in_step(comm);
 }
