@@ -16,6 +16,7 @@
 #include "distributed.hpp"
 #include "spaces.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdint>
@@ -381,9 +382,16 @@ TEST_CASE("trusted argument checks skip the agreement but keep layouts exact", "
   CHECK(congruent(g.comm(), trusted));
 }
 
-// ---- Issue 20: boundary values of any type ----
+// ---- Issue 20: one rank's failure, boundary values of any type ----
 
 namespace {
+
+// A global order check of a host vector, on every rank.
+template <class X>
+bool globally_sorted(const X& x) {
+  const auto all = weft::all_gather(x);
+  return std::is_sorted(all.begin(), all.end());
+}
 
 // A struct with padding bytes after `b`: its boundary values are compared with ==.
 struct padded {
@@ -393,6 +401,134 @@ struct padded {
 };
 
 }  // namespace
+
+TEST_CASE("a user function that throws on one rank throws on every rank in sort, copy_if, reduce_by_key and the "
+          "balancer",
+          "[hardening][distributed]") {
+#ifdef KOKKOS_ENABLE_SERIAL
+  using S = Kokkos::Serial;
+  using H = Kokkos::HostSpace;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size(), rank = comm.rank();
+  const int thrower = size - 1;
+  // The user's message, and where fail_together says it came from.
+  auto from_thrower = [&](const std::string& what) {
+    return size == 1 ? what : what + " [on rank " + std::to_string(thrower) + "]";
+  };
+  const std::int64_t n = 1000;
+  weft::distributed_vector<double, H> x(comm, weft::partition::block(n, size));
+  // Keys that name the rank they start on: rank * 10^6 + a pseudo-random part.
+  auto refill = [&] {
+    weft::for_each_index(S{}, x, [rank](std::int64_t i, double& v) {
+      v = rank * 1e6 + static_cast<double>((i * 7919) % 1009);
+    });
+  };
+  auto origin = [](double key) { return static_cast<int>(key / 1e6); };
+
+  SECTION("sort: the comparison fails in the local sort on one rank") {
+    refill();
+    auto comp = [rank, thrower](double a, double b) {
+      if (rank == thrower) throw std::runtime_error("the comparison failed");
+      return a < b;
+    };
+    throws_on_every_rank(comm, [&] { weft::sort(S{}, x, comp); }, "weft::sort: " + from_thrower("the comparison failed"));
+    weft::distributed_vector<int, H> ids(comm, x.partition());
+    refill();
+    throws_on_every_rank(comm, [&] { weft::sort_by_key(S{}, x, ids, comp); },
+                         "weft::sort_by_key: " + from_thrower("the comparison failed"));
+  }
+  SECTION("sort: the comparison fails on one rank only between keys from different ranks (the splitters)") {
+    if (size > 1) {
+      refill();
+      auto comp = [rank, thrower, origin](double a, double b) {
+        if (rank == thrower && origin(a) != origin(b)) throw std::runtime_error("the splitters failed");
+        return a < b;
+      };
+      throws_on_every_rank(comm, [&] { weft::sort(S{}, x, comp); }, from_thrower("the splitters failed"));
+    }
+  }
+  SECTION("sort: the comparison fails on one rank in the sort of what arrived (its last comparison)") {
+    if (size > 1) {
+      // Count the thrower's comparisons in a sort of the same keys, then
+      // fail at the last one: the sort of the pieces that arrived.
+      long calls = 0, limit = -1;
+      auto comp = [rank, thrower, calls = &calls, limit = &limit](double a, double b) {
+        if (rank == thrower && ++*calls == *limit) throw std::runtime_error("the last comparison failed");
+        return a < b;
+      };
+      refill();
+      weft::sort(S{}, x, comp);
+      limit = calls;
+      calls = 0;
+      refill();
+      throws_on_every_rank(comm, [&] { weft::sort(S{}, x, comp); }, from_thrower("the last comparison failed"));
+      if (rank == thrower) CHECK(calls == limit);
+    }
+  }
+  SECTION("copy_if: the predicate fails on one rank") {
+    refill();
+    auto pred = [rank, thrower](double v) {
+      if (rank == thrower) throw std::runtime_error("the predicate failed");
+      return v > 0;
+    };
+    throws_on_every_rank(comm, [&] { (void)weft::copy_if(S{}, x, pred); },
+                         "weft::copy_if: " + from_thrower("the predicate failed"));
+    // Still in step: the same call with a predicate that works.
+    const auto kept = weft::copy_if(S{}, x, [](double v) { return static_cast<std::int64_t>(v) % 2 == 0; });
+    std::int64_t expected = 0;
+    for (const double v : weft::all_gather(x)) expected += static_cast<std::int64_t>(v) % 2 == 0;
+    CHECK(kept.global_size() == expected);
+  }
+  SECTION("reduce_by_key: op fails on one rank, and eq fails on one rank only joining runs across ranks") {
+    weft::distributed_vector<std::int64_t, H> keys(comm, x.partition());
+    weft::distributed_vector<double, H> values(comm, x.partition());
+    weft::for_each_index(S{}, keys, [rank](std::int64_t i, std::int64_t& k) { k = rank * 1000000 + i / 3; });
+    weft::fill(S{}, values, 1.0);
+    auto op = [rank, thrower](double a, double b) {
+      if (rank == thrower) throw std::runtime_error("the operation failed");
+      return a + b;
+    };
+    throws_on_every_rank(comm, [&] { (void)weft::reduce_by_key(S{}, keys, values, op, weft::equal_to<>{}); },
+                         "weft::reduce_by_key: " + from_thrower("the operation failed"));
+    if (size > 1) {
+      auto eq = [rank, thrower](std::int64_t a, std::int64_t b) {
+        if (rank == thrower && a / 1000000 != b / 1000000) throw std::runtime_error("joining the runs failed");
+        return a == b;
+      };
+      throws_on_every_rank(comm, [&] { (void)weft::reduce_by_key(S{}, keys, values, weft::plus<>{}, eq); },
+                           "weft::reduce_by_key: " + from_thrower("joining the runs failed"));
+    }
+    const auto [cells, sums] = weft::reduce_by_key(S{}, keys, values);
+    CHECK(weft::reduce(S{}, sums) == static_cast<double>(n));
+  }
+  SECTION("balancer::observe: the step fails on one rank") {
+    weft::balancer balance(comm, x.partition());
+    throws_on_every_rank(
+        comm,
+        [&] {
+          (void)balance.observe(S{}, [&] {
+            if (rank == thrower) throw std::runtime_error("the step failed");
+          });
+        },
+        "weft::balancer::observe: " + from_thrower("the step failed"));
+    CHECK_NOTHROW(balance.observe(S{}, [] {}));
+  }
+  SECTION("scatter: a check only the root can make (the size of its data)") {
+    const auto p = weft::partition::block(n, size);
+    const std::vector<double> wrong(rank == thrower ? 3 : 0, 1.0);
+    throws_on_every_rank(comm, [&] { (void)weft::scatter<double, H>(comm, wrong, p, thrower); },
+                         "weft::scatter: root holds 3 elements but the partition has 1000");
+    const std::vector<double> right(rank == thrower ? n : 0, 2.0);
+    const auto y = weft::scatter<double, H>(comm, right, p, thrower);
+    CHECK(weft::reduce(S{}, y) == 2.0 * n);
+  }
+  // Every case ends in step: a sort that works, checked globally.
+  refill();
+  weft::sort(S{}, x);
+  CHECK(globally_sorted(x));
+#endif
+  still_in_step(comm);
+}
 
 TEST_CASE("constant boundaries of any value type are agreed bitwise across ranks", "[hardening][distributed]") {
   using C = Kokkos::complex<double>;

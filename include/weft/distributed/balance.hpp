@@ -282,21 +282,27 @@ class basic_balancer {
   /// weft::error on every rank; a zero time, or a rank with no elements,
   /// keeps that rank's previous rate.
   bool observe(double seconds) {
-    std::vector<double> times(rates_.size());
-    detail::check_mpi(MPI_Allgather(&seconds, 1, MPI_DOUBLE, times.data(), 1, MPI_DOUBLE, comm_.native()),
-                      "MPI_Allgather", "weft::balancer::observe");
-    return decide(times);
+    detail::collective_check check("weft::balancer::observe");
+    return observe_settled(seconds, check);
   }
 
   /// Fences exec, runs step() on this rank, fences exec again, and observes
-  /// the time it took. Collective.
+  /// the time it took. Collective: an exception from step() on some rank
+  /// (or a failed fence) throws weft::error on every rank, with its message,
+  /// from the gathering of the times, instead of leaving the others waiting
+  /// there.
   template <weft::execution_space Exec, class Step>
   bool observe(const Exec& exec, Step&& step) {
-    exec.fence();
-    Kokkos::Timer timer;
-    std::forward<Step>(step)();
-    exec.fence();
-    return observe(timer.seconds());
+    detail::collective_check check("weft::balancer::observe");
+    double seconds = 0;
+    check.attempt([&] {
+      exec.fence();
+      Kokkos::Timer timer;
+      std::forward<Step>(step)();
+      exec.fence();
+      seconds = timer.seconds();
+    });
+    return observe_settled(seconds, check);
   }
 
   /// The same decision from every rank's step time, given on every rank
@@ -393,6 +399,11 @@ class basic_balancer {
   const communicator& comm() const noexcept { return comm_; }
 
  private:
+  // One MPI_Allgather of every rank's time, which also settles `check`.
+  bool observe_settled(double seconds, const detail::collective_check& check) {
+    return decide(detail::all_gather_checked(comm_, check, seconds, "weft::balancer::observe"));
+  }
+
   void update_rates(const std::vector<double>& times) {
     for (std::size_t r = 0; r < times.size(); ++r) {
       const auto work = static_cast<double>(layout::work(current_, static_cast<int>(r)));

@@ -74,6 +74,81 @@ std::vector<T> all_gather_value(const communicator& comm, const T& mine, const c
   return all;
 }
 
+/// Collective: every rank's `mine`, in rank order, on every rank. The same
+/// MPI_Allgather settles `check`: if any rank's check failed (an exception
+/// from the user's function, an allocation), every rank throws weft::error
+/// with the message of the first rank that failed, before it uses anything
+/// gathered.
+template <class T>
+std::vector<T> all_gather_checked(const communicator& comm, const collective_check& check, const T& mine,
+                                  const char* algorithm) {
+  struct contribution {
+    T value;
+    int failed;
+  };
+  const auto all = all_gather_value(comm, contribution{mine, check.failed_here() ? 1 : 0}, algorithm);
+  int first = -1, last = -1;
+  for (std::size_t r = 0; r < all.size(); ++r) {
+    if (!all[r].failed) continue;
+    if (first < 0) first = static_cast<int>(r);
+    last = static_cast<int>(r);
+  }
+  if (first >= 0) fail_together(comm, first, last, check.problem(), algorithm);
+  std::vector<T> values;
+  values.reserve(all.size());
+  for (const auto& c : all) values.push_back(c.value);
+  return values;
+}
+
+/// Collective: rank r's counts[r] values (`mine` on this rank, which holds
+/// counts[this rank] of them), concatenated in rank order, on every rank.
+/// The same MPI_Allgatherv settles `check`: each rank's part carries
+/// whether it failed, and if any did, every rank throws as
+/// all_gather_checked does, before it uses anything gathered.
+template <class T>
+std::vector<T> all_gather_v_checked(const communicator& comm, const collective_check& check,
+                                    const std::vector<T>& mine, const std::vector<std::int64_t>& counts,
+                                    const char* algorithm) {
+  static_assert(std::is_trivially_copyable_v<T>, "weft: values are sent as bytes; the type must be trivially copyable.");
+  constexpr std::int64_t header = sizeof(std::int64_t);
+  const std::size_t ranks = counts.size();
+  std::vector<int> bytes(ranks), displs(ranks);
+  std::int64_t total = 0, values = 0;
+  for (std::size_t r = 0; r < ranks; ++r) {
+    const std::int64_t b = header + counts[r] * static_cast<std::int64_t>(sizeof(T));
+    bytes[r] = mpi_count(b, algorithm);
+    displs[r] = mpi_count(total, algorithm);
+    total += b;
+    values += counts[r];
+  }
+  const std::int64_t failed = check.failed_here() ? 1 : 0;
+  std::vector<unsigned char> out(static_cast<std::size_t>(header) + mine.size() * sizeof(T)),
+      in(static_cast<std::size_t>(total));
+  std::memcpy(out.data(), &failed, sizeof failed);
+  if (!mine.empty()) std::memcpy(out.data() + header, mine.data(), mine.size() * sizeof(T));
+  check_mpi(MPI_Allgatherv(out.data(), static_cast<int>(out.size()), MPI_BYTE, in.data(), bytes.data(), displs.data(),
+                           MPI_BYTE, comm.native()),
+            "MPI_Allgatherv", algorithm);
+  int first = -1, last = -1;
+  for (std::size_t r = 0; r < ranks; ++r) {
+    std::int64_t f = 0;
+    std::memcpy(&f, in.data() + displs[r], sizeof f);
+    if (!f) continue;
+    if (first < 0) first = static_cast<int>(r);
+    last = static_cast<int>(r);
+  }
+  if (first >= 0) fail_together(comm, first, last, check.problem(), algorithm);
+  std::vector<T> all(static_cast<std::size_t>(values));
+  std::size_t at = 0;
+  for (std::size_t r = 0; r < ranks; ++r) {
+    if (counts[r] > 0)
+      std::memcpy(static_cast<void*>(all.data() + at), in.data() + displs[r] + header,
+                  static_cast<std::size_t>(counts[r]) * sizeof(T));
+    at += static_cast<std::size_t>(counts[r]);
+  }
+  return all;
+}
+
 /// Collective: every rank's partial result (of a reduction or scan), in
 /// rank order, on every rank. The same MPI_Allgather settles `check`: if
 /// computing any rank's part failed (an exception from the user's function,
@@ -86,16 +161,8 @@ std::vector<optional_value<T>> gather_parts(const communicator& comm, const coll
   struct contribution {
     optional_value<T> part;
     optional_value<T> init;
-    int failed;
   };
-  const auto all = all_gather_value(comm, contribution{mine, init, check.failed_here() ? 1 : 0}, algorithm);
-  int first = -1, last = -1;
-  for (std::size_t r = 0; r < all.size(); ++r) {
-    if (!all[r].failed) continue;
-    if (first < 0) first = static_cast<int>(r);
-    last = static_cast<int>(r);
-  }
-  if (first >= 0) fail_together(comm, first, last, check.problem(), algorithm);
+  const auto all = all_gather_checked(comm, check, contribution{mine, init}, algorithm);
   // Reproducible sums carry init as an accumulator holding it (no padding,
   // so its bytes compare), printed as its value.
   if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, repro_sum>) {
