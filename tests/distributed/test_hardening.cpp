@@ -382,7 +382,7 @@ TEST_CASE("trusted argument checks skip the agreement but keep layouts exact", "
   CHECK(congruent(g.comm(), trusted));
 }
 
-// ---- Issue 20: one rank's failure, boundary values of any type ----
+// ---- Issue 20: one rank's failure, boundary values of any type, extreme weights and times ----
 
 namespace {
 
@@ -602,5 +602,41 @@ TEST_CASE("constant boundaries of any value type are agreed bitwise across ranks
     throws_on_every_rank(comm, [&] { p.exchange_halo(weft::constant{other}); },
                          "ranks disagree on the boundary value: it differs from rank 0's (compared with operator==");
   }
+  still_in_step(comm);
+}
+
+TEST_CASE("weighted_splits and the balancer take extreme weights and times", "[hardening][distributed]") {
+  // A valid input that threw "from_sizes: no ranks": the weight 1e-300 of
+  // 1e300 became 0 when scaled.
+  const auto s = weft::weighted_splits<2>({64, 64}, {2, 2}, {1e-300, 1e300, 1, 1});
+  for (const auto& split : s) {
+    REQUIRE(split.ranks() == 2);
+    CHECK(split.global_size() == 64);
+    CHECK(split.local_size(0) >= 1);
+    CHECK(split.local_size(1) >= 1);
+  }
+  // Rank 0 (weight 1e-300, 1e300 times slower than ranks 2 and 3) gets
+  // the smallest block there is.
+  CHECK(s[0].local_size(0) * s[1].local_size(0) == 1);
+  // Weights no split can follow are refused, naming the weight.
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  for (const double bad : {0.0, -1.0, nan, inf})
+    CHECK_THROWS_WITH(weft::weighted_splits<2>({64, 64}, {2, 2}, {1, 1, bad, 1}),
+                      ContainsSubstring("weft::weighted_splits: weight") && ContainsSubstring(" of rank 2 is not positive and finite"));
+
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size(), rank = comm.rank();
+  // A time of 5e-324 s made an infinite rate, and "weight inf" was thrown.
+  weft::balancer balance(comm, weft::partition::block(1000, size), {.warmup_steps = 0});
+  CHECK_NOTHROW(balance.observe(5e-324));
+  CHECK_NOTHROW(balance.observe(rank == 0 ? 5e-324 : 1e-3));
+  CHECK_NOTHROW(balance.observe(rank == 0 ? 1e308 : 5e-324));
+  for (const double r : balance.rates()) CHECK(std::isfinite(r));
+  CHECK(std::isfinite(balance.last_report().imbalance));
+  CHECK(balance.proposed().global_size() == 1000);
+  weft::grid_balancer<2> grids(comm, weft::weighted_splits<2>({40, 40}, {size, 1}, std::vector<double>(size, 1.0)),
+                               {.warmup_steps = 0});
+  CHECK_NOTHROW(grids.observe(rank == 0 ? 5e-324 : 1e-3));
+  CHECK(grids.proposed()[0].global_size() == 40);
   still_in_step(comm);
 }

@@ -25,6 +25,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -280,7 +281,10 @@ class basic_balancer {
   /// proposed() pays off; move the data then with apply() (or redistribute
   /// it yourself and call moved()). A negative or non-finite time throws
   /// weft::error on every rank; a zero time, or a rank with no elements,
-  /// keeps that rank's previous rate.
+  /// keeps that rank's previous rate. Any positive time works: a rate
+  /// (elements per second) beyond what double arithmetic on every rank's
+  /// rates can hold counts as that limit (a time of 5e-324 s), and so does
+  /// one below the smallest it can.
   bool observe(double seconds) {
     detail::collective_check check("weft::balancer::observe");
     return observe_settled(seconds, check);
@@ -405,10 +409,16 @@ class basic_balancer {
   }
 
   void update_rates(const std::vector<double>& times) {
+    // Rates stay within limits that keep the sums of rates and of predicted
+    // times (work / rate, work below 2^63) finite over all ranks: a time of
+    // 5e-324 s gave an infinite rate, and the proposal an infinite weight.
+    const double ranks = static_cast<double>(times.size());
+    const double most = std::numeric_limits<double>::max() / (4 * ranks);
+    const double least = 0x1p63 / most;
     for (std::size_t r = 0; r < times.size(); ++r) {
       const auto work = static_cast<double>(layout::work(current_, static_cast<int>(r)));
       if (work <= 0 || times[r] <= 0) continue;  // nothing learnt about this rank
-      const double rate = work / times[r];
+      const double rate = std::clamp(work / times[r], least, most);  // work / 5e-324 is inf
       rates_[r] = rates_[r] > 0 ? options_.smoothing * rate + (1 - options_.smoothing) * rates_[r] : rate;
     }
   }
