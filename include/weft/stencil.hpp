@@ -37,6 +37,16 @@ namespace weft {
 struct periodic {};
 
 /// Boundary: reads outside the domain give `value`.
+/// Distributed halo exchanges and stencils fill with it as the field's value
+/// type, and every rank must pass the same: unless the communicator's
+/// argument_checks are trusted, the ranks compare it bitwise (floating point
+/// by its bits, so -0.0 differs from 0.0 and a NaN equals a NaN with the
+/// same bits; complex numbers and arrays part by part; types without
+/// padding byte by byte), within the call's one small allreduce. A value
+/// type with padding bytes (a struct of a double and an int), whose bytes
+/// may differ for equal values, is compared with operator== against rank
+/// 0's value instead, which such a type must provide (one more broadcast
+/// and allreduce per call). Any difference throws weft::error on every rank.
 ///   weft::constant{0.0}
 template <class T>
 struct constant {

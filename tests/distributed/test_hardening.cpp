@@ -16,9 +16,11 @@
 #include "distributed.hpp"
 #include "spaces.hpp"
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <stdexcept>
@@ -378,4 +380,263 @@ TEST_CASE("trusted argument checks skip the agreement but keep layouts exact", "
   weft::distributed_grid<double, 2> g(trusted, {8, 8});
   CHECK(g.comm().checks() == weft::argument_checks::trusted);
   CHECK(congruent(g.comm(), trusted));
+}
+
+// ---- Issue 20: one rank's failure, boundary values of any type, extreme weights and times ----
+
+namespace {
+
+// A global order check of a host vector, on every rank.
+template <class X>
+bool globally_sorted(const X& x) {
+  const auto all = weft::all_gather(x);
+  return std::is_sorted(all.begin(), all.end());
+}
+
+// A struct with padding bytes after `b`: its boundary values are compared with ==.
+struct padded {
+  double a;
+  int b;
+  bool operator==(const padded&) const = default;
+};
+
+}  // namespace
+
+TEST_CASE("a user function that throws on one rank throws on every rank in sort, copy_if, reduce_by_key and the "
+          "balancer",
+          "[hardening][distributed]") {
+#ifdef KOKKOS_ENABLE_SERIAL
+  using S = Kokkos::Serial;
+  using H = Kokkos::HostSpace;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size(), rank = comm.rank();
+  const int thrower = size - 1;
+  // The user's message, and where fail_together says it came from.
+  auto from_thrower = [&](const std::string& what) {
+    return size == 1 ? what : what + " [on rank " + std::to_string(thrower) + "]";
+  };
+  const std::int64_t n = 1000;
+  weft::distributed_vector<double, H> x(comm, weft::partition::block(n, size));
+  // Keys that name the rank they start on: rank * 10^6 + a pseudo-random part.
+  auto refill = [&] {
+    weft::for_each_index(S{}, x, [rank](std::int64_t i, double& v) {
+      v = rank * 1e6 + static_cast<double>((i * 7919) % 1009);
+    });
+  };
+  auto origin = [](double key) { return static_cast<int>(key / 1e6); };
+
+  SECTION("sort: the comparison fails in the local sort on one rank") {
+    refill();
+    auto comp = [rank, thrower](double a, double b) {
+      if (rank == thrower) throw std::runtime_error("the comparison failed");
+      return a < b;
+    };
+    throws_on_every_rank(comm, [&] { weft::sort(S{}, x, comp); }, "weft::sort: " + from_thrower("the comparison failed"));
+    weft::distributed_vector<int, H> ids(comm, x.partition());
+    refill();
+    throws_on_every_rank(comm, [&] { weft::sort_by_key(S{}, x, ids, comp); },
+                         "weft::sort_by_key: " + from_thrower("the comparison failed"));
+  }
+  SECTION("sort: the comparison fails on one rank only between keys from different ranks (the splitters)") {
+    if (size > 1) {
+      refill();
+      auto comp = [rank, thrower, origin](double a, double b) {
+        if (rank == thrower && origin(a) != origin(b)) throw std::runtime_error("the splitters failed");
+        return a < b;
+      };
+      throws_on_every_rank(comm, [&] { weft::sort(S{}, x, comp); }, from_thrower("the splitters failed"));
+    }
+  }
+  SECTION("sort: the comparison fails on one rank in the sort of what arrived (its last comparison)") {
+    if (size > 1) {
+      // Count the thrower's comparisons in a sort of the same keys, then
+      // fail at the last one: the sort of the pieces that arrived.
+      long calls = 0, limit = -1;
+      auto comp = [rank, thrower, calls = &calls, limit = &limit](double a, double b) {
+        if (rank == thrower && ++*calls == *limit) throw std::runtime_error("the last comparison failed");
+        return a < b;
+      };
+      refill();
+      weft::sort(S{}, x, comp);
+      limit = calls;
+      calls = 0;
+      refill();
+      throws_on_every_rank(comm, [&] { weft::sort(S{}, x, comp); }, from_thrower("the last comparison failed"));
+      if (rank == thrower) CHECK(calls == limit);
+    }
+  }
+  SECTION("copy_if: the predicate fails on one rank") {
+    refill();
+    auto pred = [rank, thrower](double v) {
+      if (rank == thrower) throw std::runtime_error("the predicate failed");
+      return v > 0;
+    };
+    throws_on_every_rank(comm, [&] { (void)weft::copy_if(S{}, x, pred); },
+                         "weft::copy_if: " + from_thrower("the predicate failed"));
+    // Still in step: the same call with a predicate that works.
+    const auto kept = weft::copy_if(S{}, x, [](double v) { return static_cast<std::int64_t>(v) % 2 == 0; });
+    std::int64_t expected = 0;
+    for (const double v : weft::all_gather(x)) expected += static_cast<std::int64_t>(v) % 2 == 0;
+    CHECK(kept.global_size() == expected);
+  }
+  SECTION("reduce_by_key: op fails on one rank, and eq fails on one rank only joining runs across ranks") {
+    weft::distributed_vector<std::int64_t, H> keys(comm, x.partition());
+    weft::distributed_vector<double, H> values(comm, x.partition());
+    weft::for_each_index(S{}, keys, [rank](std::int64_t i, std::int64_t& k) { k = rank * 1000000 + i / 3; });
+    weft::fill(S{}, values, 1.0);
+    auto op = [rank, thrower](double a, double b) {
+      if (rank == thrower) throw std::runtime_error("the operation failed");
+      return a + b;
+    };
+    throws_on_every_rank(comm, [&] { (void)weft::reduce_by_key(S{}, keys, values, op, weft::equal_to<>{}); },
+                         "weft::reduce_by_key: " + from_thrower("the operation failed"));
+    if (size > 1) {
+      auto eq = [rank, thrower](std::int64_t a, std::int64_t b) {
+        if (rank == thrower && a / 1000000 != b / 1000000) throw std::runtime_error("joining the runs failed");
+        return a == b;
+      };
+      throws_on_every_rank(comm, [&] { (void)weft::reduce_by_key(S{}, keys, values, weft::plus<>{}, eq); },
+                           "weft::reduce_by_key: " + from_thrower("joining the runs failed"));
+    }
+    const auto [cells, sums] = weft::reduce_by_key(S{}, keys, values);
+    CHECK(weft::reduce(S{}, sums) == static_cast<double>(n));
+  }
+  SECTION("balancer::observe: the step fails on one rank") {
+    weft::balancer balance(comm, x.partition());
+    throws_on_every_rank(
+        comm,
+        [&] {
+          (void)balance.observe(S{}, [&] {
+            if (rank == thrower) throw std::runtime_error("the step failed");
+          });
+        },
+        "weft::balancer::observe: " + from_thrower("the step failed"));
+    CHECK_NOTHROW(balance.observe(S{}, [] {}));
+  }
+  SECTION("scatter: a check only the root can make (the size of its data)") {
+    const auto p = weft::partition::block(n, size);
+    const std::vector<double> wrong(rank == thrower ? 3 : 0, 1.0);
+    throws_on_every_rank(comm, [&] { (void)weft::scatter<double, H>(comm, wrong, p, thrower); },
+                         "weft::scatter: root holds 3 elements but the partition has 1000");
+    const std::vector<double> right(rank == thrower ? n : 0, 2.0);
+    const auto y = weft::scatter<double, H>(comm, right, p, thrower);
+    CHECK(weft::reduce(S{}, y) == 2.0 * n);
+  }
+  // Every case ends in step: a sort that works, checked globally.
+  refill();
+  weft::sort(S{}, x);
+  CHECK(globally_sorted(x));
+#endif
+  still_in_step(comm);
+}
+
+TEST_CASE("constant boundaries of any value type are agreed bitwise across ranks", "[hardening][distributed]") {
+  using C = Kokkos::complex<double>;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size(), rank = comm.rank();
+  const int odd = size - 1;
+  const C wall(2, 3), stray(2, 4);
+
+  // A vector: its halo exchange, and a stencil reading across the ends.
+  weft::distributed_vector<C> x(comm, weft::partition::block(10 * size, size), weft::ghosts{1});
+  weft::distributed_vector<C> y(comm, x.partition());
+  weft::fill(x, C(1, 1));
+  if (size > 1) {
+    // Each rank filled its ends with its own constant before.
+    throws_on_every_rank(comm, [&] { x.exchange_halo(weft::constant{rank == odd ? stray : wall}); },
+                         "ranks disagree on the boundary value [1]: 3 on some ranks, 4 on others");
+    throws_on_every_rank(
+        comm,
+        [&] {
+          weft::stencil(x, y, 1, weft::constant{rank == odd ? stray : wall},
+                        KOKKOS_LAMBDA(const auto& nb) { return nb(-1) + nb(1); });
+        },
+        "ranks disagree on the boundary value [1]");
+  }
+  x.exchange_halo(weft::constant{wall});
+  {
+    auto ghosts = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, x.local_with_ghosts());
+    const std::int64_t m = x.local_size();
+    CHECK(ghosts(0) == (rank == 0 ? wall : C(1, 1)));
+    CHECK(ghosts(m + 1) == (rank == size - 1 ? wall : C(1, 1)));
+  }
+  weft::stencil(x, y, 1, weft::constant{wall}, KOKKOS_LAMBDA(const auto& nb) { return nb(-1) + nb(1); });
+  {
+    const auto all = weft::all_gather(y);
+    CHECK(all.front() == wall + C(1, 1));
+    CHECK(all.back() == C(1, 1) + wall);
+    CHECK(all[1] == C(2, 2));
+  }
+
+  // A grid: the outer faces, edges and corners.
+  weft::distributed_grid<C, 2> g(comm, {6, 5}, {.halo = 1});
+  weft::fill(g, C(1, 1));
+  if (size > 1)
+    throws_on_every_rank(comm, [&] { g.exchange_halo(weft::constant{rank == odd ? stray : wall}); },
+                         "ranks disagree on the boundary value [1]: 3 on some ranks, 4 on others");
+  g.exchange_halo(weft::constant{wall});
+  {
+    auto h = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, g.with_halo());
+    std::int64_t wrong = 0;
+    for (std::size_t i = 0; i < h.extent(0); ++i)
+      for (std::size_t j = 0; j < h.extent(1); ++j) {
+        const std::int64_t gi = g.offset(0) + static_cast<std::int64_t>(i) - 1;
+        const std::int64_t gj = g.offset(1) + static_cast<std::int64_t>(j) - 1;
+        const bool outside = gi < 0 || gi >= 6 || gj < 0 || gj >= 5;
+        wrong += h(i, j) != (outside ? wall : C(1, 1));
+      }
+    CHECK(wrong == 0);
+  }
+
+  // A type with padding bytes: compared with == against rank 0's, so
+  // different padding is no difference, a different member is.
+  weft::distributed_vector<padded> p(comm, weft::partition::block(4 * size, size), weft::ghosts{1});
+  padded value;
+  std::memset(static_cast<void*>(&value), 0x11 * (rank + 1), sizeof value);  // padding differs between ranks
+  value.a = 1.5;
+  value.b = 7;
+  CHECK_NOTHROW(p.exchange_halo(weft::constant{value}));
+  if (size > 1) {
+    padded other = value;
+    if (rank == odd) other.b = 8;
+    throws_on_every_rank(comm, [&] { p.exchange_halo(weft::constant{other}); },
+                         "ranks disagree on the boundary value: it differs from rank 0's (compared with operator==");
+  }
+  still_in_step(comm);
+}
+
+TEST_CASE("weighted_splits and the balancer take extreme weights and times", "[hardening][distributed]") {
+  // A valid input that threw "from_sizes: no ranks": the weight 1e-300 of
+  // 1e300 became 0 when scaled.
+  const auto s = weft::weighted_splits<2>({64, 64}, {2, 2}, {1e-300, 1e300, 1, 1});
+  for (const auto& split : s) {
+    REQUIRE(split.ranks() == 2);
+    CHECK(split.global_size() == 64);
+    CHECK(split.local_size(0) >= 1);
+    CHECK(split.local_size(1) >= 1);
+  }
+  // Rank 0 (weight 1e-300, 1e300 times slower than ranks 2 and 3) gets
+  // the smallest block there is.
+  CHECK(s[0].local_size(0) * s[1].local_size(0) == 1);
+  // Weights no split can follow are refused, naming the weight.
+  const double nan = std::numeric_limits<double>::quiet_NaN(), inf = std::numeric_limits<double>::infinity();
+  for (const double bad : {0.0, -1.0, nan, inf})
+    CHECK_THROWS_WITH(weft::weighted_splits<2>({64, 64}, {2, 2}, {1, 1, bad, 1}),
+                      ContainsSubstring("weft::weighted_splits: weight") && ContainsSubstring(" of rank 2 is not positive and finite"));
+
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size(), rank = comm.rank();
+  // A time of 5e-324 s made an infinite rate, and "weight inf" was thrown.
+  weft::balancer balance(comm, weft::partition::block(1000, size), {.warmup_steps = 0});
+  CHECK_NOTHROW(balance.observe(5e-324));
+  CHECK_NOTHROW(balance.observe(rank == 0 ? 5e-324 : 1e-3));
+  CHECK_NOTHROW(balance.observe(rank == 0 ? 1e308 : 5e-324));
+  for (const double r : balance.rates()) CHECK(std::isfinite(r));
+  CHECK(std::isfinite(balance.last_report().imbalance));
+  CHECK(balance.proposed().global_size() == 1000);
+  weft::grid_balancer<2> grids(comm, weft::weighted_splits<2>({40, 40}, {size, 1}, std::vector<double>(size, 1.0)),
+                               {.warmup_steps = 0});
+  CHECK_NOTHROW(grids.observe(rank == 0 ? 5e-324 : 1e-3));
+  CHECK(grids.proposed()[0].global_size() == 40);
+  still_in_step(comm);
 }

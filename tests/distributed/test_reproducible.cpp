@@ -14,8 +14,10 @@
 #include "distributed.hpp"
 #include "exact.hpp"
 
+#include <array>
 #include <bit>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -108,12 +110,13 @@ TEST_CASE("check_replicated passes on equal data and names the ranks and index t
   if (comm.rank() == odd) weights[17] = std::nextafter(weights[17], 100.0);
   REQUIRE_THROWS_WITH(weft::check_replicated(comm, weights, "the weights"),
                       Catch::Matchers::ContainsSubstring("the weights differs between ranks") &&
-                          Catch::Matchers::ContainsSubstring("rank " + std::to_string(odd) + " first differs at index 17"));
-  // -0.0 and 0.0 differ bitwise; rank 0 alone differs from the others (at 3+ ranks).
+                          Catch::Matchers::ContainsSubstring("rank " + std::to_string(odd) +
+                                                             " first differs from rank 0 at index 17 "
+                                                             "(8.5000000000000018 against 8.5)"));
+  // -0.0 and 0.0 differ bitwise; rank 0 alone differs from the others: rank 1 is named.
   const double zero = comm.rank() == 0 ? -0.0 : 0.0;
   REQUIRE_THROWS_WITH(weft::check_replicated(comm, zero, "the offset"),
-                      Catch::Matchers::ContainsSubstring(comm.size() > 2 ? "rank 0 first differs at index 0"
-                                                                         : "rank 1 first differs at index 0"));
+                      Catch::Matchers::ContainsSubstring("rank 1 first differs from rank 0 at index 0 (0 against -0)"));
   // A 2-D view: the index as the view's own, and different sizes.
   if (comm.rank() == odd) {
     auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, field);
@@ -121,8 +124,65 @@ TEST_CASE("check_replicated passes on equal data and names the ranks and index t
     Kokkos::deep_copy(field, host);
   }
   REQUIRE_THROWS_WITH(weft::check_replicated(comm, field, "the field"),
-                      Catch::Matchers::ContainsSubstring("first differs at index (2, 3) (9 against 1.5)"));
+                      Catch::Matchers::ContainsSubstring("first differs from rank 0 at index (2, 3) (9 against 1.5)"));
   std::vector<int> counts(comm.rank() == odd ? 3 : 4, 1);
   REQUIRE_THROWS_WITH(weft::check_replicated(comm, counts, "the counts"),
-                      Catch::Matchers::ContainsSubstring("has 3 elements, rank 0 4"));
+                      Catch::Matchers::ContainsSubstring(
+                          "ranks disagree on the number of elements of the counts: 3 on some ranks, 4 on others"));
+}
+
+namespace {
+// Whether f threw weft::error containing `text` on this rank, and on every
+// rank (an MPI_Allreduce that also shows nobody is left waiting in f).
+bool throws_everywhere(const weft::communicator& comm, const std::function<void()>& f, const std::string& text) {
+  int threw = 0;
+  try {
+    f();
+  } catch (const weft::error& e) {
+    threw = 1;
+    CHECK_THAT(e.what(), Catch::Matchers::ContainsSubstring(text));
+  }
+  int everywhere = 0;
+  MPI_Allreduce(&threw, &everywhere, 1, MPI_INT, MPI_MIN, comm.native());
+  return everywhere == 1;
+}
+}  // namespace
+
+TEST_CASE("check_replicated compares the data exactly, not a hash", "[reproducible][distributed]") {
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size(), rank = comm.rank();
+  if (size > 1) {
+    // The same 64-bit FNV-1a hash as {1, 2}: these passed.
+    const std::vector<double> crafted =
+        rank == 0 ? std::vector<double>{1, 2} : std::vector<double>{1.0000000000000002, 2.0004882812502642};
+    CHECK(throws_everywhere(
+        comm, [&] { weft::check_replicated(comm, crafted, "the model"); },
+        "weft::check_replicated: the model differs between ranks: rank 1 first differs from rank 0 at index 0 "
+        "(1.0000000000000002 against 1)"));
+  }
+  // Sizes across the 1 MiB pieces (131072 doubles): equal data passes; one
+  // bit of the last element on one rank only throws everywhere.
+  const std::int64_t n = GENERATE(as<std::int64_t>{}, 0, 1, 7, 131072, 1000003);
+  CAPTURE(n);
+  auto data = random_vector<double>(static_cast<std::size_t>(n), 41);
+  CHECK_NOTHROW(weft::check_replicated(comm, data, "the state"));
+  std::vector<std::array<float, 3>> triples(static_cast<std::size_t>(n));  // 12 bytes: pieces of 87381
+  for (std::size_t i = 0; i < triples.size(); ++i)
+    triples[i] = {static_cast<float>(i), 0.5f * static_cast<float>(i), -1.0f};
+  CHECK_NOTHROW(weft::check_replicated(comm, triples, "the triples"));
+  if (n == 0 || size == 1) return;
+  const int odd = size > 2 ? 1 : size - 1;  // a rank in the middle where there is one
+  const auto last = static_cast<std::size_t>(n - 1);
+  if (rank == odd) {
+    data[last] = std::bit_cast<double>(std::bit_cast<std::uint64_t>(data[last]) ^ 1);
+    triples[last][2] = std::bit_cast<float>(std::bit_cast<std::uint32_t>(triples[last][2]) ^ 1u);
+  }
+  CHECK(throws_everywhere(
+      comm, [&] { weft::check_replicated(comm, data, "the state"); },
+      "rank " + std::to_string(odd) + " first differs from rank 0 at index " + std::to_string(n - 1) + " ("));
+  CHECK(throws_everywhere(
+      comm, [&] { weft::check_replicated(comm, triples, "the triples"); },
+      "the triples differs between ranks: rank " + std::to_string(odd) + " first differs from rank 0 at index " +
+          std::to_string(n - 1)));
+  CHECK_NOTHROW(weft::check_replicated(comm, 2.5, "a value"));  // still in step
 }

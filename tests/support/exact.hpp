@@ -38,6 +38,36 @@ class exact_sum {
 
   void subtract(double x) { add(-x); }
 
+  /// Adds n x exactly, n below 2^54.
+  void add_multiple(double x, std::uint64_t n) {
+    if (x == 0 || n == 0) return;
+    const auto bits = std::bit_cast<std::uint64_t>(x);
+    const int field = static_cast<int>((bits >> 52) & 0x7ff);
+    const std::uint64_t mantissa = (bits & ((std::uint64_t(1) << 52) - 1)) | (field ? std::uint64_t(1) << 52 : 0);
+    const int position = (field ? field : 1) - 1;  // of the lowest bit, counted from 2^-1074
+    const unsigned __int128 v = static_cast<unsigned __int128>(mantissa) * n;  // below 2^107
+    const std::int64_t sign = (bits >> 63) ? -1 : 1;
+    const int k = position / 32, r = position % 32;
+    for (int j = 0; j < 4; ++j) {
+      const auto chunk = static_cast<std::uint64_t>((v >> (32 * j)) & 0xffffffffu) << r;  // below 2^63
+      limbs_[k + j] += sign * static_cast<std::int64_t>(chunk & 0xffffffffu);
+      limbs_[k + j + 1] += sign * static_cast<std::int64_t>(chunk >> 32);
+    }
+  }
+
+  /// -1, 0 or 1: the sign of the exact value.
+  int sign() const {
+    std::vector<std::int64_t> l = limbs_;
+    for (std::size_t k = 0; k + 1 < l.size(); ++k) {
+      const std::int64_t carry = l[k] >> 32;
+      l[k] -= carry * (std::int64_t(1) << 32);
+      l[k + 1] += carry;
+    }
+    for (std::size_t k = l.size(); k-- > 0;)
+      if (l[k] != 0) return k + 1 == l.size() ? (l[k] > 0 ? 1 : -1) : 1;
+    return 0;
+  }
+
   /// The value, to about 64 bits (enough to compare with bounds).
   long double approximate() const {
     std::vector<std::int64_t> l = limbs_;

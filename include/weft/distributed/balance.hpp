@@ -25,6 +25,7 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <limits>
 #include <tuple>
 #include <type_traits>
 #include <utility>
@@ -280,23 +281,32 @@ class basic_balancer {
   /// proposed() pays off; move the data then with apply() (or redistribute
   /// it yourself and call moved()). A negative or non-finite time throws
   /// weft::error on every rank; a zero time, or a rank with no elements,
-  /// keeps that rank's previous rate.
+  /// keeps that rank's previous rate. Any positive time works: a rate
+  /// (elements per second) beyond what double arithmetic on every rank's
+  /// rates can hold counts as that limit (a time of 5e-324 s), and so does
+  /// one below the smallest it can.
   bool observe(double seconds) {
-    std::vector<double> times(rates_.size());
-    detail::check_mpi(MPI_Allgather(&seconds, 1, MPI_DOUBLE, times.data(), 1, MPI_DOUBLE, comm_.native()),
-                      "MPI_Allgather", "weft::balancer::observe");
-    return decide(times);
+    detail::collective_check check("weft::balancer::observe");
+    return observe_settled(seconds, check);
   }
 
   /// Fences exec, runs step() on this rank, fences exec again, and observes
-  /// the time it took. Collective.
+  /// the time it took. Collective: an exception from step() on some rank
+  /// (or a failed fence) throws weft::error on every rank, with its message,
+  /// from the gathering of the times, instead of leaving the others waiting
+  /// there.
   template <weft::execution_space Exec, class Step>
   bool observe(const Exec& exec, Step&& step) {
-    exec.fence();
-    Kokkos::Timer timer;
-    std::forward<Step>(step)();
-    exec.fence();
-    return observe(timer.seconds());
+    detail::collective_check check("weft::balancer::observe");
+    double seconds = 0;
+    check.attempt([&] {
+      exec.fence();
+      Kokkos::Timer timer;
+      std::forward<Step>(step)();
+      exec.fence();
+      seconds = timer.seconds();
+    });
+    return observe_settled(seconds, check);
   }
 
   /// The same decision from every rank's step time, given on every rank
@@ -393,11 +403,22 @@ class basic_balancer {
   const communicator& comm() const noexcept { return comm_; }
 
  private:
+  // One MPI_Allgather of every rank's time, which also settles `check`.
+  bool observe_settled(double seconds, const detail::collective_check& check) {
+    return decide(detail::all_gather_checked(comm_, check, seconds, "weft::balancer::observe"));
+  }
+
   void update_rates(const std::vector<double>& times) {
+    // Rates stay within limits that keep the sums of rates and of predicted
+    // times (work / rate, work below 2^63) finite over all ranks: a time of
+    // 5e-324 s gave an infinite rate, and the proposal an infinite weight.
+    const double ranks = static_cast<double>(times.size());
+    const double most = std::numeric_limits<double>::max() / (4 * ranks);
+    const double least = 0x1p63 / most;
     for (std::size_t r = 0; r < times.size(); ++r) {
       const auto work = static_cast<double>(layout::work(current_, static_cast<int>(r)));
       if (work <= 0 || times[r] <= 0) continue;  // nothing learnt about this rank
-      const double rate = work / times[r];
+      const double rate = std::clamp(work / times[r], least, most);  // work / 5e-324 is inf
       rates_[r] = rates_[r] > 0 ? options_.smoothing * rate + (1 - options_.smoothing) * rates_[r] : rate;
     }
   }

@@ -9,8 +9,11 @@
 // segments continue across rank boundaries: a run that spans ranks belongs
 // to the rank where it starts, whose last segment becomes the fold of all
 // the pieces, combined in rank order (so the operation need not commute).
-// One MPI_Alltoallv per array then moves the segments onto a block
-// partition. Collective and blocking.
+// A second MPI_Allgather shares how many segments each rank keeps, and one
+// MPI_Alltoallv per array then moves the segments onto a block partition.
+// Each all-gather also settles the local step before it: an exception from
+// op or eq, or a failed allocation, on one rank throws weft::error on every
+// rank. Collective and blocking.
 
 #include "../detail/config.hpp"  // first: the C++20 check
 
@@ -71,60 +74,76 @@ auto distributed_reduce_by_key(const Exec& exec, const Keys& keys, const Values&
   const int size = comm.size(), me = comm.rank();
   const std::int64_t n = keys.local_size();
 
-  auto keys_out = scratch<K, Exec>("weft::reduce_by_key::keys", n);
-  auto values_out = scratch<V, Exec>("weft::reduce_by_key::values", n);
-  const std::int64_t m = weft::reduce_by_key(exec, keys.local(), values.local(), keys_out, values_out, op, eq);
+  // The local reduction (the user's op and eq, scratch buffers) may fail on
+  // one rank: the ends' all-gather settles it on every rank.
+  collective_check check(algorithm);
+  std::optional<Kokkos::View<K*, typename Exec::memory_space>> keys_out;  // never default-constructed Views
+  std::optional<Kokkos::View<V*, typename Exec::memory_space>> values_out;
   segment_ends<K, V> mine{};
-  mine.segments = m;
-  if (m > 0) {
-    mine.first_key = element_on_host(keys.local(), 0);
-    mine.last_key = element_on_host(keys.local(), n - 1);
-    mine.first_value = element_on_host(values_out, 0);
-    mine.last_value = element_on_host(values_out, m - 1);
-  }
-  const auto ends = all_gather_value(comm, mine, algorithm);
+  std::int64_t m = 0;
+  check.attempt([&] {
+    keys_out.emplace(scratch<K, Exec>("weft::reduce_by_key::keys", n));
+    values_out.emplace(scratch<V, Exec>("weft::reduce_by_key::values", n));
+    m = weft::reduce_by_key(exec, keys.local(), values.local(), *keys_out, *values_out, op, eq);
+    mine.segments = m;
+    if (m > 0) {
+      mine.first_key = element_on_host(keys.local(), 0);
+      mine.last_key = element_on_host(keys.local(), n - 1);
+      mine.first_value = element_on_host(*values_out, 0);
+      mine.last_value = element_on_host(*values_out, m - 1);
+    }
+  });
+  const auto ends = all_gather_checked(comm, check, mine, algorithm);
 
   // Walk the ranks in order with the segment still open at the end of the
-  // last non-empty one. Every rank computes the same.
+  // last non-empty one. Every rank computes the same, calling op and eq on
+  // the host, which may still fail on one rank: the pieces' all-gather
+  // below settles that.
   const auto ranks = static_cast<std::size_t>(size), here = static_cast<std::size_t>(me);
-  std::vector<char> drop_first(ranks, 0);
-  std::vector<V> last_value(ranks);
-  std::optional<std::size_t> owner;  // rank where the open segment starts
-  V open_value{};                    // its fold so far
-  K open_key{};                      // the key of its last element so far
-  for (std::size_t r = 0; r < ranks; ++r) {
-    const auto& e = ends[r];
-    if (e.segments == 0) continue;
-    if (owner && static_cast<bool>(eq(open_key, e.first_key))) {
-      drop_first[r] = 1;
-      open_value = V(op(open_value, e.first_value));
+  collective_check stitch(algorithm);
+  std::int64_t first = 0, kept = 0;
+  stitch.attempt([&] {
+    std::vector<char> drop_first(ranks, 0);
+    std::vector<V> last_value(ranks);
+    std::optional<std::size_t> owner;  // rank where the open segment starts
+    V open_value{};                    // its fold so far
+    K open_key{};                      // the key of its last element so far
+    for (std::size_t r = 0; r < ranks; ++r) {
+      const auto& e = ends[r];
+      if (e.segments == 0) continue;
+      if (owner && static_cast<bool>(eq(open_key, e.first_key))) {
+        drop_first[r] = 1;
+        open_value = V(op(open_value, e.first_value));
+        open_key = e.last_key;
+        if (e.segments == 1) continue;  // r's only segment belongs to the open one
+        last_value[*owner] = open_value;
+      } else if (owner) {
+        last_value[*owner] = open_value;
+      }
+      owner = r;
+      open_value = e.last_value;
       open_key = e.last_key;
-      if (e.segments == 1) continue;  // r's only segment belongs to the open one
-      last_value[*owner] = open_value;
-    } else if (owner) {
-      last_value[*owner] = open_value;
     }
-    owner = r;
-    open_value = e.last_value;
-    open_key = e.last_key;
-  }
-  if (owner) last_value[*owner] = open_value;
+    if (owner) last_value[*owner] = open_value;
 
-  // This rank's segments: all but a first one that continues an earlier
-  // rank's, with the last one's fold completed by later ranks' pieces.
-  const std::int64_t first = drop_first[here] ? 1 : 0;
-  if (m > first) {
-    const V completed = last_value[here];
-    Kokkos::deep_copy(Kokkos::subview(values_out, m - 1), completed);
-  }
-  const std::int64_t kept = m - first;
+    // This rank's segments: all but a first one that continues an earlier
+    // rank's, with the last one's fold completed by later ranks' pieces.
+    first = drop_first[here] ? 1 : 0;
+    if (m > first) {
+      const V completed = last_value[here];
+      Kokkos::deep_copy(Kokkos::subview(*values_out, m - 1), completed);
+    }
+    kept = m - first;
+  });
+  // Every rank's kept segments: the result's size, and the pieces to move.
+  const auto pieces = all_gather_checked(comm, stitch, kept, algorithm);
   std::int64_t total = 0;
-  for (std::size_t r = 0; r < ranks; ++r) total += ends[r].segments - (drop_first[r] ? 1 : 0);
+  for (const auto p : pieces) total += p;
   const partition to = partition::block(total, size);
   by_key_result<K, V, M> result{distributed_vector<K, M>(comm, to), distributed_vector<V, M>(comm, to)};
   const std::pair<std::int64_t, std::int64_t> range_kept(first, first + kept);
-  move_onto(exec, comm, to, algorithm, std::pair(Kokkos::subview(keys_out, range_kept), result.keys.local()),
-            std::pair(Kokkos::subview(values_out, range_kept), result.values.local()));
+  move_pieces(exec, comm, pieces, to, algorithm, std::pair(Kokkos::subview(*keys_out, range_kept), result.keys.local()),
+              std::pair(Kokkos::subview(*values_out, range_kept), result.values.local()));
   return result;
 }
 

@@ -218,6 +218,18 @@ class collective_check {
   void same_each(const char* what, const std::vector<std::int64_t>& values) {
     for (std::size_t k = 0; k < values.size(); ++k) add(what, static_cast<std::int64_t>(k), kind::integer, ordered(values[k]));
   }
+  /// Part `index` of a value (shown as "what [index]") must be the same on
+  /// every rank: an integer, the bits of a double, or a 64-bit word of raw
+  /// bytes (shown in hexadecimal).
+  void same_part(const char* what, std::int64_t index, std::int64_t value) {
+    add(what, index, kind::integer, ordered(value));
+  }
+  void same_bits_part(const char* what, std::int64_t index, double value) {
+    std::uint64_t bits = 0;
+    std::memcpy(&bits, &value, sizeof bits);
+    add(what, index, kind::floating, bits);
+  }
+  void same_word_part(const char* what, std::int64_t index, std::uint64_t word) { add(what, index, kind::word, word); }
 
   bool failed_here() const { return !problem_.empty(); }
   const std::string& problem() const { return problem_; }
@@ -258,7 +270,7 @@ class collective_check {
   }
 
  private:
-  enum class kind { integer, floating };
+  enum class kind { integer, floating, word };
   struct entry {
     const char* what;
     std::int64_t index;  // -1: a single value
@@ -280,9 +292,13 @@ class collective_check {
   }
   std::string show(std::size_t k, std::uint64_t word) const {
     if (entries_[k].type == kind::integer) return std::to_string(unordered(word));
+    std::ostringstream s;
+    if (entries_[k].type == kind::word) {
+      s << "0x" << std::hex << word;
+      return s.str();
+    }
     double v = 0;
     std::memcpy(&v, &word, sizeof v);
-    std::ostringstream s;
     s.precision(17);
     s << v;
     return s.str();

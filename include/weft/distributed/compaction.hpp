@@ -4,9 +4,11 @@
 // elements, in global order.
 //
 // Every rank compacts its block locally (weft::copy_if), one MPI_Allgather
-// shares the counts, and one MPI_Alltoallv moves the selected elements onto
-// the new vector's partition (block by default). Collective and blocking;
-// staged through host memory unless MPI can use the vectors' memory directly.
+// shares the counts (and settles a failure of the local step on any rank:
+// every rank throws weft::error), and one MPI_Alltoallv moves the selected
+// elements onto the new vector's partition (block by default). Collective
+// and blocking; staged through host memory unless MPI can use the vectors'
+// memory directly.
 
 #include "../detail/config.hpp"  // first: the C++20 check
 
@@ -36,11 +38,19 @@ template <class Exec, class X, class Pred>
 std::remove_cvref_t<X> distributed_copy_if(const Exec& exec, const X& x, Pred pred,
                                            const std::optional<partition>& given) {
   using T = typename std::remove_cvref_t<X>::value_type;
+  using M = typename std::remove_cvref_t<X>::memory_space;
   const char* algorithm = "weft::copy_if";
   const communicator& comm = x.comm();
-  auto kept = scratch<T, Exec>("weft::copy_if::kept", x.local_size());
-  const std::int64_t mine = weft::copy_if(exec, x.local(), kept, pred);
-  const auto counts = all_gather_value(comm, mine, algorithm);
+  // The local compaction (the predicate, a scratch buffer) may fail on one
+  // rank: the counts' all-gather settles it on every rank.
+  collective_check check(algorithm);
+  std::optional<Kokkos::View<T*, M>> kept;  // never a default-constructed View (see detail/sort.hpp)
+  std::int64_t mine = 0;
+  check.attempt([&] {
+    kept.emplace(scratch<T, Exec>("weft::copy_if::kept", x.local_size()));
+    mine = weft::copy_if(exec, x.local(), *kept, pred);
+  });
+  const auto counts = all_gather_checked(comm, check, mine, algorithm);
   std::int64_t total = 0;
   for (const auto c : counts) total += c;
   // The same counts on every rank: every rank reaches the same verdict.
@@ -48,9 +58,9 @@ std::remove_cvref_t<X> distributed_copy_if(const Exec& exec, const X& x, Pred pr
           " elements pass the predicate, but the partition given for the result has ",
           given ? given->global_size() : 0);
   const partition to = given ? *given : partition::block(total, comm.size());
-  std::remove_cvref_t<X> result(comm, to);
-  auto selected = Kokkos::subview(kept, std::pair<std::int64_t, std::int64_t>(0, mine));
-  move_onto(exec, comm, to, algorithm, std::pair(selected, result.local()));
+  std::remove_cvref_t<X> result(comm, to);  // collective: settles its allocation
+  auto selected = Kokkos::subview(*kept, std::pair<std::int64_t, std::int64_t>(0, mine));
+  move_pieces(exec, comm, counts, to, algorithm, std::pair(selected, result.local()));
   return result;
 }
 }  // namespace detail

@@ -178,6 +178,7 @@ class distributed_grid {
     detail::collective_check check("weft::start_halo_exchange");
     auto* plan = prepare_halo_exchange(check, bc, true);
     check.settle_arguments(comm_);
+    detail::agree_on_boundary_value<T>(comm_, bc, "weft::start_halo_exchange");
     return begin_halo_exchange(exec, bc, *plan);
   }
   template <boundary Boundary>

@@ -76,7 +76,10 @@ double split_efficiency(const std::array<partition, Rank>& splits, const std::ve
 /// `rank_weights` holds one positive weight (speed) per rank in MPI's
 /// row-major Cartesian order, rank ((c0 * dims[1]) + c1) * dims[2] + c2, as
 /// the grid numbers its ranks. Every block gets at least `min_block` cells
-/// (pass the halo width for a grid that needs blocks that wide).
+/// (pass the halo width for a grid that needs blocks that wide). Any
+/// positive finite weights work; weights below 2^-200 of the largest are
+/// compressed, keeping their order, into [2^-300, 2^-200] of it (their
+/// ranks' fair shares are below a cell: they get smallest blocks anyway).
 ///
 /// What a Cartesian split can balance: every block of a slab of the process
 /// grid has the same width along that dimension, so volumes are products of
@@ -116,11 +119,28 @@ std::array<partition, Rank> weighted_splits(const std::array<std::int64_t, Rank>
     detail::require(min_block <= extents[d] / dims[d], algorithm, ": extent ", extents[d], " in dimension ", d,
                     " cannot hold ", dims[d], " blocks of at least ", min_block, " cells");
   }
-  // Weights scaled to at most 1: the same splits, and no overflow in the search.
+  // Weights scaled to at most 1: the same splits, and no overflow in the
+  // search. Those below 2^-200 of the largest are compressed, in order,
+  // into [2^-300, 2^-200], so that the search's products of up to three
+  // fractions and its volumes / weights stay inside double (1e-300 of 1e300
+  // became 0, and no split was found at all). Such a rank's fair share of
+  // even 2^189 cells is below a cell: it gets a smallest block either way.
   double largest = 0;
   for (double w : rank_weights) largest = std::max(largest, w);
   std::vector<double> w(rank_weights.size());
-  for (std::size_t r = 0; r < w.size(); ++r) w[r] = rank_weights[r] / largest;
+  double deepest = -200;  // the smallest log2 of a scaled weight, if below -200
+  for (std::size_t r = 0; r < w.size(); ++r) {
+    w[r] = rank_weights[r] / largest;
+    const double l = w[r] > 0 ? std::log2(w[r]) : std::log2(rank_weights[r]) - std::log2(largest);
+    deepest = std::min(deepest, l);
+  }
+  if (deepest < -200) {
+    const double squeeze = std::min(1.0, 100 / (-200 - deepest));
+    for (std::size_t r = 0; r < w.size(); ++r) {
+      const double l = w[r] > 0 ? std::log2(w[r]) : std::log2(rank_weights[r]) - std::log2(largest);
+      if (l < -200) w[r] = std::exp2(-200 + squeeze * (l + 200));
+    }
+  }
 
   const auto sizes = detail::whole_cell_splits(extents, dims, w, min_block);
   return [&]<std::size_t... D>(std::index_sequence<D...>) {

@@ -19,9 +19,9 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <cstdint>
 #include <cstring>
-#include <map>
 #include <span>
 #include <sstream>
 #include <string>
@@ -32,32 +32,6 @@
 namespace weft {
 
 namespace detail {
-
-/// A 64-bit hash of bytes (FNV-1a over 8-byte words, then a final mix):
-/// enough to notice that two ranks' data differ; where they differ is then
-/// found by comparing the data itself.
-inline std::uint64_t hash_bytes(const unsigned char* p, std::size_t n) {
-  std::uint64_t h = 0xcbf29ce484222325ull ^ n;
-  std::size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    std::uint64_t word;
-    std::memcpy(&word, p + i, 8);
-    h = (h ^ word) * 0x100000001b3ull;
-  }
-  for (; i < n; ++i) h = (h ^ p[i]) * 0x100000001b3ull;
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdull;
-  return h ^ (h >> 29);
-}
-
-/// Collective: broadcasts `bytes` from root in pieces MPI's int counts can hold.
-inline void broadcast_bytes(const communicator& comm, unsigned char* data, std::size_t n, int root,
-                            const char* algorithm) {
-  constexpr std::size_t piece = std::size_t(1) << 30;
-  for (std::size_t at = 0; at < n; at += piece)
-    check_mpi(MPI_Bcast(data + at, static_cast<int>(std::min(piece, n - at)), MPI_BYTE, root, comm.native()),
-              "MPI_Bcast", algorithm);
-}
 
 /// "17", or "(3, 4)" for a multi-index in row-major extents.
 inline std::string index_text(std::int64_t flat, const std::vector<std::int64_t>& extents) {
@@ -73,84 +47,62 @@ inline std::string index_text(std::int64_t flat, const std::vector<std::int64_t>
 }
 
 /// The check behind every check_replicated: `data` (host memory, row-major
-/// with `extents`) on every rank against the most common version.
+/// with `extents`) on every rank against rank 0's, exactly. One small
+/// MPI_Allreduce settles `check` (this rank's earlier failures) and the
+/// number of elements; rank 0's data then goes to every rank in pieces of
+/// at most 1 MiB (MPI_Bcast: bounded memory, counts far below INT_MAX), each
+/// rank compares it with its own, and one MPI_Allreduce of one number finds
+/// the first element where any rank differs. Only then, on the failure
+/// path, do two more small messages name a rank that differs there and its
+/// value.
 template <class T>
 void check_replicated_data(const communicator& comm, std::span<const T> data, const std::vector<std::int64_t>& extents,
                            const char* what, collective_check& check) {
   static_assert(std::is_trivially_copyable_v<T>,
                 "weft::check_replicated compares values as bytes; the value type must be trivially copyable.");
   constexpr const char* algorithm = "weft::check_replicated";
-  struct summary {
-    std::int64_t count;
-    std::uint64_t hash;
-    int failed;
-  };
-  const auto* bytes = reinterpret_cast<const unsigned char*>(data.data());
-  const std::size_t size = data.size() * sizeof(T);
-  summary mine{static_cast<std::int64_t>(data.size()), 0, check.failed_here() ? 1 : 0};
-  if (!mine.failed) mine.hash = hash_bytes(bytes, size);
-  const auto all = all_gather_value(comm, mine, algorithm);
-  const auto ranks = static_cast<std::size_t>(comm.size());
-  int first_failed = -1, last_failed = -1;
-  for (std::size_t r = 0; r < ranks; ++r)
-    if (all[r].failed) {
-      if (first_failed < 0) first_failed = static_cast<int>(r);
-      last_failed = static_cast<int>(r);
+  const std::string count_name = std::string("the number of elements of ") + what;
+  check.same(count_name.c_str(), static_cast<std::int64_t>(data.size()));
+  check.settle(comm);
+
+  const std::size_t n = data.size();
+  const std::size_t piece = std::max<std::size_t>(1, (std::size_t(1) << 20) / sizeof(T));
+  std::vector<unsigned char> theirs(std::min(piece, n) * sizeof(T));
+  std::int64_t first = INT64_MAX;  // the first element where this rank differs from rank 0
+  {
+    mpi_element_type<T> type(algorithm);
+    const auto* mine = reinterpret_cast<const unsigned char*>(data.data());
+    for (std::size_t at = 0; at < n; at += piece) {
+      const std::size_t count = std::min(piece, n - at);
+      // Rank 0 sends from its data (MPI_Bcast only reads the root's buffer).
+      void* buffer = comm.rank() == 0 ? const_cast<unsigned char*>(mine + at * sizeof(T)) : theirs.data();
+      check_mpi(MPI_Bcast(buffer, static_cast<int>(count), type.get(), 0, comm.native()), "MPI_Bcast", algorithm);
+      if (comm.rank() == 0 || first != INT64_MAX || std::memcmp(mine + at * sizeof(T), theirs.data(), count * sizeof(T)) == 0)
+        continue;
+      for (std::size_t i = 0; i < count && first == INT64_MAX; ++i)
+        if (std::memcmp(mine + (at + i) * sizeof(T), theirs.data() + i * sizeof(T), sizeof(T)) != 0)
+          first = static_cast<std::int64_t>(at + i);
     }
-  if (first_failed >= 0) fail_together(comm, first_failed, last_failed, check.problem(), algorithm);
-  bool same = true;
-  for (std::size_t r = 1; r < ranks; ++r) same = same && all[r].count == all[0].count && all[r].hash == all[0].hash;
-  if (same) return;
+  }
+  std::int64_t earliest = INT64_MAX;
+  check_mpi(MPI_Allreduce(&first, &earliest, 1, MPI_INT64_T, MPI_MIN, comm.native()), "MPI_Allreduce", algorithm);
+  if (earliest == INT64_MAX) return;
 
-  // The reference: the version most ranks hold (the lowest such rank).
-  std::map<std::pair<std::int64_t, std::uint64_t>, int> votes;
-  for (std::size_t r = 0; r < ranks; ++r) ++votes[{all[r].count, all[r].hash}];
-  std::size_t reference = 0;
-  for (std::size_t r = 0; r < ranks; ++r)
-    if (votes[{all[r].count, all[r].hash}] > votes[{all[reference].count, all[reference].hash}]) reference = r;
-
-  // Every rank compares its data with the reference's, element by element.
-  const std::int64_t reference_count = all[reference].count;
-  std::vector<T> theirs(static_cast<std::size_t>(reference_count));
-  if (static_cast<std::size_t>(comm.rank()) == reference && reference_count > 0) std::memcpy(theirs.data(), data.data(), size);
-  broadcast_bytes(comm, reinterpret_cast<unsigned char*>(theirs.data()), theirs.size() * sizeof(T),
-                  static_cast<int>(reference), algorithm);
-  struct difference {
-    std::int64_t index;  // first differing element; -1: none
-    double mine, theirs;  // the two values there, when T is arithmetic
-  };
-  difference found{-1, 0, 0};
-  const std::int64_t common = std::min<std::int64_t>(mine.count, reference_count);
-  for (std::size_t i = 0; i < static_cast<std::size_t>(common) && (found.index < 0); ++i)  // parentheses: nvcc reads "index <" as a template
-    if (std::memcmp(&data[i], &theirs[i], sizeof(T)) != 0) {
-      found.index = static_cast<std::int64_t>(i);
-      if constexpr (std::is_arithmetic_v<T>) {
-        found.mine = static_cast<double>(data[i]);
-        found.theirs = static_cast<double>(theirs[i]);
-      }
-    }
-  if ((found.index < 0) && mine.count != reference_count) found.index = common;
-  const auto differences = all_gather_value(comm, found, algorithm);
-
+  // The failure path: the lowest rank that differs at that element, and
+  // the two values there (for arithmetic types), on every rank.
+  int odd = first == earliest ? comm.rank() : INT_MAX, lowest = INT_MAX;
+  check_mpi(MPI_Allreduce(&odd, &lowest, 1, MPI_INT, MPI_MIN, comm.native()), "MPI_Allreduce", algorithm);
   std::ostringstream message;
   message.precision(17);
-  message << algorithm << ": " << what << " differs between ranks (compared with rank " << reference
-          << ", which holds what most ranks hold):";
-  const char* separator = " ";
-  for (std::size_t r = 0; r < ranks; ++r) {
-    if (r == reference || (all[r].count == reference_count && all[r].hash == all[reference].hash &&
-                           differences[r].index < 0))
-      continue;
-    message << separator << "rank " << r;
-    separator = "; ";
-    const difference& d = differences[r];
-    if (all[r].count != reference_count)
-      message << " has " << all[r].count << " elements, rank " << reference << " " << reference_count
-              << (d.index < std::min(all[r].count, reference_count) ? "," : "");
-    if (d.index >= 0 && d.index < std::min(all[r].count, reference_count)) {
-      message << " first differs at index " << index_text(d.index, extents);
-      if constexpr (std::is_arithmetic_v<T>) message << " (" << +d.mine << " against " << +d.theirs << ")";
-    }
+  message << algorithm << ": " << what << " differs between ranks: rank " << lowest
+          << " first differs from rank 0 at index " << index_text(earliest, extents);
+  if constexpr (std::is_arithmetic_v<T>) {
+    T values[2];  // rank `lowest`'s, rank 0's
+    std::memcpy(&values[0], &data[static_cast<std::size_t>(earliest)], sizeof(T));
+    std::memcpy(&values[1], &data[static_cast<std::size_t>(earliest)], sizeof(T));
+    check_mpi(MPI_Bcast(&values[0], sizeof(T), MPI_BYTE, lowest, comm.native()), "MPI_Bcast", algorithm);
+    check_mpi(MPI_Bcast(&values[1], sizeof(T), MPI_BYTE, 0, comm.native()), "MPI_Bcast", algorithm);
+    message << " (" << +values[0] << " against " << +values[1] << ")";
   }
   fail(message.str());
 }
@@ -158,12 +110,14 @@ void check_replicated_data(const communicator& comm, std::span<const T> data, co
 }  // namespace detail
 
 /// Throws weft::error on every rank unless `data` is bitwise the same on
-/// every rank of comm: the ranks compare a 64-bit hash, and only if the
-/// hashes differ do they compare the data, against the version most ranks
-/// hold, to name each rank that differs and the first index where it does
-/// (and both values there, for arithmetic types). Collective and blocking;
-/// one small MPI_Allgather when all is well. Bitwise: -0.0 differs from
-/// 0.0, and a NaN equals a NaN with the same bits.
+/// every rank of comm: every rank compares its data with rank 0's, exactly
+/// (no hash), and the error names the first index where any rank differs,
+/// the lowest rank that differs there, and both values (for arithmetic
+/// types), or the numbers of elements if those differ. Collective and
+/// blocking; when all is well, one small MPI_Allreduce, rank 0's data
+/// broadcast in pieces of 1 MiB, and one MPI_Allreduce of one number.
+/// Bitwise: -0.0 differs from 0.0, a NaN equals a NaN with the same bits,
+/// and the padding bytes of a struct count.
 ///   weft::check_replicated(comm, std::span<const double>(weights), "the model weights");
 template <class T>
 void check_replicated(const communicator& comm, std::span<const T> data, const char* what = "the data") {

@@ -43,8 +43,10 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace weft {
@@ -105,8 +107,27 @@ inline std::int64_t samples_on(std::int64_t n, int ranks) {
   return std::min<std::int64_t>(n, wanted);
 }
 
+/// Where the values a rank receives go, and their host staging: nothing
+/// for a keys-only sort.
+template <class Values, class Exec>
+struct value_arrivals {
+  using view = Kokkos::View<typename Values::value_type*, typename Exec::memory_space>;
+  using staged = staging<decltype(std::declval<const Values&>().local())>;
+};
+template <class Exec>
+struct value_arrivals<no_values, Exec> {
+  using view = no_values;
+  using staged = no_values;
+};
+
 /// The distributed sample sort (see the top of this file). `Values` is a
-/// distributed vector or no_values.
+/// distributed vector or no_values. Each rank's local work between two
+/// collectives runs inside a collective_check, settled on the next one: the
+/// local sort on the samples' all-gather, the splitters and cuts (the
+/// comparison on the host and the device) and the receive buffers on the
+/// layouts' allreduce, the sort of what arrived on the pieces' all-gather.
+/// An exception from the comparison or a failed allocation on one rank
+/// throws weft::error on every rank, and none waits for another.
 template <class Exec, class Keys, class Values, class Comp>
 void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, const Comp& comp,
                       const char* algorithm) {
@@ -122,59 +143,68 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
   };
 
   // 1. The local sort.
-  sort_any(exec, keys.local(), local_values(), comp, algorithm);
-  if (size == 1) return;
+  collective_check check(algorithm);
+  check.attempt([&] { sort_any(exec, keys.local(), local_values(), comp, algorithm); });
+  if (size == 1) {
+    check.settle_locally();
+    return;
+  }
 
   // 2. Samples, gathered everywhere in rank order, and the splitters.
   const partition& layout = keys.partition();
   const auto ranks = static_cast<std::size_t>(size), here = static_cast<std::size_t>(me);
-  std::vector<int> sample_counts(ranks), sample_displs(ranks);
-  int total_samples = 0;
+  std::vector<std::int64_t> sample_counts(ranks), sample_displs(ranks);
+  std::int64_t total_samples = 0;
   for (std::size_t r = 0; r < ranks; ++r) {
-    sample_counts[r] = static_cast<int>(samples_on(layout.local_size(static_cast<int>(r)), size));
+    sample_counts[r] = samples_on(layout.local_size(static_cast<int>(r)), size);
     sample_displs[r] = total_samples;
     total_samples += sample_counts[r];
   }
-  Kokkos::View<K*, M> my_samples("weft::sort::samples", static_cast<std::size_t>(sample_counts[here]));
-  if (sample_counts[here] > 0)
+  std::vector<K> my_samples(static_cast<std::size_t>(sample_counts[here]));  // sent as they are if this rank failed
+  check.attempt([&] {
+    if (sample_counts[here] == 0) return;
+    Kokkos::View<K*, M> taken("weft::sort::samples", static_cast<std::size_t>(sample_counts[here]));
     Kokkos::parallel_for(algorithm, range(exec, sample_counts[here]),
-                         take_samples_functor<decltype(keys.local()), decltype(my_samples)>{
-                             keys.local(), my_samples, n, sample_counts[here]});
-  exec.fence();
-  auto my_samples_host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, my_samples);
-  std::vector<K> samples(static_cast<std::size_t>(total_samples));
-  {
-    mpi_element_type<K> type(algorithm);
-    check_mpi(MPI_Allgatherv(my_samples_host.data(), sample_counts[here], type.get(), samples.data(),
-                             sample_counts.data(), sample_displs.data(), type.get(), comm.native()),
-              "MPI_Allgatherv", algorithm);
-  }
+                         take_samples_functor<decltype(keys.local()), decltype(taken)>{keys.local(), taken, n,
+                                                                                      sample_counts[here]});
+    exec.fence();
+    Kokkos::View<K*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(my_samples.data(),
+                                                                                     my_samples.size());
+    Kokkos::deep_copy(host, taken);
+  });
+  // Settles step 1 and the samples on every rank before any rank compares them.
+  const std::vector<K> samples = all_gather_v_checked(comm, check, my_samples, sample_counts, algorithm);
+
   struct sample {
     std::int64_t index;  // into `samples`
     int rank;            // it came from
     std::int64_t position;
     double weight;  // elements it stands for
   };
-  std::vector<sample> order_of(static_cast<std::size_t>(total_samples));
-  for (std::size_t r = 0; r < ranks; ++r)
-    for (int k = 0; k < sample_counts[r]; ++k) {
-      const std::int64_t nr = layout.local_size(static_cast<int>(r)), c = sample_counts[r];
-      order_of[static_cast<std::size_t>(sample_displs[r] + k)] = {sample_displs[r] + k, static_cast<int>(r),
-                                                                  (2 * k + 1) * nr / (2 * c),
-                                        static_cast<double>(nr) / static_cast<double>(c)};
-    }
   const auto order = effective_order<K>(comp);
-  // Stable: equal keys stay in (rank, position) order, which is global order.
-  std::stable_sort(order_of.begin(), order_of.end(),
-                   [&](const sample& a, const sample& b) { return order(samples[static_cast<std::size_t>(a.index)], samples[static_cast<std::size_t>(b.index)]); });
-  // Splitter j aims at the first global position of rank j + 1 in the
-  // vector's partition: the first sample whose estimated position (the
-  // weight of the samples before it, plus half its own) reaches it.
   const int cuts_count = size - 1;
-  Kokkos::View<K*, Kokkos::HostSpace> split_keys("weft::sort::splitters", static_cast<std::size_t>(cuts_count));
-  Kokkos::View<int*, Kokkos::HostSpace> rules("weft::sort::rules", static_cast<std::size_t>(cuts_count));
-  Kokkos::View<std::int64_t*, Kokkos::HostSpace> positions("weft::sort::positions", static_cast<std::size_t>(cuts_count));
-  {
+  std::vector<std::int64_t> send(ranks, 0);  // zeros where this rank failed: the layouts' allreduce throws anyway
+  std::optional<Kokkos::View<K*, M>> arrived_keys;  // never a default-constructed View (see detail/sort.hpp)
+  check.attempt([&] {
+    std::vector<sample> order_of(static_cast<std::size_t>(total_samples));
+    for (std::size_t r = 0; r < ranks; ++r)
+      for (std::int64_t k = 0; k < sample_counts[r]; ++k) {
+        const std::int64_t nr = layout.local_size(static_cast<int>(r)), c = sample_counts[r];
+        order_of[static_cast<std::size_t>(sample_displs[r] + k)] = {
+            sample_displs[r] + k, static_cast<int>(r), (2 * k + 1) * nr / (2 * c),
+            static_cast<double>(nr) / static_cast<double>(c)};
+      }
+    // Stable: equal keys stay in (rank, position) order, which is global order.
+    std::stable_sort(order_of.begin(), order_of.end(), [&](const sample& a, const sample& b) {
+      return order(samples[static_cast<std::size_t>(a.index)], samples[static_cast<std::size_t>(b.index)]);
+    });
+    // Splitter j aims at the first global position of rank j + 1 in the
+    // vector's partition: the first sample whose estimated position (the
+    // weight of the samples before it, plus half its own) reaches it.
+    Kokkos::View<K*, Kokkos::HostSpace> split_keys("weft::sort::splitters", static_cast<std::size_t>(cuts_count));
+    Kokkos::View<int*, Kokkos::HostSpace> rules("weft::sort::rules", static_cast<std::size_t>(cuts_count));
+    Kokkos::View<std::int64_t*, Kokkos::HostSpace> positions("weft::sort::positions",
+                                                             static_cast<std::size_t>(cuts_count));
     double before = 0;
     std::size_t s = 0;
     for (int j = 0; j < cuts_count; ++j) {
@@ -191,11 +221,8 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
                                   : at.rank > me ? cut_rule::upper_bound
                                                  : cut_rule::at_position);
     }
-  }
 
-  // 3. Cut the sorted block, exchange, sort what arrived.
-  std::vector<std::int64_t> send(ranks, 0);
-  if (cuts_count > 0) {
+    // 3. Cut the sorted block (binary searches on the device).
     auto split_keys_d = Kokkos::create_mirror_view_and_copy(M{}, split_keys);
     auto rules_d = Kokkos::create_mirror_view_and_copy(M{}, rules);
     auto positions_d = Kokkos::create_mirror_view_and_copy(M{}, positions);
@@ -212,32 +239,41 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
       send[static_cast<std::size_t>(q)] = end - start;
       start = end;
     }
-  }
+  });
   const auto recv = exchange_counts(comm, send, algorithm);
+  std::int64_t arriving = 0;
+  for (const auto c : recv) arriving += c;
+  std::optional<typename value_arrivals<Values, Exec>::view> arrived_values;
+  std::optional<staging<decltype(keys.local())>> keys_staged;
+  std::optional<typename value_arrivals<Values, Exec>::staged> values_staged;
+  check.attempt([&] {  // the receive buffers, before the ranks settle
+    arrived_keys.emplace(scratch<K, Exec>("weft::sort::arrived", arriving));
+    keys_staged.emplace(stage(keys.local(), arriving));
+    if constexpr (with_values) {
+      arrived_values.emplace(scratch<typename Values::value_type, Exec>("weft::sort::arrived", arriving));
+      values_staged.emplace(stage(values.local(), arriving));
+    } else {
+      arrived_values.emplace();
+    }
+  });
+  // Settles steps 2 and 3 and the buffers on every rank before any message.
   // Named variables, not a structured binding: the lambda below captures
   // them, which clang accepts only from clang 16 on.
-  const auto layouts = agree_on_layouts(comm, send, recv, algorithm);
+  const auto layouts = agree_on_layouts(comm, check, send, recv, algorithm);
   const mpi_layout& send_layout = layouts.first;
   const mpi_layout& recv_layout = layouts.second;
-  auto arrived_keys = scratch<K, Exec>("weft::sort::arrived", recv_layout.total);
-  all_to_all(exec, comm, keys.local(), send_layout, arrived_keys, recv_layout, algorithm);
-  auto arrived_values = [&] {
-    if constexpr (with_values) {
-      auto v = scratch<typename Values::value_type, Exec>("weft::sort::arrived", recv_layout.total);
-      all_to_all(exec, comm, values.local(), send_layout, v, recv_layout, algorithm);
-      return v;
-    } else {
-      return no_values{};
-    }
-  }();
-  sort_any(exec, arrived_keys, arrived_values, comp, algorithm);
-
-  // 4. Back onto the vector's partition.
+  all_to_all(exec, comm, keys.local(), send_layout, *arrived_keys, recv_layout, *keys_staged, algorithm);
   if constexpr (with_values)
-    move_onto(exec, comm, layout, algorithm, std::pair(arrived_keys, keys.local()),
-              std::pair(arrived_values, values.local()));
+    all_to_all(exec, comm, values.local(), send_layout, *arrived_values, recv_layout, *values_staged, algorithm);
+  collective_check after(algorithm);
+  after.attempt([&] { sort_any(exec, *arrived_keys, *arrived_values, comp, algorithm); });
+
+  // 4. Back onto the vector's partition (its all-gather settles the sort above).
+  if constexpr (with_values)
+    move_onto(exec, comm, layout, algorithm, after, std::pair(*arrived_keys, keys.local()),
+              std::pair(*arrived_values, values.local()));
   else
-    move_onto(exec, comm, layout, algorithm, std::pair(arrived_keys, keys.local()));
+    move_onto(exec, comm, layout, algorithm, after, std::pair(*arrived_keys, keys.local()));
 }
 
 }  // namespace detail

@@ -170,6 +170,7 @@ void distributed_stencil(const Exec& exec, const tuple<X...>& in, const tuple<Y.
   const tuple<typename X::halo_plan_type*...> plans(
       get<I>(in).prepare_halo_exchange(check, get<I>(exchange_bcs), r.radius > 0)...);
   check.settle_arguments(lead.comm());
+  (agree_on_boundary_value<typename X::value_type>(lead.comm(), get<I>(exchange_bcs), "weft::stencil"), ...);
 
   // Which block points are written: all, or with interior_only those whose
   // global neighbourhood lies inside along every non-periodic dimension.

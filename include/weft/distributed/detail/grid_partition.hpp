@@ -405,7 +405,9 @@ std::array<std::vector<std::int64_t>, R> whole_cell_splits(const std::array<std:
     split_sizes<R> cells;
     for (std::size_t d = 0; d < R; ++d)
       for (std::int64_t v : sizes[d]) cells[d].push_back(static_cast<double>(v));
-    if (const double t = worst_time(cells, dims, w); t < best_time) {
+    // The first candidate stands even if its time is not finite: the
+    // result is always a split.
+    if (const double t = worst_time(cells, dims, w); best[0].empty() || t < best_time) {
       best_time = t;
       best = std::move(sizes);
     }

@@ -100,11 +100,24 @@ struct halo_plans {
 };
 
 /// Records in `check` what every rank must pass alike to a halo exchange:
-/// the boundary kind and, for weft::constant, its value.
+/// the boundary kind and, for weft::constant, its value as T, bitwise
+/// (see record_same_value: every part of a complex number or an array).
 template <class T, class Boundary>
 void record_boundary(collective_check& check, boundary_kind kind, const Boundary& bc) {
   check.same("the boundary kind (0 periodic, 1 constant, 2 clamp)", static_cast<std::int64_t>(kind));
   if constexpr (requires { bc.value; }) record_same_value(check, "the boundary value", static_cast<T>(bc.value));
+}
+
+/// Collective, once the check above is settled (the ranks then agree on
+/// the boundary kind): a weft::constant value of a type with padding bytes,
+/// which record_boundary cannot compare bitwise, must equal rank 0's by
+/// operator==. Nothing for other types, or with trusted argument checks.
+template <class T, class Boundary>
+void agree_on_boundary_value(const communicator& comm, const Boundary& bc, const char* algorithm) {
+  if constexpr (requires { bc.value; }) {
+    if (comm.checks() == argument_checks::agreed)
+      agree_by_equality(comm, "the boundary value", static_cast<T>(bc.value), algorithm);
+  }
 }
 
 template <class T, class MemorySpace>
