@@ -244,8 +244,26 @@ int main(int argc, char* argv[]) {
 #endif
 #if defined(WEFT_WARNINGS_HDF5)
     weft::distributed_grid<double, 2> u(comm, {40, 30});
+    weft::distributed_grid<std::int64_t, 3> w(comm, {6, 5, 4});
+    weft::distributed_vector<float> v(comm, 100);
     weft::save("warnings.h5", "u", u, {{"step", 7}});
     weft::load("warnings.h5", "u", u);
+    {
+      weft::hdf5_file f(comm, "warnings2.h5", weft::hdf5_file::create);
+      weft::save(f, "v", v, {{"n", std::uint64_t{1}}, {"t", 0.5f}}, {.overwrite = true, .verify = false});
+      weft::save(f, "fields/w", w);
+      f.write_attribute("v", "units", "m");
+      const auto n = f.read_attribute<std::uint64_t>("v", "n") + std::uint64_t(f.extents("v")[0]);
+      const float t = f.read_attribute<float>("v", "t");
+      weft::load(f, "v", v, {.verify = true});
+      weft::load(f, "fields/w", w);
+      f.flush();
+      f.close();
+      weft::checkpoint_writer ckpt(comm, "warnings3.h5", {.sync = false, .verify = true});
+      ckpt.write("w", w, {{"n", n}, {"t", t}});
+      ckpt.write_attribute("step", 3);
+      ckpt.commit();
+    }
 #endif
   }
 #if defined(WEFT_WARNINGS_DISTRIBUTED)

@@ -19,6 +19,7 @@
 #include "../../distributed/communicator.hpp"
 #include "../../distributed/grid.hpp"
 #include "../../distributed/vector.hpp"
+#include "../../detail/policy.hpp"
 #include "../types.hpp"
 #include "h5.hpp"
 
@@ -45,7 +46,8 @@ KOKKOS_INLINE_FUNCTION std::uint64_t checksum_mum(std::uint64_t a, std::uint64_t
 #if defined(__CUDA_ARCH__) || defined(__HIP_DEVICE_COMPILE__)
   return (a * b) ^ __umul64hi(a, b);
 #elif defined(__SIZEOF_INT128__)
-  const unsigned __int128 p = static_cast<unsigned __int128>(a) * b;
+  __extension__ using wide = unsigned __int128;  // GCC and Clang; __extension__: not ISO C++
+  const wide p = static_cast<wide>(a) * b;
   return static_cast<std::uint64_t>(p) ^ static_cast<std::uint64_t>(p >> 64);
 #else
   const std::uint64_t a0 = a & 0xffffffffu, a1 = a >> 32, b0 = b & 0xffffffffu, b1 = b >> 32;
@@ -59,14 +61,14 @@ KOKKOS_INLINE_FUNCTION std::uint64_t checksum_mum(std::uint64_t a, std::uint64_t
 /// as little-endian 64-bit words; `mask` keeps the bytes that hold the value.
 template <class T>
 struct h5_element_hash {
-  static constexpr int words = static_cast<int>((sizeof(T) + 7) / 8);
-  Kokkos::Array<std::uint64_t, static_cast<std::size_t>(words)> mask;
+  static constexpr std::size_t words = (sizeof(T) + 7) / 8;
+  Kokkos::Array<std::uint64_t, words> mask;
 
   KOKKOS_INLINE_FUNCTION std::uint64_t operator()(const T& value, std::uint64_t index) const {
     std::uint64_t w[words] = {};
     memcpy(w, &value, sizeof(T));  // one load per word (a byte loop was 3x slower)
     std::uint64_t h = index * 0x9e3779b97f4a7c15ull + 0x6a09e667f3bcc909ull;
-    for (int k = 0; k < words; ++k) {
+    for (std::size_t k = 0; k < words; ++k) {
       if constexpr (std::endian::native == std::endian::big) w[k] = byte_swap(w[k]);
       h = checksum_mum(h ^ (w[k] & mask[k]), 0xa0761d6478bd642full);
     }
@@ -155,7 +157,7 @@ std::uint64_t h5_local_checksum(const X& x, const h5_element_hash<typename X::va
     if constexpr (host) {
       constexpr std::int64_t chunk = 4096;  // a local sum per chunk (see below)
       Kokkos::parallel_reduce(
-          "weft::hdf5::checksum", Kokkos::RangePolicy<exec>(exec(), 0, (n + chunk - 1) / chunk),
+          "weft::hdf5::checksum", range_policy<exec>(exec(), 0, (n + chunk - 1) / chunk),
           KOKKOS_LAMBDA(std::int64_t c, std::uint64_t & s) {
             std::uint64_t local = 0;
             const std::int64_t end = c * chunk + chunk < n ? c * chunk + chunk : n;
@@ -166,7 +168,7 @@ std::uint64_t h5_local_checksum(const X& x, const h5_element_hash<typename X::va
           sum);
     } else {
       Kokkos::parallel_reduce(
-          "weft::hdf5::checksum", Kokkos::RangePolicy<exec>(exec(), 0, n),
+          "weft::hdf5::checksum", range_policy<exec>(exec(), 0, n),
           KOKKOS_LAMBDA(std::int64_t i, std::uint64_t & s) {
             s += hash(v(g + i), static_cast<std::uint64_t>(first + i));
           },
@@ -186,7 +188,7 @@ std::uint64_t h5_local_checksum(const X& x, const h5_element_hash<typename X::va
     const std::int64_t count = x.local_extent(0) * rows.middle;
     if constexpr (host) {
       Kokkos::parallel_reduce(
-          "weft::hdf5::checksum", Kokkos::RangePolicy<exec>(exec(), 0, count),
+          "weft::hdf5::checksum", range_policy<exec>(exec(), 0, count),
           KOKKOS_LAMBDA(std::int64_t row, std::uint64_t & s) {
             std::uint64_t local = 0;
             for (std::int64_t k = 0; k < rows.length; ++k) local += rows(row, k);
@@ -195,7 +197,7 @@ std::uint64_t h5_local_checksum(const X& x, const h5_element_hash<typename X::va
           sum);
     } else {
       Kokkos::parallel_reduce(
-          "weft::hdf5::checksum", Kokkos::RangePolicy<exec>(exec(), 0, count * rows.length),
+          "weft::hdf5::checksum", range_policy<exec>(exec(), 0, count * rows.length),
           KOKKOS_LAMBDA(std::int64_t p, std::uint64_t & s) { s += rows(p / rows.length, p % rows.length); }, sum);
     }
   }

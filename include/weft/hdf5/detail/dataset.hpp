@@ -10,6 +10,7 @@
 // one contiguous run of the value type (written by other tools: chunked,
 // compressed, another byte order) are read through parallel HDF5.
 
+#include "../../detail/policy.hpp"
 #include "../../distributed/communicator.hpp"
 #include "../../distributed/grid.hpp"
 #include "../../distributed/vector.hpp"
@@ -305,7 +306,7 @@ class h5_slabs {
     std::int64_t rows = static_cast<std::int64_t>(this->rows(s));
     const std::int64_t first = static_cast<std::int64_t>(first_row(s));
     if constexpr (rank == 1) {  // one element per work item
-      f.storage += b_.storage_start[0] + first;
+      f.storage += static_cast<std::int64_t>(b_.storage_start[0]) + first;
       f.stride0 = 1;
     } else {
       std::int64_t at = 0;
@@ -324,7 +325,7 @@ class h5_slabs {
       for (std::int64_t row = 0; row < rows; ++row) f(row);
     } else {
       using exec = typename X::execution_space;
-      Kokkos::parallel_for("weft::hdf5::stage", Kokkos::RangePolicy<exec>(exec(), 0, rows), f);
+      Kokkos::parallel_for("weft::hdf5::stage", range_policy<exec>(exec(), 0, rows), f);
       exec().fence();
     }
   }
