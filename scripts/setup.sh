@@ -56,7 +56,7 @@ is_installed() {
 }
 
 # --- Debian packages -------------------------------------------------------
-packages=(g++ make cmake libopenmpi-dev openmpi-bin libbenchmark-dev
+packages=(g++ make cmake ccache libopenmpi-dev openmpi-bin libbenchmark-dev
           python3-matplotlib libpng-dev libhdf5-openmpi-dev python3-h5py)
 missing=()
 for p in "${packages[@]}"; do is_installed "$p" || missing+=("$p"); done
