@@ -364,14 +364,16 @@ struct private_count_functor {
   tiling tiles;
   std::int64_t bins;
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t t) const {
-    for (std::int64_t b = 0; b < bins; ++b) counts(t, b) = 0;
-    // A local copy: read through `this`, the bin map's members would be
-    // reloaded after every count (they could alias the counts).
+    // Local copies: read through `this`, the bin map's members and the
+    // counts' pointer and stride would be reloaded after every count (they
+    // could alias the counts).
+    const auto row = Kokkos::subview(counts, t, Kokkos::ALL);
+    for (std::int64_t b = 0; b < bins; ++b) row(b) = 0;
     const BinOf local = bin_of;
     const std::int64_t end = tiles.end(t);
     for (std::int64_t i = tiles.begin(t); i < end; ++i) {
       const std::int64_t b = local(i);
-      if (b >= 0) ++counts(t, b);
+      if (b >= 0) ++row(b);
     }
   }
 };
