@@ -239,5 +239,6 @@ void register_stencil_benchmarks();
 void register_fields_benchmarks();
 void register_sort_benchmarks();
 void register_reproducible_benchmarks();
+void register_histogram_benchmarks();
 
 }  // namespace weft_bench

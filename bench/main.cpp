@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
       weft_bench::register_fields_benchmarks();
       weft_bench::register_sort_benchmarks();
       weft_bench::register_reproducible_benchmarks();
+      weft_bench::register_histogram_benchmarks();
       benchmark::RunSpecifiedBenchmarks();
       benchmark::Shutdown();
     }

@@ -176,6 +176,49 @@ TEMPLATE_LIST_TEST_CASE("histogram is exact on every finite range, wide and subn
   }
 }
 
+TEMPLATE_LIST_TEST_CASE("histogram is exact over random ranges: bins of a few doubles, edges near zero, subnormals",
+                        "[histogram][local]", enabled_spaces) {
+  using Exec = TestType;
+  const bool many_tiles = GENERATE(false, true);
+  const device_tiling tiling(many_tiles);
+  std::mt19937_64 engine(4242);
+  // A double of random sign and magnitude, 2^-1074 to 2^1023.
+  auto any_double = [&] {
+    const double m = 1 + static_cast<double>(engine() >> 11) * 0x1p-53;
+    const double x = std::ldexp(m, static_cast<int>(engine() % 2098) - 1074);
+    return engine() % 2 ? -x : x;
+  };
+  // Subnormal edges, where rounding in the scaled range and again to the
+  // subnormal grid could differ from rounding once.
+  const std::pair<double, double> subnormal[] = {
+      {0.0, std::nextafter(DBL_MIN, 0.0)}, {-DBL_MIN, 0.7 * DBL_MIN}, {3 * DBL_TRUE_MIN, 1e-309}};
+  for (int trial = 0; trial < 27; ++trial) {
+    double lo = any_double(), hi = any_double();
+    switch (trial < 24 ? trial % 3 : 3) {
+      case 0:  // a few doubles wide: bins narrower than the spacing of doubles, or a few of it
+        hi = from_ordered(std::min(ordered(lo) + 1 + engine() % 3000, ordered(DBL_MAX)));
+        break;
+      case 1:  // across zero, different magnitudes: edges near zero, far from any estimate
+        lo = -std::abs(lo);
+        hi = std::abs(hi);
+        break;
+      case 2:
+        if (hi < lo) std::swap(lo, hi);
+        break;
+      default:
+        std::tie(lo, hi) = subnormal[trial - 24];
+    }
+    if (!(lo < hi)) continue;
+    const std::int64_t bins =
+        trial >= 24 ? 997 : 1 + static_cast<std::int64_t>(engine() % (trial % 4 == 0 ? 3000 : 40));
+    CAPTURE(trial, many_tiles, lo, hi, bins);
+    const auto data = awkward_data(3000, lo, hi, bins, 1300 + trial);
+    auto counts = to_view<Exec>(std::vector<std::int64_t>(bins, -3));
+    weft::histogram(Exec{}, to_view<Exec>(data), counts, lo, hi);
+    CHECK(to_vector(counts) == reference_counts(data, lo, hi, bins));
+  }
+}
+
 TEMPLATE_LIST_TEST_CASE("histogram of the issue's cases: the widest range, subnormal ranges, values on edges",
                         "[histogram][local]", enabled_spaces) {
   using Exec = TestType;

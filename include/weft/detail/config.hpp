@@ -9,15 +9,3 @@
 // Stops the compilation here (a missing include is fatal where #error is not).
 #include <weft_needs_cxx20>
 #endif
-
-// Keeps a function out of line: the rare paths of hot loops (histogram's
-// exact edge test), so that the loop keeps its registers.
-#if defined(__CUDACC__) || defined(__HIPCC__)
-#define WEFT_NOINLINE __noinline__
-#elif defined(__GNUC__) || defined(__clang__)
-#define WEFT_NOINLINE __attribute__((noinline))
-#elif defined(_MSC_VER)
-#define WEFT_NOINLINE __declspec(noinline)
-#else
-#define WEFT_NOINLINE
-#endif

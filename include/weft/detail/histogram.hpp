@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
-// Kernel bodies of histogram (histogram.hpp). On host spaces each tile
-// counts into its own row of private counts (no atomics, no sharing), and a
-// second kernel adds the rows up bin by bin; devices, and host histograms
-// with more bins than elements per tile, count with atomic increments.
+// Kernel bodies of histogram (histogram.hpp). Equal bins first find their
+// edges, exactly, into a table (a kernel over the edges). On host spaces
+// each tile counts into its own row of private counts (no atomics, no
+// sharing), and a second kernel adds the rows up bin by bin; devices, and
+// host histograms with more bins than elements per tile, count with atomic
+// increments.
 
 #include "config.hpp"
 #include "policy.hpp"
@@ -97,31 +99,47 @@ KOKKOS_INLINE_FUNCTION double fused_multiply_add(double a, double b, double c) {
 #endif
 }
 
+KOKKOS_INLINE_FUNCTION double magnitude(double x) { return x < 0 ? -x : x; }
+
+/// Doubles in order as unsigned integers, -0.0 just below +0.0, and back.
+KOKKOS_INLINE_FUNCTION std::uint64_t ordered_bits(double x) {
+  std::uint64_t b;
+  std::memcpy(&b, &x, sizeof b);
+  return (b >> 63) ? ~b : b | (std::uint64_t(1) << 63);
+}
+
+KOKKOS_INLINE_FUNCTION double from_ordered_bits(std::uint64_t k) {
+  const std::uint64_t b = (k >> 63) ? k & ~(std::uint64_t(1) << 63) : ~k;
+  double x;
+  std::memcpy(&x, &b, sizeof x);
+  return x;
+}
+
 /// Value -> bin of `bins` equal bins over [lo, hi): the edges are the
 /// doubles nearest lo + k (hi - lo) / bins (real arithmetic, ties to even),
 /// and x goes to bin b when edge(b) <= x < edge(b + 1), a value on an edge
 /// to the bin above it; -1 outside [lo, hi), NaN too. Any finite lo < hi:
 /// the factors are formed on the range scaled by a power of two, so nothing
 /// overflows (hi - lo of [-DBL_MAX, DBL_MAX)) or leaves the range of double
-/// (bins / (hi - lo) of a subnormal range). A value's position t = x a - c
-/// (bins times 2^fraction from lo; x pre a - c below 2^-900, where a alone
-/// would overflow) costs what a plain histogram's
-/// (x - lo) * (bins / (hi - lo)) does, a multiplication and a subtraction,
-/// and it is final unless it lies within `near` units of a bin's start;
-/// only there do exact tests against the edges decide. Random data almost
-/// never gets there; data on or next to the edges does, and costs an exact
-/// test (a few hundred integer operations) per value, except a value whose
-/// position is computed exactly and is whole (integers on an integer grid).
+/// (bins / (hi - lo) of a subnormal range).
+///
+/// The edges are found once per call (edge(), a kernel over the table). A
+/// value's position t = x a - c (bins times 2^fraction from lo; x pre a - c
+/// below 2^-900, where a alone would overflow) costs what a plain
+/// histogram's (x - lo) * (bins / (hi - lo)) does; lowered by its error
+/// bound, its bin number is x's bin or up to `reach` bins below, and
+/// comparisons with the table decide: one comparison, reach being 1,
+/// unless the bins are narrower than about a thousand doubles (or more than
+/// about 2^42), where a bisection over reach + 1 edges does.
 struct equal_bin_map {
   double lo, hi;
   double a, c;          // t = x pre a - c: pre a = 2^fraction bins / (hi - lo), c = lo pre a
   double pre;           // 2^600 for ranges below 2^-900 (a alone would overflow), else 1
+  double scale;         // the power of two that takes lo and hi into [-8, 8]
   std::int64_t bins;
   int fraction;         // bits of the position below the bin number
-  std::int64_t mask;    // 2^fraction - 1
-  std::int64_t near;    // more than t's rounding error, and than half an ulp of x, in units of t
-  std::int64_t twice_near;
-  bool exact_factors;   // a and c hold their real values: x a - c, if exact, is the position
+  std::int64_t near;    // bounds t's error, in units of t
+  std::int64_t reach;   // candidate(x) is x's bin or up to reach bins below
 
   /// Host only. Requires finite lo < hi and 0 < bins <= 2^52.
   static equal_bin_map make(double lo, double hi, std::int64_t bins) {
@@ -143,81 +161,122 @@ struct equal_bin_map {
     // (below 2^-1074, negligible). An edge, the double nearest its real
     // value, lies within half an ulp of it, at most 2^-53 max(|lo|, |hi|) +
     // 2^-1075 (subnormals): 2^fraction bins that much / (hi - lo) more.
-    // near is 7 times the sum, and at least 2.
+    // near, 7 times the sum and at least 2, bounds how far t lies from
+    // 2^fraction b .. 2^fraction (b + 1) for x in bin b.
     const double big = std::max(std::abs(lo_s), std::abs(hi_s));
     const double spread = 1 + big / width + std::ldexp(scale, -1075 + 47) / width;
     const double bound = std::ldexp((static_cast<double>(bins) + 1) * spread, fraction - 44) + 2;
     const std::int64_t near = bound < 0x1p61 ? static_cast<std::int64_t>(bound) : std::int64_t(1) << 61;
+    const std::int64_t reach = (2 * near + (std::int64_t(1) << fraction) - 1) >> fraction;
     const double pre = scale > 0x1p900 ? 0x1p600 : 1.0;  // x pre is exact: |x| < 2^-900
     const double a = (scale / pre) * per_unit, c = lo_s * per_unit;
-    const double back = width - hi_s;
-    const double width_error = (hi_s - (width - back)) + (-lo_s - back);  // hi_s - lo_s - width, exactly
-    const bool exact_factors = lo_s / scale == lo && hi_s / scale == hi && width_error == 0 &&
-                               std::fma(per_unit, width, -whole) == 0 && std::fma(lo_s, per_unit, -c) == 0 &&
-                               a / (scale / pre) == per_unit;
-    return {lo, hi, a, c, pre, bins, fraction, (std::int64_t(1) << fraction) - 1, near, 2 * near, exact_factors};
+    return {lo, hi, a, c, pre, scale, bins, fraction, near, reach};
   }
 
-  /// The bin of x; Pre: pre != 1 (a second multiplication, for tiny ranges only).
+  /// For x in bin b (lo <= x < hi): a bin number from b - reach to b.
   template <bool Pre>
-  KOKKOS_INLINE_FUNCTION std::int64_t bin(double x) const {
-    if (!(x >= lo && x < hi)) return -1;  // NaN too
-    // Within [-near, 2^fraction bins + near]: the cast is defined.
+  KOKKOS_INLINE_FUNCTION std::int64_t candidate(double x) const {
+    // t lies within [2^fraction b - near, 2^fraction (b + 1) + near), so
+    // the cast is defined, and u - near within [2^fraction b - 2 near,
+    // 2^fraction (b + 1)) (truncation moves t by under 1, towards zero).
     const auto u = static_cast<std::int64_t>((Pre ? x * pre : x) * a - c);
-    // Whether t lies within `near` of a bin's start (the range's end
-    // included), in one test.
-    if (((u + near) & mask) >= twice_near) [[likely]]
-      return u >> fraction;
-    return exact(x, u);
+    return (u - near) >> fraction;
   }
 
-  /// The bin of x in [lo, hi), whose computed position u lies within near
-  /// of a bin's start (or anywhere, if near is that large), by exact tests
-  /// against the edges.
-  WEFT_NOINLINE KOKKOS_FUNCTION std::int64_t exact(double x, std::int64_t u) const {
-    if (twice_near < mask) {
-      // The true position lies within near of edge k's, and the edges
-      // before and after it are 2^fraction away (rounded to doubles, less
-      // than near closer): the bin is k - 1 or k.
-      if (exact_factors) {  // x on edge k, its position computed exactly: bin k
-        const double y = x * pre, p = y * a;
-        if (fused_multiply_add(y, a, -p) == 0) {
-          const double t = p - c, back = t - p;
-          if ((p - (t - back)) + (-c - back) == 0 && t >= 0 && t < 0x1p53) {
-            const auto whole = static_cast<std::int64_t>(t);
-            if (static_cast<double>(whole) == t && (whole & mask) == 0 && (whole >> fraction) < bins)
-              return whole >> fraction;
-          }
+  /// Edge k, 0 <= k <= bins. Most edges come from floating point with a
+  /// bound on its error (nearest()); the rest (an edge at or near zero in a
+  /// wide range, ties, subnormals) are the least double at or above the
+  /// edge by exact tests (at_or_above), searched outward from the estimate,
+  /// doubling the step, then by bisection: two tests when the estimate is
+  /// right or one double off, about 130 at worst.
+  KOKKOS_FUNCTION double edge(std::int64_t k) const {
+    if (k <= 0) return lo;
+    if (k >= bins) return hi;
+    double estimate;
+    if (nearest(k, estimate)) return estimate;
+    std::uint64_t first = ordered_bits(lo), last = ordered_bits(hi);  // holds the edge; last is at or above it
+    std::uint64_t g = ordered_bits(estimate);
+    g = g < first ? first : g > last ? last : g;
+    if (at_or_above(g, k)) {
+      last = g;
+      for (std::uint64_t step = 1; first < last; step *= 2) {
+        const std::uint64_t probe = last - first > step ? last - step : first;
+        if (!at_or_above(probe, k)) {
+          first = probe + 1;
+          break;
         }
+        last = probe;
       }
-      const std::int64_t k = (u + near) >> fraction;
-      if (k <= 0) return 0;
-      if (k >= bins) return bins - 1;
-      return at_or_above(x, k) ? k : k - 1;
+    } else {
+      first = g + 1;
+      for (std::uint64_t step = 1; first < last; step *= 2) {
+        const std::uint64_t probe = last - first > step ? first + step - 1 : last;
+        if (at_or_above(probe, k)) {
+          last = probe;
+          break;
+        }
+        first = probe + 1;
+      }
     }
-    // Edges closer than the rounding errors (bins narrower than the spacing
-    // of doubles, or a huge count): the last k with x >= edge(k), by bisection.
-    std::int64_t first = 0, last = bins - 1;
     while (first < last) {
-      const std::int64_t mid = first + (last - first + 1) / 2;
-      if (at_or_above(x, mid)) first = mid;
-      else last = mid - 1;
+      const std::uint64_t mid = first + (last - first) / 2;
+      if (at_or_above(mid, k))
+        last = mid;
+      else
+        first = mid + 1;
     }
-    return first;
+    return from_ordered_bits(first);
   }
 
-  /// Whether x >= edge(k), 0 < k < bins: the real edge e = lo + k (hi - lo)
-  /// / bins rounds to x or below it exactly when e <= x, or e lies below the
-  /// midpoint m between x and the next double up, or on it with x even.
-  KOKKOS_INLINE_FUNCTION bool at_or_above(double x, std::int64_t k) const {
-    const auto n = static_cast<std::uint64_t>(bins), below = static_cast<std::uint64_t>(bins - k),
-               above = static_cast<std::uint64_t>(k);
-    {  // bins x - (bins - k) lo - k hi = bins (x - e)
-      const double terms[3] = {x, lo, hi};
-      const std::uint64_t counts[3] = {n, below, above};
-      const bool subtract[3] = {false, true, true};
-      if (exact_sign_of_sum(terms, counts, subtract) >= 0) return true;
-    }
+  /// Sets y to an estimate of edge(k), 0 < k < bins, and says whether it
+  /// is certainly the edge. In the scaled range, S = (bins - k) lo_s +
+  /// k hi_s = bins e is s + r: s the rounded sum of the products, r the
+  /// error terms (fma for the products' low parts, two-sum for the sum's).
+  /// y = fl(fl(s + r) / bins), corrected once, is the edge when the
+  /// residual S - bins y, known to within `error`, lies inside (-bins/2 of
+  /// the gap below y, bins/2 of the gap above) by more than that. Not sure
+  /// (about one edge in 2^45 at random, and the exact search decides): an
+  /// edge near a midpoint between doubles, a sum that cancels to near zero,
+  /// an edge that would be subnormal unscaled (a second rounding).
+  KOKKOS_INLINE_FUNCTION bool nearest(std::int64_t k, double& y) const {
+    const double lo_s = lo * scale, hi_s = hi * scale, n = static_cast<double>(bins);
+    const double below = static_cast<double>(bins - k), above = static_cast<double>(k);
+    const double p1 = below * lo_s, p2 = above * hi_s;
+    const double p1_low = fused_multiply_add(below, lo_s, -p1), p2_low = fused_multiply_add(above, hi_s, -p2);
+    const double s = p1 + p2, back = s - p1;
+    const double r = ((p1 - (s - back)) + (p2 - back)) + p1_low + p2_low;
+    y = (s + r) / n;
+    const double q = n * y, q_low = fused_multiply_add(n, y, -q);
+    const double d = s - q;
+    double residual = d + (r - q_low);
+    // Two roundings can leave y a double off: step by residual / n, and
+    // take the step times n off the residual.
+    const double moved = y + residual / n;
+    const double shift = (moved - y) * n;
+    residual -= shift;
+    // r's two additions err by under 4.1 2^-106 (|p1| + |p2|); the
+    // residual's four operations by under 2^-52 of their terms each
+    // (counted at 2^-50). Underflow (lo_s, hi_s, the low parts) loses
+    // under 2^52 2^-1075 + 3 2^-1075: 2^-1000 covers it, and where y's
+    // spacing is as small (y near zero) nothing is sure.
+    const double error =
+        (magnitude(p1) + magnitude(p2)) * 0x1p-100 +
+        (magnitude(d) + magnitude(r) + magnitude(q_low) + magnitude(shift) + magnitude(residual)) * 0x1p-50 + 0x1p-1000;
+    y = moved;
+    const std::uint64_t i = ordered_bits(y);
+    const double gap_up = from_ordered_bits(i + 1) - y, gap_down = y - from_ordered_bits(i - 1);
+    const bool sure = residual + error < 0.5 * n * gap_up && residual - error > -0.5 * n * gap_down;
+    y /= scale;
+    return sure && magnitude(y) >= 0x1p-1021;
+  }
+
+  /// Whether the double x of ordered bits i, lo <= x <= hi, is >= edge(k),
+  /// 0 < k < bins. hi is; below it, the real edge e = lo + k (hi - lo) /
+  /// bins rounds to x or below exactly when e lies below the midpoint m
+  /// between x and the next double up, or on it with x even.
+  KOKKOS_INLINE_FUNCTION bool at_or_above(std::uint64_t i, std::int64_t k) const {
+    const double x = from_ordered_bits(i);
+    if (x >= hi) return true;
     std::uint64_t bits;
     std::memcpy(&bits, &x, sizeof bits);
     // The next double up: one more in magnitude, one less for negatives,
@@ -228,20 +287,59 @@ struct equal_bin_map {
     std::memcpy(&up, &up_bits, sizeof up);
     // bins (x + up) - 2 (bins - k) lo - 2 k hi = 2 bins (m - e)
     const double terms[4] = {x, up, lo, hi};
-    const std::uint64_t counts[4] = {n, n, 2 * below, 2 * above};
+    const auto n = static_cast<std::uint64_t>(bins);
+    const std::uint64_t counts[4] = {n, n, 2 * (n - static_cast<std::uint64_t>(k)), 2 * static_cast<std::uint64_t>(k)};
     const bool subtract[4] = {false, false, true, true};
     const int side = exact_sign_of_sum(terms, counts, subtract);
     return side > 0 || (side == 0 && (bits & 1) == 0);
   }
 };
 
-/// Equal bins of a view's values (converted to double).
-template <class View, bool Pre>
+/// The edge table of a map: edges(k) = edge(k), k = 0 .. bins.
+template <class Edges>
+struct edge_table_functor {
+  Edges edges;
+  equal_bin_map map;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const { edges(k) = map.edge(k); }
+};
+
+template <class Exec>
+Kokkos::View<double*, typename Exec::memory_space> equal_bin_edges(const Exec& exec, const equal_bin_map& map) {
+  Kokkos::View<double*, typename Exec::memory_space> edges(
+      Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string("weft::histogram::edges")),
+      static_cast<std::size_t>(map.bins + 1));
+  Kokkos::parallel_for("weft::histogram", range(exec, map.bins + 1), edge_table_functor<decltype(edges)>{edges, map});
+  return edges;
+}
+
+/// Equal bins of a view's values (converted to double). Pre: the map's pre
+/// != 1 (tiny ranges); Wide: its reach > 1 (bins narrower than about a
+/// thousand doubles, or more than about 2^42 bins).
+template <class View, class Edges, bool Pre, bool Wide>
 struct equal_bins {
   View v;
   equal_bin_map map;
+  Edges edges;  // equal_bin_edges(exec, map)
   KOKKOS_INLINE_FUNCTION std::int64_t operator()(std::int64_t i) const {
-    return map.template bin<Pre>(static_cast<double>(v(i)));
+    const auto x = static_cast<double>(v(i));
+    if (!(x >= map.lo && x < map.hi)) return -1;  // NaN too
+    const std::int64_t k = map.template candidate<Pre>(x);
+    if constexpr (!Wide) {
+      // x's bin or the one below (-1 .. bins - 1): one comparison decides.
+      return k + (x >= edges(k + 1));
+    } else {
+      // The last bin from k to k + reach whose edge is <= x, by bisection.
+      std::int64_t first = k < 0 ? 0 : k, last = k + map.reach;
+      last = last > map.bins - 1 ? map.bins - 1 : last;
+      while (first < last) {
+        const std::int64_t mid = first + (last - first + 1) / 2;
+        if (x >= edges(mid))
+          first = mid;
+        else
+          last = mid - 1;
+      }
+      return first;
+    }
   }
 };
 
@@ -266,14 +364,16 @@ struct private_count_functor {
   tiling tiles;
   std::int64_t bins;
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t t) const {
-    for (std::int64_t b = 0; b < bins; ++b) counts(t, b) = 0;
-    // A local copy: read through `this`, the bin map's members would be
-    // reloaded after every count (they could alias the counts).
+    // Local copies: read through `this`, the bin map's members and the
+    // counts' pointer and stride would be reloaded after every count (they
+    // could alias the counts).
+    const auto row = Kokkos::subview(counts, t, Kokkos::ALL);
+    for (std::int64_t b = 0; b < bins; ++b) row(b) = 0;
     const BinOf local = bin_of;
     const std::int64_t end = tiles.end(t);
     for (std::int64_t i = tiles.begin(t); i < end; ++i) {
       const std::int64_t b = local(i);
-      if (b >= 0) ++counts(t, b);
+      if (b >= 0) ++row(b);
     }
   }
 };
@@ -323,6 +423,29 @@ void count_bins(const Exec& exec, std::int64_t n, const BinOf& bin_of, const Cou
     Kokkos::parallel_for(label, range(exec, bins), zero_functor<Counts>{counts});
     if (n > 0) Kokkos::parallel_for(label, range(exec, n), atomic_count_functor<BinOf, Counts>{bin_of, counts});
   }
+}
+
+template <bool Pre, bool Wide, class Exec, class View, class Edges, class Counts>
+void count_equal_bins_as(const Exec& exec, const View& v, const equal_bin_map& map, const Edges& edges,
+                         const Counts& counts) {
+  count_bins(exec, extent(v), equal_bins<View, Edges, Pre, Wide>{v, map, edges}, counts, "weft::histogram");
+}
+
+/// counts(b) = how many values of v lie in bin b of map: the edge table
+/// (none for no values), then the counts. Does not block.
+template <class Exec, class View, class Counts>
+void count_equal_bins(const Exec& exec, const View& v, const equal_bin_map& map, const Counts& counts) {
+  using edges_t = Kokkos::View<const double*, typename Exec::memory_space>;
+  const edges_t edges = extent(v) > 0 ? edges_t(equal_bin_edges(exec, map)) : edges_t();
+  const bool pre = map.pre != 1, wide = map.reach > 1;
+  if (!pre && !wide)
+    count_equal_bins_as<false, false>(exec, v, map, edges, counts);
+  else if (!pre)
+    count_equal_bins_as<false, true>(exec, v, map, edges, counts);
+  else if (!wide)
+    count_equal_bins_as<true, false>(exec, v, map, edges, counts);
+  else
+    count_equal_bins_as<true, true>(exec, v, map, edges, counts);
 }
 
 }  // namespace weft::detail
