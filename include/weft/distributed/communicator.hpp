@@ -236,18 +236,37 @@ class collective_check {
 
   /// Collective: settles the checks across comm's ranks (see the class comment).
   void settle(const communicator& comm) const {
-    const std::size_t n = values_.size();
-    std::vector<std::uint64_t> words(2 + 2 * n), least(2 + 2 * n);
-    const bool ok = problem_.empty();
-    words[0] = ok ? UINT64_MAX : static_cast<std::uint64_t>(comm.rank());
-    words[1] = ok ? UINT64_MAX : ~static_cast<std::uint64_t>(comm.rank());
-    for (std::size_t k = 0; k < n; ++k) {
-      words[2 + 2 * k] = values_[k];
-      words[3 + 2 * k] = ~values_[k];
-    }
-    check_mpi(MPI_Allreduce(words.data(), least.data(), static_cast<int>(words.size()), MPI_UINT64_T, MPI_MIN,
+    const std::vector<std::uint64_t> mine = words(comm);
+    std::vector<std::uint64_t> least(mine.size());
+    check_mpi(MPI_Allreduce(mine.data(), least.data(), static_cast<int>(mine.size()), MPI_UINT64_T, MPI_MIN,
                             comm.native()),
               "MPI_Allreduce", algorithm_);
+    conclude(comm, least);
+  }
+
+  /// What settle() reduces, for collectives that carry the check in their
+  /// own messages: this rank's words (whether it failed, and each value
+  /// with its complement), to be combined across ranks by an element-wise
+  /// minimum (any order, any tree) and handed to conclude().
+  std::vector<std::uint64_t> words(const communicator& comm) const {
+    const std::size_t n = values_.size();
+    std::vector<std::uint64_t> out(2 + 2 * n);
+    const bool ok = problem_.empty();
+    out[0] = ok ? UINT64_MAX : static_cast<std::uint64_t>(comm.rank());
+    out[1] = ok ? UINT64_MAX : ~static_cast<std::uint64_t>(comm.rank());
+    for (std::size_t k = 0; k < n; ++k) {
+      out[2 + 2 * k] = values_[k];
+      out[3 + 2 * k] = ~values_[k];
+    }
+    return out;
+  }
+  std::size_t word_count() const { return 2 + 2 * values_.size(); }
+
+  /// Collective on the failure path: given every rank's words combined
+  /// (element-wise minimum), returns if all is well, else throws on every
+  /// rank alike, as settle() does.
+  void conclude(const communicator& comm, const std::vector<std::uint64_t>& least) const {
+    const std::size_t n = values_.size();
     if (least[0] != UINT64_MAX)
       fail_together(comm, static_cast<int>(least[0]), static_cast<int>(~least[1]), problem_, algorithm_);
     for (std::size_t k = 0; k < n; ++k) {

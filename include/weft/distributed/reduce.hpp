@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The reduction family on distributed vectors: reduce, transform_reduce,
-// min_loc, max_loc. Each rank folds its block on the device, then one
-// MPI_Allgather brings every rank's partial result to every rank, which
-// folds them in rank order: the result is identical on every rank and
-// independent of how MPI combines messages. Collective and blocking.
+// min_loc, max_loc. Each rank folds its block on the device, then weft's
+// ordered fold (detail/collectives.hpp) combines the ranks' partial results
+// in rank order, with a bracketing fixed by the rank count: the result is
+// identical on every rank, from run to run, and independent of how MPI
+// combines messages; O(log P) messages per rank. Collective and blocking.
 // With weft::reproducible_plus on float or double, each rank's exact
 // accumulator is gathered instead, and the result is the same bits for any
 // rank count and partition too (see weft/reproducible.hpp).
@@ -13,6 +14,7 @@
 
 #include "../detail/device_function.hpp"
 #include "../reduce.hpp"
+#include "detail/collectives.hpp"
 #include "detail/mpi.hpp"
 #include "for_each.hpp"
 #include "vector.hpp"
@@ -25,6 +27,14 @@
 namespace weft {
 
 namespace detail {
+/// Joins two exact accumulators (any order gives the same bits).
+struct repro_join_op {
+  repro_sum operator()(repro_sum a, const repro_sum& b) const {
+    repro_join(a, b);
+    return a;
+  }
+};
+
 /// all_fold for reproducible sums: `local` returns this rank's accumulator.
 template <class T, class Local>
 T all_fold_reproducible(const communicator& comm, const T& init, const char* algorithm, std::int64_t global_count,
@@ -34,24 +44,26 @@ T all_fold_reproducible(const communicator& comm, const T& init, const char* alg
   optional_value<repro_sum> mine{repro_empty(), true};
   check.attempt([&] { mine.value = local(); });
   const repro_sum start = repro_of(static_cast<double>(init));
-  const auto parts = gather_parts(comm, check, mine, optional_value<repro_sum>{start, true}, algorithm);
+  record_init(check, optional_value<repro_sum>{start, true});
   repro_sum total = start;
-  for (const auto& p : parts) repro_join(total, p.value);
+  const auto parts = ordered_all_fold(comm, check, mine, repro_join_op{}, algorithm);
+  if (parts.valid) repro_join(total, parts.value);
   return static_cast<T>(repro_value(total));
 }
 
 /// Folds this rank's part with `local` (which returns an optional_value<T>)
-/// and combines every rank's part in rank order, on every rank. An
-/// exception from `local` (a user's function on the Serial backend, say)
-/// and an init that differs between ranks throw on every rank: the
-/// all-gather the fold needs anyway settles both.
+/// and combines every rank's part in rank order, on every rank, with weft's
+/// ordered fold (detail/collectives.hpp: the same bits everywhere, O(log P)
+/// messages). An exception from `local` (a user's function on the Serial
+/// backend, say) and an init that differs between ranks throw on every
+/// rank: the fold's own messages settle both.
 template <class T, class Op, class Local>
 T all_fold(const communicator& comm, const T& init, Op op, const char* algorithm, Local local) {
   collective_check check(algorithm);
   optional_value<T> mine{T{}, false};
   check.attempt([&] { mine = local(); });
-  const auto parts = gather_parts(comm, check, mine, optional_value<T>{init, true}, algorithm);
-  const optional_value<T> total = fold_in_rank_order(parts, op, comm.size());
+  record_init(check, optional_value<T>{init, true});
+  const optional_value<T> total = ordered_all_fold(comm, check, mine, op, algorithm);
   return total.valid ? T(op(init, total.value)) : init;
 }
 
@@ -81,12 +93,11 @@ optional_value<Partial> as_optional(const Partial& p) {
 template <class Partial, class Better>
 Partial all_best(const communicator& comm, const Partial& mine_or_empty, collective_check& check, Better better,
                  const char* algorithm) {
-  const auto parts = gather_parts(comm, check, as_optional(mine_or_empty), optional_value<Partial>{}, algorithm);
-  Partial best = mine_or_empty;
-  best.index = -1;
-  for (const auto& p : parts)
-    if (p.valid && better(p.value.value, p.value.index, best)) best = p.value;
-  return best;
+  auto pick = [&](const Partial& a, const Partial& b) { return better(b.value, b.index, a) ? b : a; };
+  const auto best = ordered_all_fold(comm, check, as_optional(mine_or_empty), pick, algorithm);
+  Partial result = mine_or_empty;
+  result.index = -1;
+  return best.valid ? best.value : result;
 }
 
 template <bool Largest, class Exec, class X>
