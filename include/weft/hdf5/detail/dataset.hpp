@@ -107,8 +107,8 @@ template <class X>
 void h5_check_communicator(const hdf5_file& file, const X& x, const std::string& context, const char* algorithm) {
   int result = MPI_UNEQUAL;
   check_mpi(MPI_Comm_compare(file.comm().native(), x.comm().native(), &result), "MPI_Comm_compare", algorithm);
-  agree_and_share(x.comm(), result != MPI_UNEQUAL,
-                  context + ": the file is open on other processes than " + h5_object_text(x) + " lives on", algorithm);
+  agree(x.comm(), result != MPI_UNEQUAL,
+        context + ": the file is open on other processes than " + h5_object_text(x) + " lives on", algorithm);
 }
 
 /// Bytes of the host buffer a block moves through when it is staged: 4 MiB,
@@ -507,7 +507,7 @@ std::pair<h5_element_hash<typename X::value_type>, std::uint64_t> h5_global_chec
   std::uint64_t mine = 0;
   collective_check check(algorithm);
   check.attempt([&] {
-    h5_calls calls(x.comm(), context, algorithm);
+    h5_calls calls(context);
     hash = h5_element_hash_for<typename X::value_type>(calls);
     if (!calls.ok()) throw error(calls.problem());
     Kokkos::fence();  // x's pending work
@@ -705,7 +705,7 @@ std::optional<xdmf_field> h5_write(hdf5_file& file, const std::string& name, con
     // (Not if no room can be reserved for the change: HDF5 must never fail
     // to write its metadata.)
     if (comm.rank() == 0 && h5_reserve(file.path(), h5_metadata_reserve).empty()) {
-      h5_calls calls(comm, context, algorithm);
+      h5_calls calls(context);
       const h5_handle access = h5_serial_access(calls);
       h5_handle f(H5Fopen(file.path().c_str(), H5F_ACC_RDWR, access.get()), H5Fclose);
       if (f.valid() && h5_exists(f.get(), temporary)) H5Ldelete(f.get(), temporary.c_str(), H5P_DEFAULT);
@@ -743,7 +743,7 @@ void h5_read_through_hdf5(const hdf5_file& file, const std::string& name, const 
                           MPI_Datatype element, collective_check& check, const std::string& context,
                           const char* algorithm) {
   using T = typename X::value_type;
-  h5_calls calls(file.comm(), context, algorithm);
+  h5_calls calls(context);
   std::optional<h5_slabs<X>> slabs;
   check.attempt([&] { slabs.emplace(x, b, element, algorithm, true); });
   MPI_Comm plain = h5_plain_communicator(file.comm(), algorithm);

@@ -110,35 +110,16 @@ inline std::string h5_error_text() {
   return out;
 }
 
-/// Collective: like detail::agree, but every rank throws the message of the
-/// first rank that failed (usually all fail alike, reading the same file), so
-/// each names the file, the dataset and the sizes.
-inline void agree_and_share(const communicator& comm, bool ok, const std::string& message, const char* algorithm) {
-  int failed_rank = ok ? comm.size() : comm.rank();
-  int first_failed = comm.size();
-  check_mpi(MPI_Allreduce(&failed_rank, &first_failed, 1, MPI_INT, MPI_MIN, comm.native()), "MPI_Allreduce", algorithm);
-  if (first_failed == comm.size()) return;
-  std::int64_t length = static_cast<std::int64_t>(message.size());
-  check_mpi(MPI_Bcast(&length, 1, MPI_INT64_T, first_failed, comm.native()), "MPI_Bcast", algorithm);
-  std::string shared = comm.rank() == first_failed ? message : std::string(static_cast<std::size_t>(length), '\0');
-  check_mpi(MPI_Bcast(shared.data(), static_cast<int>(length), MPI_CHAR, first_failed, comm.native()), "MPI_Bcast",
-            algorithm);
-  if (comm.size() > 1) shared += " [on rank " + std::to_string(first_failed) + "]";
-  throw error(shared);
-}
-
 /// The HDF5 calls of one collective weft operation. Each call's result goes
 /// through operator(), which records the first failure on this rank (with
 /// HDF5's message) and lets later calls run on harmlessly with invalid
-/// identifiers. agree() — called before every collective HDF5 call and at the
-/// end — makes every rank throw weft::error if any rank failed, so no rank
-/// is left waiting inside HDF5 or MPI. Silences HDF5's error printing while
-/// it lives.
+/// identifiers; the caller settles problem() across ranks (on_root
+/// broadcasts rank 0's, so no rank is left waiting inside HDF5 or MPI).
+/// Silences HDF5's error printing while it lives.
 class h5_calls {
  public:
   /// `context` starts every message: "weft::save: file 'out.h5', dataset 'u'".
-  h5_calls(const communicator& comm, std::string context, const char* algorithm)
-      : comm_(comm), context_(std::move(context)), algorithm_(algorithm) {}
+  explicit h5_calls(std::string context) : context_(std::move(context)) {}
 
   template <class Result>
   Result operator()(Result result, const char* call) {
@@ -162,13 +143,8 @@ class h5_calls {
   /// This rank's first failure, or "".
   const std::string& problem() const noexcept { return message_; }
 
-  /// Collective over the communicator: throws on every rank if any failed.
-  void agree() const { agree_and_share(comm_, ok_, message_, algorithm_); }
-
  private:
-  const communicator& comm_;
   std::string context_;
-  const char* algorithm_;
   bool ok_ = true;
   std::string message_;
   h5_quiet quiet_;
@@ -357,7 +333,7 @@ auto on_root(const communicator& comm, const std::string& context, const char* a
   using R = std::remove_cvref_t<std::invoke_result_t<F&, h5_calls&>>;
   std::string problem, payload;
   if (comm.rank() == 0) {
-    h5_calls calls(comm, context, algorithm);
+    h5_calls calls(context);
     try {
       payload = to_bytes(f(calls));
     } catch (const error& e) {
