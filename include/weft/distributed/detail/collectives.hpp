@@ -35,7 +35,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <exception>
+#include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace weft::detail {
@@ -140,7 +143,7 @@ ordered_message<T> ordered_exchange(const communicator& comm, int peer, const or
 /// power of two <= P, and rem = P - P' pairs (2i, 2i+1) folded into one.
 struct doubling_ranks {
   int size, rank, base, rem;
-  explicit doubling_ranks(const communicator& comm) : size(comm.size()), rank(comm.rank()) {
+  doubling_ranks(int size_, int rank_) : size(size_), rank(rank_) {
     base = 1;
     while (base * 2 <= size) base *= 2;
     rem = size - base;
@@ -191,7 +194,7 @@ optional_value<T> ordered_all_fold(const communicator& comm, const collective_ch
   ordered_message<T> acc(check.words(comm), mine);
   if (comm.size() > 1) {
     if (!ordered_use_tree(comm, acc.bytes())) {
-      const doubling_ranks d(comm);
+      const doubling_ranks d(comm.size(), comm.rank());
       const int v = d.virtual_rank();
       if (comm.rank() < 2 * d.rem) {  // fold the pair (2i, 2i+1) into 2i+1
         if (v < 0)
@@ -236,13 +239,26 @@ struct ordered_scan_result {
   optional_value<T> total;   // the fold of every rank's part, the same bits on every rank
 };
 
+/// Which ranks an exclusive scan folds: the lower ones (a prefix) or the
+/// higher ones (a suffix, still folded in rank order).
+enum class scan_direction { forward, backward };
+
 /// Collective: each rank's exclusive prefix (the fold of the lower ranks'
 /// parts, in rank order) and the total, settling `check` as
-/// ordered_all_fold does. Each rank's prefix is the same bits from run to
-/// run; the total the same bits on every rank.
+/// ordered_all_fold does; backward, the fold of the higher ranks' parts.
+/// Each rank's prefix is the same bits from run to run; the total the same
+/// bits on every rank (for one direction).
 template <class T, class Op>
 ordered_scan_result<T> ordered_exclusive_scan(const communicator& comm, const collective_check& check,
-                                              const optional_value<T>& mine, Op op, const char* algorithm) {
+                                              const optional_value<T>& mine, Op user_op, const char* algorithm,
+                                              scan_direction direction = scan_direction::forward) {
+  // The schedule runs on positions: ranks in order, or in reverse order
+  // with the operation's arguments swapped, so that a backward scan's
+  // folds stay in rank order.
+  const bool backward = direction == scan_direction::backward;
+  const int size = comm.size(), position = backward ? size - 1 - comm.rank() : comm.rank();
+  auto rank_at = [&](int p) { return backward ? size - 1 - p : p; };
+  auto op = [&](const T& left, const T& right) { return backward ? T(user_op(right, left)) : T(user_op(left, right)); };
   const std::size_t words = check.word_count();
   const ordered_message<T> own(check.words(comm), mine);
   const ordered_message<T> nothing(std::vector<std::uint64_t>(words, UINT64_MAX), optional_value<T>{T{}, false});
@@ -252,21 +268,21 @@ ordered_scan_result<T> ordered_exclusive_scan(const communicator& comm, const co
       // Recursive doubling: `total` is the group's fold (the same bits on
       // every rank of the group), `before` the fold of the group's ranks
       // below this one.
-      const doubling_ranks d(comm);
+      const doubling_ranks d(size, position);
       const int v = d.virtual_rank();
       ordered_message<T> even = nothing;  // on rank 2i+1 of a folded pair: rank 2i's part
-      if (comm.rank() < 2 * d.rem) {
+      if (position < 2 * d.rem) {
         if (v < 0) {
-          ordered_send(comm, comm.rank() + 1, own, algorithm);
+          ordered_send(comm, rank_at(position + 1), own, algorithm);
         } else {
-          even = ordered_recv<T>(comm, comm.rank() - 1, words, algorithm);
+          even = ordered_recv<T>(comm, rank_at(position - 1), words, algorithm);
           total = ordered_message<T>::combine(even, own, op);
         }
       }
       if (v >= 0) {
         for (int step = 1; step < d.base; step *= 2) {
           const int partner = v ^ step;
-          const auto theirs = ordered_exchange(comm, d.real_rank(partner), total, words, algorithm);
+          const auto theirs = ordered_exchange(comm, rank_at(d.real_rank(partner)), total, words, algorithm);
           if (partner < v) {
             before = ordered_message<T>::combine(theirs, before, op);
             total = ordered_message<T>::combine(theirs, total, op);
@@ -275,46 +291,142 @@ ordered_scan_result<T> ordered_exclusive_scan(const communicator& comm, const co
           }
         }
       }
-      if (comm.rank() < 2 * d.rem) {
+      if (position < 2 * d.rem) {
         // Rank 2i+1 holds the prefix before the pair: rank 2i's prefix; its
         // own is that and rank 2i's part.
         if (v < 0) {
-          before = ordered_recv<T>(comm, comm.rank() + 1, words, algorithm);
-          total = ordered_recv<T>(comm, comm.rank() + 1, words, algorithm);
+          before = ordered_recv<T>(comm, rank_at(position + 1), words, algorithm);
+          total = ordered_recv<T>(comm, rank_at(position + 1), words, algorithm);
         } else {
-          ordered_send(comm, comm.rank() - 1, before, algorithm);
-          ordered_send(comm, comm.rank() - 1, total, algorithm);
+          ordered_send(comm, rank_at(position - 1), before, algorithm);
+          ordered_send(comm, rank_at(position - 1), total, algorithm);
           before = ordered_message<T>::combine(before, even, op);
         }
       }
     } else {
       // Up the tree: each subtree's fold; down: the prefix before it.
-      const tree_ranks t(comm.size(), comm.rank());
+      const tree_ranks t(size, position);
       ordered_message<T> left = nothing, right = nothing;
-      if (t.left >= 0) left = ordered_recv<T>(comm, t.left, words, algorithm);
-      if (t.right >= 0) right = ordered_recv<T>(comm, t.right, words, algorithm);
+      if (t.left >= 0) left = ordered_recv<T>(comm, rank_at(t.left), words, algorithm);
+      if (t.right >= 0) right = ordered_recv<T>(comm, rank_at(t.right), words, algorithm);
       const auto subtree = ordered_message<T>::combine(ordered_message<T>::combine(left, own, op), right, op);
       ordered_message<T> above = nothing;  // the fold of every rank before this subtree
       if (t.parent >= 0) {
-        ordered_send(comm, t.parent, subtree, algorithm);
-        above = ordered_recv<T>(comm, t.parent, words, algorithm);
-        total = ordered_recv<T>(comm, t.parent, words, algorithm);
+        ordered_send(comm, rank_at(t.parent), subtree, algorithm);
+        above = ordered_recv<T>(comm, rank_at(t.parent), words, algorithm);
+        total = ordered_recv<T>(comm, rank_at(t.parent), words, algorithm);
       } else {
         total = subtree;
       }
       before = ordered_message<T>::combine(above, left, op);
       if (t.left >= 0) {
-        ordered_send(comm, t.left, above, algorithm);
-        ordered_send(comm, t.left, total, algorithm);
+        ordered_send(comm, rank_at(t.left), above, algorithm);
+        ordered_send(comm, rank_at(t.left), total, algorithm);
       }
       if (t.right >= 0) {
-        ordered_send(comm, t.right, ordered_message<T>::combine(before, own, op), algorithm);
-        ordered_send(comm, t.right, total, algorithm);
+        ordered_send(comm, rank_at(t.right), ordered_message<T>::combine(before, own, op), algorithm);
+        ordered_send(comm, rank_at(t.right), total, algorithm);
       }
     }
   }
   check.conclude(comm, total.words());
   return {before.value(), total.value()};
+}
+
+/// Collective, on host memory: data[i] becomes op(part_0[i], part_1[i],
+/// ..., part_{P-1}[i]) on every rank, folded in rank order, for every i <
+/// n: the same bits on every rank. Rabenseifner's scheme with a bracketing
+/// weft fixes: a reduce-scatter that pairs ranks at distance 1, 2, 4, ...
+/// (so each step joins two contiguous groups of ranks, the lower one on
+/// the left), then an all-gather back in the reverse order; a rank count
+/// that is not a power of two first folds ranks 2i and 2i+1, as
+/// ordered_all_fold does. 2 log2 P + 2 messages per rank and about 2n
+/// elements received, at any P. Every rank must pass the same n (callers
+/// settle it first); `failed` records an exception from op on this rank
+/// (the caller settles it after), and the schedule runs on regardless.
+template <class T, class Op>
+void ordered_all_reduce_elements(const communicator& comm, T* data, std::int64_t n, Op& op, std::string& failed,
+                                 const char* algorithm) {
+  if (comm.size() == 1 || n == 0) return;
+  mpi_element_type<T> type(algorithm);
+  std::vector<T> received(static_cast<std::size_t>(n));
+  auto exchange = [&](int peer, std::int64_t send_at, std::int64_t send_count, std::int64_t recv_count) {
+    check_mpi(
+        MPI_Sendrecv(data + send_at, static_cast<int>(send_count), type.get(), peer, ordered_tag, received.data(),
+                     static_cast<int>(recv_count), type.get(), peer, ordered_tag, comm.native(), MPI_STATUS_IGNORE),
+        "MPI_Sendrecv", algorithm);
+  };
+  // data[at + i] = received[i] joined with it, the received part on the left or not.
+  auto join = [&](std::int64_t at, std::int64_t count, bool received_left) {
+    if (!failed.empty()) return;
+    try {
+      for (std::int64_t i = 0; i < count; ++i) {
+        T& mine = data[at + i];
+        const T& theirs = received[static_cast<std::size_t>(i)];
+        mine = received_left ? T(op(theirs, mine)) : T(op(mine, theirs));
+      }
+    } catch (const std::exception& e) {
+      failed = std::string(algorithm) + ": " + e.what();
+    } catch (...) {
+      failed = std::string(algorithm) + ": an exception of unknown type";
+    }
+  };
+  const doubling_ranks d(comm.size(), comm.rank());
+  const int v = d.virtual_rank(), me = comm.rank();
+  if (me < 2 * d.rem) {  // fold the pair (2i, 2i+1) into 2i+1
+    if (v < 0) {
+      check_mpi(MPI_Send(data, static_cast<int>(n), type.get(), me + 1, ordered_tag, comm.native()), "MPI_Send",
+                algorithm);
+    } else {
+      check_mpi(MPI_Recv(received.data(), static_cast<int>(n), type.get(), me - 1, ordered_tag, comm.native(),
+                         MPI_STATUS_IGNORE),
+                "MPI_Recv", algorithm);
+      join(0, n, true);
+    }
+  }
+  if (v >= 0) {
+    // Reduce-scatter: [lo, hi) is the part of the vector this rank folds
+    // for its group; partners share it, and split it alike.
+    std::vector<std::pair<std::int64_t, std::int64_t>> kept;  // [lo, hi) before each step, for the way back
+    std::int64_t lo = 0, hi = n;
+    for (int step = 1; step < d.base; step *= 2) {
+      kept.emplace_back(lo, hi);
+      const int partner = v ^ step;
+      const std::int64_t mid = lo + (hi - lo) / 2;
+      if (v < partner) {  // keep [lo, mid), the lower group's side
+        exchange(d.real_rank(partner), mid, hi - mid, mid - lo);
+        join(lo, mid - lo, false);
+        hi = mid;
+      } else {
+        exchange(d.real_rank(partner), lo, mid - lo, hi - mid);
+        join(mid, hi - mid, true);
+        lo = mid;
+      }
+    }
+    // All-gather: back through the steps, each rank sends the part it
+    // folded and receives its partner's.
+    for (int step = d.base / 2; step >= 1; step /= 2) {
+      const auto [outer_lo, outer_hi] = kept.back();
+      kept.pop_back();
+      const int partner = v ^ step;
+      const std::int64_t mid = outer_lo + (outer_hi - outer_lo) / 2;
+      const std::int64_t other_lo = v < partner ? mid : outer_lo, other_hi = v < partner ? outer_hi : mid;
+      check_mpi(MPI_Sendrecv(data + lo, static_cast<int>(hi - lo), type.get(), d.real_rank(partner), ordered_tag,
+                             data + other_lo, static_cast<int>(other_hi - other_lo), type.get(), d.real_rank(partner),
+                             ordered_tag, comm.native(), MPI_STATUS_IGNORE),
+                "MPI_Sendrecv", algorithm);
+      lo = outer_lo;
+      hi = outer_hi;
+    }
+  }
+  if (me < 2 * d.rem) {  // the result back to 2i
+    if (v < 0)
+      check_mpi(MPI_Recv(data, static_cast<int>(n), type.get(), me + 1, ordered_tag, comm.native(), MPI_STATUS_IGNORE),
+                "MPI_Recv", algorithm);
+    else
+      check_mpi(MPI_Send(data, static_cast<int>(n), type.get(), me - 1, ordered_tag, comm.native()), "MPI_Send",
+                algorithm);
+  }
 }
 
 /// Records in `check` the initial value every rank must pass alike:

@@ -149,57 +149,6 @@ std::vector<T> all_gather_v_checked(const communicator& comm, const collective_c
   return all;
 }
 
-/// Collective: every rank's partial result (of a reduction or scan), in
-/// rank order, on every rank. The same MPI_Allgather settles `check`: if
-/// computing any rank's part failed (an exception from the user's function,
-/// say), or if the ranks passed different values of an arithmetic `init`,
-/// every rank throws weft::error with the same message.
-template <class T>
-std::vector<optional_value<T>> gather_parts(const communicator& comm, const collective_check& check,
-                                            const optional_value<T>& mine, const optional_value<T>& init,
-                                            const char* algorithm) {
-  struct contribution {
-    optional_value<T> part;
-    optional_value<T> init;
-  };
-  const auto all = all_gather_checked(comm, check, contribution{mine, init}, algorithm);
-  // Reproducible sums carry init as an accumulator holding it (no padding,
-  // so its bytes compare), printed as its value.
-  if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, repro_sum>) {
-    auto shown = [](const T& v) {
-      if constexpr (std::is_same_v<T, repro_sum>) return repro_value(v);
-      else return +v;
-    };
-    for (std::size_t r = 1; r < all.size(); ++r) {
-      const bool same = all[r].init.valid == all[0].init.valid &&
-                        (!all[0].init.valid || std::memcmp(&all[r].init.value, &all[0].init.value, sizeof(T)) == 0);
-      if (!same)
-        fail(algorithm, ": ranks disagree on the initial value: ", shown(all[0].init.value), " on rank 0, ",
-             shown(all[r].init.value), " on rank ", r, "; every rank must pass the same");
-    }
-  }
-  std::vector<optional_value<T>> parts(all.size());
-  for (std::size_t r = 0; r < all.size(); ++r) parts[r] = all[r].part;
-  return parts;
-}
-
-/// Folds per-rank partial results in rank order, skipping empty ones; every
-/// rank computes the same result from the same gathered values, so totals
-/// are identical everywhere, and the op need not commute.
-template <class T, class Op>
-optional_value<T> fold_in_rank_order(const std::vector<optional_value<T>>& parts, Op op, int end_rank) {
-  optional_value<T> acc{T{}, false};
-  for (std::size_t r = 0; r < static_cast<std::size_t>(end_rank); ++r) {
-    if (!parts[r].valid) continue;
-    if (acc.valid) {
-      acc.value = op(acc.value, parts[r].value);
-    } else {
-      acc = parts[r];
-    }
-  }
-  return acc;
-}
-
 /// Whether MPI can take pointers to this memory directly. Host memory always;
 /// device memory when the MPI is CUDA-aware (MPIX_Query_cuda_support), or as
 /// WEFT_GPU_AWARE_MPI=0|1 says. WEFT_MPI_STAGING=1 forces host staging even
