@@ -325,13 +325,18 @@ TEMPLATE_LIST_TEST_CASE("stencils on weighted grids equal those on even grids, b
     constexpr int R = decltype(rank_tag)::value;
     CAPTURE(R);
     using grid_type = weft::distributed_grid<double, R, M>;
-    const auto splits = uneven_splits<R>(process_grid<R>(comm.size(), true), r);
+    const auto dims = process_grid<R>(comm.size(), true);
+    const auto splits = uneven_splits<R>(dims, r);
     const auto n = extents_of<R>(splits);
+    // The even grids on the same process grid, whose blocks are then at
+    // least as wide as the smallest uneven one.
+    weft::grid_options even_opt = opt;
+    for (int d = 0; d < R; ++d) even_opt.dims[static_cast<std::size_t>(d)] = dims[static_cast<std::size_t>(d)];
     const auto field = random_vector<double>(volume<R>(n), 1400 + 10 * R + r);
     const auto before = random_vector<double>(volume<R>(n), 1401 + 10 * R + r);
     const weighted_grid_stencil<R> f{r, cross};
     grid_type in(comm, splits, opt), out(comm, splits, {.halo = 0});
-    grid_type even_in(comm, n, opt), even_out(comm, n, {.halo = 0});
+    grid_type even_in(comm, n, even_opt), even_out(comm, n, {.halo = 0, .dims = even_opt.dims});
     fill_from(in, field);
     fill_from(out, before);
     fill_from(even_in, field);
@@ -483,8 +488,9 @@ TEMPLATE_LIST_TEST_CASE("redistribute moves grids between any two layouts, bitwi
       }
     }
   };
-  run(std::integral_constant<int, 2>{}, ext<2>{23, 29});
-  run(std::integral_constant<int, 3>{}, ext<3>{13, 11, 14});
+  const int p = comm.size();
+  run(std::integral_constant<int, 2>{}, ext<2>{grown(23, p), grown(29, p)});
+  run(std::integral_constant<int, 3>{}, ext<3>{grown(13, p), grown(11, p), grown(14, p)});
 }
 
 TEST_CASE("redistribute of grids rejects other process grids and sizes on every rank",
