@@ -212,8 +212,9 @@ TEMPLATE_LIST_TEST_CASE("distributed grid stencils equal the sequential ones", "
     using grid_type = weft::distributed_grid<double, R, M>;
     using named_type = typename grid_type::template neighbourhood<std::remove_cvref_t<decltype(bc)>>;
     ext<R> n;
-    if constexpr (R == 2) n = {13, 10};
-    else n = {6, 7, 5};
+    const int p = comm.size();
+    if constexpr (R == 2) n = {grown(13, p), grown(10, p)};
+    else n = {grown(6, p), grown(7, p), grown(5, p)};
     const auto field = random_vector<double>(volume<R>(n), 920 + 10 * R + r);
     const auto before = random_vector<double>(volume<R>(n), 921 + 10 * R + r);
     const weighted_grid_stencil<R> f{r, cross};
