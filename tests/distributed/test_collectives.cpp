@@ -250,3 +250,84 @@ TEST_CASE("all_reduce: extents that differ, or an op that throws on one rank, th
   Kokkos::View<double*, Kokkos::HostSpace> fine("fine", 5);
   CHECK_NOTHROW(weft::all_reduce(comm, fine));  // nothing left behind
 }
+
+namespace {
+struct neighbours_sum {
+  template <class Neighbourhood>
+  KOKKOS_INLINE_FUNCTION double operator()(const Neighbourhood& nb) const {
+    return nb(-1) + nb(0) + nb(1);
+  }
+};
+}  // namespace
+
+TEST_CASE(
+    "after the first exchange, halo arguments are agreed with the neighbours only: a rank that differs "
+    "throws with its neighbours, and every rank throws at its next collective",
+    "[collectives]") {
+  weft::communicator comm(MPI_COMM_WORLD);
+  const int size = comm.size(), me = comm.rank(), last = size - 1;
+  if (size < 2) return;  // nothing to disagree with
+  const std::int64_t n = 10 * size;
+  weft::distributed_vector<double> x(comm, weft::partition::block(n, size), weft::ghosts{1}),
+      y(comm, weft::partition::block(n, size));
+  weft::for_each_index(
+      x, KOKKOS_LAMBDA(std::int64_t i, double& v) { v = static_cast<double>(i % 7); });
+  // The first call settles on every rank (one allreduce) and learns the
+  // neighbours; the second agrees with them alone.
+  weft::stencil(x, y, 1, weft::periodic{}, neighbours_sum{});
+  weft::stencil(x, y, 1, weft::periodic{}, neighbours_sum{});
+  const double good = weft::reduce(y);
+  CHECK(good == 3 * weft::reduce(x));
+
+  // The last rank passes another boundary: it and its neighbours (ranks 0
+  // and last - 1, periodic) throw at once; nothing hangs.
+  auto differing_call = [&](auto&& call) {
+    bool threw = false;
+    try {
+      call();
+    } catch (const weft::error& e) {
+      threw = true;
+      CHECK_THAT(e.what(), ContainsSubstring("ranks disagree on the boundary") || ContainsSubstring("radius"));
+    }
+    const bool neighbour = me == last || me == 0 || me == last - 1;
+    CHECK(threw == neighbour);
+    // Every rank's next collective throws, with the same message ...
+    CHECK_THROWS_WITH(weft::reduce(x), ContainsSubstring("ranks disagree on the"));
+    // ... and reports it: the next one is fine, and so is the next stencil.
+    CHECK(weft::reduce(x) == weft::reduce(x));
+    weft::stencil(x, y, 1, weft::periodic{}, neighbours_sum{});
+    CHECK(weft::reduce(y) == good);
+  };
+  differing_call([&] {
+    if (me == last)
+      weft::stencil(x, y, 1, weft::constant{0.0}, neighbours_sum{});
+    else
+      weft::stencil(x, y, 1, weft::periodic{}, neighbours_sum{});
+  });
+  // A radius of 0 (no exchange there) against 1.
+  differing_call([&] { weft::stencil(x, y, me == last ? 0 : 1, weft::periodic{}, neighbours_sum{}); });
+  // A halo exchange of its own, start and wait.
+  differing_call([&] {
+    auto pending = x.start_halo_exchange(weft::constant{me == last ? 1.0 : 0.0});
+    pending.wait();
+  });
+
+  // 3-D grids: a constant that differs on one rank of a 2 x 2 x 2 (or
+  // other) process grid; the ranks next to it throw, all at the next reduce.
+  weft::distributed_grid<double, 3> g(comm, {4 * size, 6, 5}), h(comm, {4 * size, 6, 5}, {.halo = 0});
+  weft::fill(g, 1.0);
+  auto box = KOKKOS_LAMBDA(const auto& nb) { return nb(-1, 0, 0) + nb(1, 0, 0) + nb(0, 1, 1); };
+  weft::stencil(g, h, weft::box(1), weft::constant{2.0}, box);
+  weft::stencil(g, h, weft::box(1), weft::constant{2.0}, box);
+  bool threw = false;
+  try {
+    weft::stencil(g, h, weft::box(1), weft::constant{me == last ? 3.0 : 2.0}, box);
+  } catch (const weft::error& e) {
+    threw = true;
+    CHECK_THAT(e.what(), ContainsSubstring("ranks disagree on the boundary value"));
+  }
+  CHECK((threw || me != last));  // the rank that differs always knows
+  CHECK_THROWS_WITH(weft::reduce(h), ContainsSubstring("ranks disagree on the boundary value"));
+  weft::stencil(g, h, weft::box(1), weft::constant{2.0}, box);
+  CHECK(weft::reduce(h) == weft::reduce(h));
+}

@@ -86,14 +86,18 @@ std::vector<T> all_gather_checked(const communicator& comm, const collective_che
     T value;
     int failed;
   };
-  const auto all = all_gather_value(comm, contribution{mine, check.failed_here() ? 1 : 0}, algorithm);
+  const auto all = all_gather_value(comm, contribution{mine, check.problem().empty() ? 0 : 1}, algorithm);
   int first = -1, last = -1;
   for (std::size_t r = 0; r < all.size(); ++r) {
     if (!all[r].failed) continue;
     if (first < 0) first = static_cast<int>(r);
     last = static_cast<int>(r);
   }
-  if (first >= 0) fail_together(comm, first, last, check.problem(), algorithm);
+  if (first >= 0) {
+    const std::string mine_problem = check.problem();
+    pending_failure::clear();  // reported now, on every rank
+    fail_together(comm, first, last, mine_problem, algorithm);
+  }
   std::vector<T> values;
   values.reserve(all.size());
   for (const auto& c : all) values.push_back(c.value);
@@ -121,7 +125,7 @@ std::vector<T> all_gather_v_checked(const communicator& comm, const collective_c
     total += b;
     values += counts[r];
   }
-  const std::int64_t failed = check.failed_here() ? 1 : 0;
+  const std::int64_t failed = check.problem().empty() ? 0 : 1;
   std::vector<unsigned char> out(static_cast<std::size_t>(header) + mine.size() * sizeof(T)),
       in(static_cast<std::size_t>(total));
   std::memcpy(out.data(), &failed, sizeof failed);
@@ -137,7 +141,11 @@ std::vector<T> all_gather_v_checked(const communicator& comm, const collective_c
     if (first < 0) first = static_cast<int>(r);
     last = static_cast<int>(r);
   }
-  if (first >= 0) fail_together(comm, first, last, check.problem(), algorithm);
+  if (first >= 0) {
+    const std::string mine_problem = check.problem();
+    pending_failure::clear();  // reported now, on every rank
+    fail_together(comm, first, last, mine_problem, algorithm);
+  }
   std::vector<T> all(static_cast<std::size_t>(values));
   std::size_t at = 0;
   for (std::size_t r = 0; r < ranks; ++r) {
