@@ -125,5 +125,6 @@ void register_hdf5_benchmarks();  // bench_hdf5.cpp, built with weft::hdf5 (WEFT
 void register_sort_benchmarks();
 void register_reproducible_benchmarks();
 void register_balance_benchmarks();
+void register_collectives_benchmarks();
 
 }  // namespace weft_dbench

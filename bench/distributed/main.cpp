@@ -62,6 +62,7 @@ int main(int argc, char** argv) {
       weft_dbench::register_sort_benchmarks();
       weft_dbench::register_reproducible_benchmarks();
       weft_dbench::register_balance_benchmarks();
+      weft_dbench::register_collectives_benchmarks();
       if (weft_dbench::world_rank() == 0) {
         benchmark::RunSpecifiedBenchmarks();
       } else {

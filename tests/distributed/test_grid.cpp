@@ -53,7 +53,7 @@ TEMPLATE_LIST_TEST_CASE("grid halo exchange: faces, corners, every boundary", "[
   CAPTURE(int(shape), halo, periodic_mask);
 
   SECTION("2-D, uneven extents") {
-    const ext<2> n{11, 9};
+    const ext<2> n{grown(11, comm.size()), grown(9, comm.size())};
     const auto field = random_vector<double>(volume<2>(n), 900);
     weft::distributed_grid<double, 2, M> g(comm, n, opt);
     fill_from(g, field);
@@ -75,7 +75,7 @@ TEMPLATE_LIST_TEST_CASE("grid halo exchange: faces, corners, every boundary", "[
     }
   }
   SECTION("3-D, uneven extents") {
-    const ext<3> n{7, 6, 5};
+    const ext<3> n{grown(7, comm.size()), grown(6, comm.size()), grown(5, comm.size())};
     const auto field = random_vector<double>(volume<3>(n), 901);
     weft::distributed_grid<double, 3, M> g(comm, n, opt);
     fill_from(g, field);
@@ -97,7 +97,7 @@ TEMPLATE_LIST_TEST_CASE("algorithms on grids equal the sequential ones", "[grid]
   using M = typename Exec::memory_space;
   weft::communicator comm(MPI_COMM_WORLD);
   const Exec exec{};
-  const ext<2> n{GENERATE(as<std::int64_t>{}, 4, 17), 13};
+  const ext<2> n{grown(GENERATE(as<std::int64_t>{}, 4, 17), comm.size()), 13};
   auto field = random_vector<double>(volume<2>(n), 910 + n[0]);
   field[volume<2>(n) - 1] = *std::max_element(field.begin(), field.end());  // a tie, later in row-major order
   const auto other = random_vector<double>(volume<2>(n), 911 + n[0]);
@@ -150,7 +150,7 @@ TEMPLATE_LIST_TEST_CASE("scatter and gather of whole grids are inverse", "[grid]
   const int root = comm.size() - 1;
 
   SECTION("2-D, uneven extents, with a halo that scatter leaves alone") {
-    const ext<2> n{GENERATE(as<std::int64_t>{}, 4, 11), 7};
+    const ext<2> n{grown(GENERATE(as<std::int64_t>{}, 4, 11), comm.size()), 7};
     const auto field = random_vector<double>(volume<2>(n), 940 + n[0]);
     weft::distributed_grid<double, 2, M> g(comm, n, {.halo = 1});
     Kokkos::deep_copy(g.with_halo(), -3.0);
@@ -212,8 +212,9 @@ TEMPLATE_LIST_TEST_CASE("distributed grid stencils equal the sequential ones", "
     using grid_type = weft::distributed_grid<double, R, M>;
     using named_type = typename grid_type::template neighbourhood<std::remove_cvref_t<decltype(bc)>>;
     ext<R> n;
-    if constexpr (R == 2) n = {13, 10};
-    else n = {6, 7, 5};
+    const int p = comm.size();
+    if constexpr (R == 2) n = {grown(13, p), grown(10, p)};
+    else n = {grown(6, p), grown(7, p), grown(5, p)};
     const auto field = random_vector<double>(volume<R>(n), 920 + 10 * R + r);
     const auto before = random_vector<double>(volume<R>(n), 921 + 10 * R + r);
     const weighted_grid_stencil<R> f{r, cross};

@@ -325,13 +325,18 @@ TEMPLATE_LIST_TEST_CASE("stencils on weighted grids equal those on even grids, b
     constexpr int R = decltype(rank_tag)::value;
     CAPTURE(R);
     using grid_type = weft::distributed_grid<double, R, M>;
-    const auto splits = uneven_splits<R>(process_grid<R>(comm.size(), true), r);
+    const auto dims = process_grid<R>(comm.size(), true);
+    const auto splits = uneven_splits<R>(dims, r);
     const auto n = extents_of<R>(splits);
+    // The even grids on the same process grid, whose blocks are then at
+    // least as wide as the smallest uneven one.
+    weft::grid_options even_opt = opt;
+    for (int d = 0; d < R; ++d) even_opt.dims[static_cast<std::size_t>(d)] = dims[static_cast<std::size_t>(d)];
     const auto field = random_vector<double>(volume<R>(n), 1400 + 10 * R + r);
     const auto before = random_vector<double>(volume<R>(n), 1401 + 10 * R + r);
     const weighted_grid_stencil<R> f{r, cross};
     grid_type in(comm, splits, opt), out(comm, splits, {.halo = 0});
-    grid_type even_in(comm, n, opt), even_out(comm, n, {.halo = 0});
+    grid_type even_in(comm, n, even_opt), even_out(comm, n, {.halo = 0, .dims = even_opt.dims});
     fill_from(in, field);
     fill_from(out, before);
     fill_from(even_in, field);
@@ -440,9 +445,14 @@ TEMPLATE_LIST_TEST_CASE("redistribute moves grids between any two layouts, bitwi
   const weft::grid_options opt{.halo = halo, .periodic = {true, false, true}, .shape = weft::stencil_shape::cross};
   CAPTURE(staged, reversed);
 
-  auto run = [&](auto rank_tag, const auto& n) {
+  auto run = [&](auto rank_tag, const auto& given) {
     constexpr int R = decltype(rank_tag)::value;
     const auto dims = process_grid<R>(comm.size(), reversed);
+    // Weights 1 : 2 : ... : d over d ranks give the first block n / (d (d +
+    // 1) / 2) cells: at least the halo (2) needs n >= d (d + 1), which the
+    // given extents hold up to 4 ranks.
+    auto n = given;
+    for (int d = 0; d < R; ++d) n[d] = std::max<std::int64_t>(n[d], std::int64_t(dims[d]) * (dims[d] + 1));
     const auto field = random_vector<T>(volume<R>(n), 1600 + R);
     const auto layouts = redistribute_layouts<R>(n, dims, halo);
     for (const auto& [from_name, from] : layouts) {

@@ -3,17 +3,17 @@
 // reduce_by_key on distributed vectors, where a run of equal keys may span
 // ranks.
 //
-// Every rank reduces its block locally (weft::reduce_by_key), one
-// MPI_Allgather shares each rank's first and last key and the folds of its
-// first and last segment, and every rank works out the same way which
-// segments continue across rank boundaries: a run that spans ranks belongs
-// to the rank where it starts, whose last segment becomes the fold of all
-// the pieces, combined in rank order (so the operation need not commute).
-// A second MPI_Allgather shares how many segments each rank keeps, and one
-// MPI_Alltoallv per array then moves the segments onto a block partition.
-// Each all-gather also settles the local step before it: an exception from
-// op or eq, or a failed allocation, on one rank throws weft::error on every
-// rank. Collective and blocking.
+// Every rank reduces its block locally (weft::reduce_by_key); the runs that
+// span ranks are stitched by two ordered scans over the ranks of each
+// block's first and last key and the folds of its first and last segment
+// (detail/collectives.hpp): a run that spans ranks belongs to the rank
+// where it starts, whose last segment becomes the fold of all the pieces,
+// combined in rank order (so the operation need not commute). An
+// exclusive scan of the segments each rank keeps gives the result's layout,
+// and point-to-point messages move them onto a block partition. O(log P)
+// messages per rank for the scans. The scans also settle the local steps
+// before them: an exception from op or eq, or a failed allocation, on one
+// rank throws weft::error on every rank. Collective and blocking.
 
 #include "../detail/config.hpp"  // first: the C++20 check
 
@@ -23,6 +23,7 @@
 #include "../error.hpp"
 #include "../functional.hpp"
 #include "communicator.hpp"
+#include "detail/collectives.hpp"
 #include "detail/exchange.hpp"
 #include "detail/mpi.hpp"
 #include "for_each.hpp"
@@ -33,6 +34,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <type_traits>
 #include <utility>
 #include <vector>
@@ -71,11 +73,11 @@ auto distributed_reduce_by_key(const Exec& exec, const Keys& keys, const Values&
   const char* algorithm = "weft::reduce_by_key";
   require_same_layout(algorithm, keys, values);
   const communicator& comm = keys.comm();
-  const int size = comm.size(), me = comm.rank();
+  const int size = comm.size();
   const std::int64_t n = keys.local_size();
 
   // The local reduction (the user's op and eq, scratch buffers) may fail on
-  // one rank: the ends' all-gather settles it on every rank.
+  // one rank: the forward scan of the ends settles it on every rank.
   collective_check check(algorithm);
   std::optional<Kokkos::View<K*, typename Exec::memory_space>> keys_out;  // never default-constructed Views
   std::optional<Kokkos::View<V*, typename Exec::memory_space>> values_out;
@@ -93,56 +95,61 @@ auto distributed_reduce_by_key(const Exec& exec, const Keys& keys, const Values&
       mine.last_value = element_on_host(*values_out, m - 1);
     }
   });
-  const auto ends = all_gather_checked(comm, check, mine, algorithm);
-
-  // Walk the ranks in order with the segment still open at the end of the
-  // last non-empty one. Every rank computes the same, calling op and eq on
-  // the host, which may still fail on one rank: the pieces' all-gather
+  // Stitching runs across ranks is a fold of the blocks' ends, in rank
+  // order (join, associative; empty blocks are left out): a run that ends
+  // a block continues into the next block's first run when eq says their
+  // keys are equal. The fold of the lower ranks' ends says whether this
+  // block's first run continues an earlier one (and is dropped here); that
+  // of the higher ranks' ends, what completes this block's last run. Two
+  // ordered scans (forward, backward), O(log P) messages each. op and eq
+  // run on the host here and may throw on one rank: the offsets' scan
   // below settles that.
-  const auto ranks = static_cast<std::size_t>(size), here = static_cast<std::size_t>(me);
+  std::string stitch_failure;
+  auto join = [&](const segment_ends<K, V>& l, const segment_ends<K, V>& r) {
+    segment_ends<K, V> out = r;
+    if (!stitch_failure.empty()) return out;
+    try {
+      const bool continues = static_cast<bool>(eq(l.last_key, r.first_key));
+      out.first_key = l.first_key;
+      out.segments = l.segments + r.segments - (continues ? 1 : 0);
+      out.first_value = continues && l.segments == 1 ? V(op(l.first_value, r.first_value)) : l.first_value;
+      out.last_value = continues && r.segments == 1 ? V(op(l.last_value, r.last_value)) : r.last_value;
+    } catch (const std::exception& e) {
+      stitch_failure = std::string(algorithm) + ": " + e.what();
+    } catch (...) {
+      stitch_failure = std::string(algorithm) + ": an exception of unknown type";
+    }
+    return out;
+  };
+  const optional_value<segment_ends<K, V>> ends{mine, m > 0};
+  const auto before = ordered_exclusive_scan(comm, check, ends, join, algorithm).before;
+  collective_check unchecked(algorithm);
+  const auto after = ordered_exclusive_scan(comm, unchecked, ends, join, algorithm, scan_direction::backward).before;
+
+  // This rank's segments: all but a first one that continues an earlier
+  // rank's, with the last one's fold completed by later ranks' pieces.
   collective_check stitch(algorithm);
+  stitch.require(stitch_failure.empty(), stitch_failure);
   std::int64_t first = 0, kept = 0;
   stitch.attempt([&] {
-    std::vector<char> drop_first(ranks, 0);
-    std::vector<V> last_value(ranks);
-    std::optional<std::size_t> owner;  // rank where the open segment starts
-    V open_value{};                    // its fold so far
-    K open_key{};                      // the key of its last element so far
-    for (std::size_t r = 0; r < ranks; ++r) {
-      const auto& e = ends[r];
-      if (e.segments == 0) continue;
-      if (owner && static_cast<bool>(eq(open_key, e.first_key))) {
-        drop_first[r] = 1;
-        open_value = V(op(open_value, e.first_value));
-        open_key = e.last_key;
-        if (e.segments == 1) continue;  // r's only segment belongs to the open one
-        last_value[*owner] = open_value;
-      } else if (owner) {
-        last_value[*owner] = open_value;
-      }
-      owner = r;
-      open_value = e.last_value;
-      open_key = e.last_key;
-    }
-    if (owner) last_value[*owner] = open_value;
-
-    // This rank's segments: all but a first one that continues an earlier
-    // rank's, with the last one's fold completed by later ranks' pieces.
-    first = drop_first[here] ? 1 : 0;
-    if (m > first) {
-      const V completed = last_value[here];
+    if (m == 0) return;
+    first = before.valid && static_cast<bool>(eq(before.value.last_key, mine.first_key)) ? 1 : 0;
+    kept = m - first;
+    if (kept > 0 && after.valid && static_cast<bool>(eq(mine.last_key, after.value.first_key))) {
+      const V completed = V(op(mine.last_value, after.value.first_value));
       Kokkos::deep_copy(Kokkos::subview(*values_out, m - 1), completed);
     }
-    kept = m - first;
   });
-  // Every rank's kept segments: the result's size, and the pieces to move.
-  const auto pieces = all_gather_checked(comm, stitch, kept, algorithm);
-  std::int64_t total = 0;
-  for (const auto p : pieces) total += p;
-  const partition to = partition::block(total, size);
+  // Where this rank's kept segments start, and the result's size: an
+  // exclusive scan over the ranks, which settles the stitching.
+  const auto offsets =
+      ordered_exclusive_scan(comm, stitch, optional_value<std::int64_t>{kept, true}, plus<>{}, algorithm);
+  const partition to = partition::block(offsets.total.value, size);
   by_key_result<K, V, M> result{distributed_vector<K, M>(comm, to), distributed_vector<V, M>(comm, to)};
   const std::pair<std::int64_t, std::int64_t> range_kept(first, first + kept);
-  move_pieces(exec, comm, pieces, to, algorithm, std::pair(Kokkos::subview(*keys_out, range_kept), result.keys.local()),
+  collective_check move(algorithm);
+  move_pieces(exec, comm, offsets.before.valid ? offsets.before.value : 0, to, move, algorithm,
+              std::pair(Kokkos::subview(*keys_out, range_kept), result.keys.local()),
               std::pair(Kokkos::subview(*values_out, range_kept), result.values.local()));
   return result;
 }

@@ -17,6 +17,7 @@
 #include <cstring>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -43,9 +44,13 @@ class mpi_error : public error {
 /// calls that make a collective anyway (reductions, scans, gather, ...)
 /// always settle their checks on it.
 enum class argument_checks {
-  /// One small MPI_Allreduce per such call: arguments that differ between
-  /// ranks, or a check that fails on one rank, throw weft::error on every
-  /// rank. The default.
+  /// An object's first such call agrees in one small MPI_Allreduce; later
+  /// calls send their check to the neighbours with the halo messages, and
+  /// neighbours whose checks differ exchange no data. Arguments that differ
+  /// between ranks, or a check that fails on one rank, throw weft::error on
+  /// that rank and its neighbours at once and on every rank at its next
+  /// collective; nothing waits for a message that will not come. The
+  /// default.
   agreed,
   /// The program promises that every rank passes the same arguments: no
   /// extra message. A check that fails on one rank then throws on that
@@ -165,6 +170,38 @@ namespace detail {
   throw error(message);
 }
 
+/// A failure this process found in a call that talks only to its
+/// neighbours (a halo exchange or stencil whose arguments differ from a
+/// neighbour's): that call throws on this rank and its neighbours, and the
+/// next collective this rank makes carries the failure, so that every rank
+/// of it throws there, before any result is used. One per process; the
+/// first is kept until a collective reports it.
+class pending_failure {
+ public:
+  static void record(const std::string& message) {
+    std::lock_guard<std::mutex> lock(mutex());
+    if (text().empty()) text() = message;
+  }
+  static std::string peek() {
+    std::lock_guard<std::mutex> lock(mutex());
+    return text();
+  }
+  static void clear() {
+    std::lock_guard<std::mutex> lock(mutex());
+    text().clear();
+  }
+
+ private:
+  static std::mutex& mutex() {
+    static std::mutex m;
+    return m;
+  }
+  static std::string& text() {
+    static std::string t;
+    return t;
+  }
+};
+
 /// What a collective call must settle across ranks before it acts: this
 /// rank's first failed check, and values that must be equal on every rank
 /// (layouts, options, arguments). settle() makes one MPI_Allreduce (MPI_MIN
@@ -232,29 +269,77 @@ class collective_check {
   void same_word_part(const char* what, std::int64_t index, std::uint64_t word) { add(what, index, kind::word, word); }
 
   bool failed_here() const { return !problem_.empty(); }
-  const std::string& problem() const { return problem_; }
+  /// This rank's first failed check; failing that, a failure an earlier
+  /// neighbour-only call left pending (pending_failure), which every
+  /// collective settles.
+  std::string problem() const { return problem_.empty() ? pending_failure::peek() : problem_; }
 
   /// Collective: settles the checks across comm's ranks (see the class comment).
   void settle(const communicator& comm) const {
-    const std::size_t n = values_.size();
-    std::vector<std::uint64_t> words(2 + 2 * n), least(2 + 2 * n);
-    const bool ok = problem_.empty();
-    words[0] = ok ? UINT64_MAX : static_cast<std::uint64_t>(comm.rank());
-    words[1] = ok ? UINT64_MAX : ~static_cast<std::uint64_t>(comm.rank());
-    for (std::size_t k = 0; k < n; ++k) {
-      words[2 + 2 * k] = values_[k];
-      words[3 + 2 * k] = ~values_[k];
-    }
-    check_mpi(MPI_Allreduce(words.data(), least.data(), static_cast<int>(words.size()), MPI_UINT64_T, MPI_MIN,
+    const std::vector<std::uint64_t> mine = words(comm);
+    std::vector<std::uint64_t> least(mine.size());
+    check_mpi(MPI_Allreduce(mine.data(), least.data(), static_cast<int>(mine.size()), MPI_UINT64_T, MPI_MIN,
                             comm.native()),
               "MPI_Allreduce", algorithm_);
-    if (least[0] != UINT64_MAX)
-      fail_together(comm, static_cast<int>(least[0]), static_cast<int>(~least[1]), problem_, algorithm_);
+    conclude(comm, least);
+  }
+
+  /// What settle() reduces, for collectives that carry the check in their
+  /// own messages: this rank's words (whether it failed, and each value
+  /// with its complement), to be combined across ranks by an element-wise
+  /// minimum (any order, any tree) and handed to conclude().
+  /// (`with_pending`: a failure left pending counts as this rank's; the
+  /// neighbour checks of halo exchanges leave it for the next collective.)
+  std::vector<std::uint64_t> words(const communicator& comm, bool with_pending = true) const {
+    const std::size_t n = values_.size();
+    std::vector<std::uint64_t> out(2 + 2 * n);
+    const bool ok = with_pending ? problem().empty() : problem_.empty();
+    out[0] = ok ? UINT64_MAX : static_cast<std::uint64_t>(comm.rank());
+    out[1] = ok ? UINT64_MAX : ~static_cast<std::uint64_t>(comm.rank());
+    for (std::size_t k = 0; k < n; ++k) {
+      out[2 + 2 * k] = values_[k];
+      out[3 + 2 * k] = ~values_[k];
+    }
+    return out;
+  }
+  std::size_t word_count() const { return 2 + 2 * values_.size(); }
+
+  /// Collective on the failure path: given every rank's words combined
+  /// (element-wise minimum), returns if all is well, else throws on every
+  /// rank alike, as settle() does.
+  void conclude(const communicator& comm, const std::vector<std::uint64_t>& least) const {
+    const std::size_t n = values_.size();
+    if (least[0] != UINT64_MAX) {
+      const std::string mine = problem();
+      pending_failure::clear();  // reported now, on every rank
+      fail_together(comm, static_cast<int>(least[0]), static_cast<int>(~least[1]), mine, algorithm_);
+    }
     for (std::size_t k = 0; k < n; ++k) {
       const std::uint64_t low = least[2 + 2 * k], high = ~least[3 + 2 * k];
       if (low != high) fail(algorithm_, ": ranks disagree on ", describe(k), ": ", show(k, low), " on some ranks, ",
                             show(k, high), " on others; every rank must pass the same");
     }
+  }
+
+  /// Without communication: what conclude() would throw given the words of
+  /// this rank and of some others (element-wise minimum over a common
+  /// prefix: a neighbour's words), or "" if they agree and none failed.
+  std::string verdict(const std::vector<std::uint64_t>& least) const {
+    if (!problem_.empty()) return problem_;  // this rank's own failure says most
+    if (least[0] != UINT64_MAX)
+      return std::string(algorithm_) + ": rank " + std::to_string(least[0]) +
+             " failed a check of this call (its own error says which)";
+    const std::size_t n = std::min(values_.size(), (least.size() - 2) / 2);
+    for (std::size_t k = 0; k < n; ++k) {
+      const std::uint64_t low = least[2 + 2 * k], high = ~least[3 + 2 * k];
+      if (low != high)
+        return std::string(algorithm_) + ": ranks disagree on " + describe(k) + ": " + show(k, low) +
+               " on some ranks, " + show(k, high) + " on others; every rank must pass the same";
+    }
+    if (least.size() != word_count())
+      return std::string(algorithm_) + ": ranks disagree on the arguments (a neighbour checked " +
+             std::to_string((least.size() - 2) / 2) + " values, this rank " + std::to_string(values_.size()) + ")";
+    return {};
   }
 
   /// Without communication (trusted arguments): throws this rank's failed

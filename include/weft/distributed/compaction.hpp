@@ -3,12 +3,14 @@
 // copy_if on distributed vectors: a new distributed vector of the selected
 // elements, in global order.
 //
-// Every rank compacts its block locally (weft::copy_if), one MPI_Allgather
-// shares the counts (and settles a failure of the local step on any rank:
-// every rank throws weft::error), and one MPI_Alltoallv moves the selected
-// elements onto the new vector's partition (block by default). Collective
-// and blocking; staged through host memory unless MPI can use the vectors'
-// memory directly.
+// Every rank compacts its block locally (weft::copy_if), an exclusive scan
+// of the counts over the ranks gives each its offset and all the total (and
+// settles a failure of the local step on any rank: every rank throws
+// weft::error), and point-to-point messages move the selected elements onto
+// the new vector's partition (block by default): O(log P) messages for the
+// scan, and a few per rank for the move when the selection is spread
+// evenly. Collective and blocking; staged through host memory unless MPI
+// can use the vectors' memory directly.
 
 #include "../detail/config.hpp"  // first: the C++20 check
 
@@ -17,6 +19,7 @@
 #include "../detail/tiles.hpp"
 #include "../error.hpp"
 #include "communicator.hpp"
+#include "detail/collectives.hpp"
 #include "detail/exchange.hpp"
 #include "detail/mpi.hpp"
 #include "for_each.hpp"
@@ -42,7 +45,7 @@ std::remove_cvref_t<X> distributed_copy_if(const Exec& exec, const X& x, Pred pr
   const char* algorithm = "weft::copy_if";
   const communicator& comm = x.comm();
   // The local compaction (the predicate, a scratch buffer) may fail on one
-  // rank: the counts' all-gather settles it on every rank.
+  // rank: the offsets' scan settles it on every rank.
   collective_check check(algorithm);
   std::optional<Kokkos::View<T*, M>> kept;  // never a default-constructed View (see detail/sort.hpp)
   std::int64_t mine = 0;
@@ -50,17 +53,19 @@ std::remove_cvref_t<X> distributed_copy_if(const Exec& exec, const X& x, Pred pr
     kept.emplace(scratch<T, Exec>("weft::copy_if::kept", x.local_size()));
     mine = weft::copy_if(exec, x.local(), *kept, pred);
   });
-  const auto counts = all_gather_checked(comm, check, mine, algorithm);
-  std::int64_t total = 0;
-  for (const auto c : counts) total += c;
-  // The same counts on every rank: every rank reaches the same verdict.
+  // Where this rank's selection starts, and how many there are in all.
+  const auto offsets =
+      ordered_exclusive_scan(comm, check, optional_value<std::int64_t>{mine, true}, plus<>{}, algorithm);
+  const std::int64_t offset = offsets.before.valid ? offsets.before.value : 0, total = offsets.total.value;
+  // The same total on every rank: every rank reaches the same verdict.
   require(!given || given->global_size() == total, algorithm, ": ", total, " of ", x.global_size(),
           " elements pass the predicate, but the partition given for the result has ",
           given ? given->global_size() : 0);
   const partition to = given ? *given : partition::block(total, comm.size());
   std::remove_cvref_t<X> result(comm, to);  // collective: settles its allocation
   auto selected = Kokkos::subview(*kept, std::pair<std::int64_t, std::int64_t>(0, mine));
-  move_pieces(exec, comm, counts, to, algorithm, std::pair(selected, result.local()));
+  collective_check move(algorithm);
+  move_pieces(exec, comm, offset, to, move, algorithm, std::pair(selected, result.local()));
   return result;
 }
 }  // namespace detail

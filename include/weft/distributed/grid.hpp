@@ -175,10 +175,20 @@ class distributed_grid {
   /// wait(): contiguous runs of them are sent from where they lie.
   template <weft::execution_space Exec, boundary Boundary>
   halo_exchange start_halo_exchange(const Exec& exec, const Boundary& bc) const {
-    detail::collective_check check("weft::start_halo_exchange");
+    const char* algorithm = "weft::start_halo_exchange";
+    detail::collective_check check(algorithm);
     auto* plan = prepare_halo_exchange(check, bc, true);
+    // After the first settled exchange, the check goes to the neighbours
+    // only (see detail::neighbour_agreement); the first settles it across
+    // every rank, and learns the neighbours.
+    if (auto neighbours = detail::neighbour_check_for(comm_, *plans_, check, algorithm)) {
+      detail::agree_on_boundary_value<T>(comm_, bc, algorithm);
+      if (check.failed_here()) neighbours->conclude();  // throws: no data moves to or from this rank
+      return begin_halo_exchange(exec, bc, *plan, std::move(neighbours));
+    }
     check.settle_arguments(comm_);
-    detail::agree_on_boundary_value<T>(comm_, bc, "weft::start_halo_exchange");
+    detail::agree_on_boundary_value<T>(comm_, bc, algorithm);
+    learn_halo_peers(*plan);
     return begin_halo_exchange(exec, bc, *plan);
   }
   template <boundary Boundary>
@@ -211,12 +221,23 @@ class distributed_grid {
 
   /// Starts an exchange prepared and settled as above.
   template <weft::execution_space Exec, boundary Boundary>
-  halo_exchange begin_halo_exchange(const Exec& exec, const Boundary& bc,
-                                    detail::halo_plan<T, MemorySpace>& plan) const {
+  halo_exchange begin_halo_exchange(const Exec& exec, const Boundary& bc, detail::halo_plan<T, MemorySpace>& plan,
+                                    std::shared_ptr<detail::neighbour_check> neighbours = nullptr) const {
     std::optional<T> constant;
     if constexpr (requires { bc.value; }) constant = static_cast<T>(bc.value);
     typename detail::halo_plan<T, MemorySpace>::storage_view flat(storage_.data(), storage_.span());
-    return detail::begin_exchange(*this, exec, *plans_, plan, flat, constant, comm_.native());
+    return detail::begin_exchange(*this, exec, *plans_, plan, flat, constant, comm_.native(), std::move(neighbours));
+  }
+
+  /// The ranks this object's halo exchanges talk to, once an exchange of
+  /// it has been settled across every rank (detail::neighbour_check_for).
+  const detail::halo_plans<T, MemorySpace>& halo_state() const { return *plans_; }
+  /// After an exchange settled across every rank: its peers are this
+  /// object's neighbours from now on.
+  /// A grid's peers are the same under every kind (kinds differ only at
+  /// outer faces of non-periodic dimensions, where no message goes).
+  void learn_halo_peers(const detail::halo_plan<T, MemorySpace>& plan) const {
+    if (!plans_->peers) plans_->peers = plan.peers();
   }
 
   /// Whether this and `other` are the same grid (copies of one another).

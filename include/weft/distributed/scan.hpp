@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // The scan family on distributed vectors: a global prefix across ranks.
-// Each rank folds its block, one MPI_Allgather shares the partial totals,
-// and each rank scans its block starting from the fold of the ranks before
-// it (in rank order, so the op need not commute). Reads the input twice,
+// Each rank folds its block, weft's ordered exclusive scan over the ranks
+// (detail/collectives.hpp: O(log P) messages, a bracketing fixed by the rank
+// count) gives it the fold of the ranks before it (in rank order, so the op
+// need not commute) and the total, and it scans its block from there. Reads the input twice,
 // writes the output once; collective and blocking; the total is returned,
 // identical, on every rank. With weft::reproducible_plus on float or double
 // every output is the same bits for any rank count and partition.
@@ -12,6 +13,7 @@
 
 #include "../detail/device_function.hpp"
 #include "../scan.hpp"
+#include "detail/collectives.hpp"
 #include "detail/mpi.hpp"
 #include "for_each.hpp"
 #include "reduce.hpp"
@@ -38,31 +40,29 @@ T distributed_scan(const Exec& exec, const In& in, const Out& out, const optiona
     check.attempt([&] { mine.value = repro_fold_range(exec, algorithm, in.local_size(), map); });
     const optional_value<repro_sum> start{init.valid ? repro_of(static_cast<double>(init.value)) : repro_empty(),
                                           init.valid};
-    const auto parts = gather_parts(in.comm(), check, mine, start, algorithm);
+    record_init(check, start);
+    const auto prefix = ordered_exclusive_scan(in.comm(), check, mine, repro_join_op{}, algorithm);
     repro_sum before = start.value, total = start.value;
-    for (std::size_t r = 0; r < parts.size(); ++r) {
-      if (r < static_cast<std::size_t>(in.comm().rank())) repro_join(before, parts[r].value);
-      repro_join(total, parts[r].value);
-    }
+    if (prefix.before.valid) repro_join(before, prefix.before.value);
+    if (prefix.total.valid) repro_join(total, prefix.total.value);
     if (in.local_size() > 0) repro_scan_range<Exclusive>(exec, algorithm, in.local_size(), map, out.local(), before);
     return static_cast<T>(repro_value(total));
   }
-  // The all-gather of the partial totals also settles, on every rank, an
+  // The ordered scan of the partial totals also settles, on every rank, an
   // exception from the user's function and an init that differs.
   collective_check check(algorithm);
   optional_value<T> mine{T{}, false};
   check.attempt([&] { mine = fold_partial<T>(exec, algorithm, in.local_size(), op, map); });
-  const auto parts = gather_parts(in.comm(), check, mine, init, algorithm);
-  optional_value<T> before = fold_in_rank_order(parts, op, in.comm().rank());
-  const optional_value<T> total = fold_in_rank_order(parts, op, in.comm().size());
+  record_init(check, init);
+  const auto prefix = ordered_exclusive_scan(in.comm(), check, mine, op, algorithm);
   auto join = [&](const optional_value<T>& a, const optional_value<T>& b) -> optional_value<T> {
     if (!a.valid) return b;
     if (!b.valid) return a;
     return {T(op(a.value, b.value)), true};
   };
-  before = join(init, before);
+  const optional_value<T> before = join(init, prefix.before);
   if (in.local_size() > 0) scan_range<Exclusive, T>(exec, algorithm, in.local_size(), op, map, out.local(), before);
-  const optional_value<T> result = join(init, total);
+  const optional_value<T> result = join(init, prefix.total);
   return result.valid ? result.value : T{};
 }
 }  // namespace detail

@@ -19,6 +19,7 @@
 #include <array>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -137,9 +138,10 @@ void distributed_stencil(const Exec& exec, const tuple<X...>& in, const tuple<Y.
   (require_same_layout("weft::stencil", lead, get<I>(in)), ...);
   (require_same_layout("weft::stencil", lead, get<O>(out)), ...);
 
-  // Every check, and the arguments every rank must pass alike, settled by
-  // all ranks before any acts (see weft::argument_checks): one allreduce
-  // for the call, whatever the number of fields.
+  // Every check, and the arguments every rank must pass alike, settled
+  // before any rank acts on them (see weft::argument_checks): by one
+  // allreduce for the call, whatever the number of fields, or by the
+  // neighbours (below).
   collective_check check("weft::stencil");
   check.same("the radius", r.radius);
   check.same("the stencil shape (0 box, 1 cross)", static_cast<std::int64_t>(r.shape));
@@ -169,8 +171,20 @@ void distributed_stencil(const Exec& exec, const tuple<X...>& in, const tuple<Y.
       tuple<decltype(exchange_boundary<typename X::value_type>(bc))...>(exchange_boundary<typename X::value_type>(bc)...);
   const tuple<typename X::halo_plan_type*...> plans(
       get<I>(in).prepare_halo_exchange(check, get<I>(exchange_bcs), r.radius > 0)...);
-  check.settle_arguments(lead.comm());
-  (agree_on_boundary_value<typename X::value_type>(lead.comm(), get<I>(exchange_bcs), "weft::stencil"), ...);
+  // Once every input has had an exchange settled across all ranks, the
+  // check goes to the neighbours only, with the halo messages (see
+  // detail::neighbour_agreement): no global synchronisation per step. The
+  // inputs are laid out alike, so they have the same neighbours.
+  std::shared_ptr<neighbour_check> neighbours;
+  if (lead.comm().checks() == argument_checks::agreed && (get<I>(in).halo_state().peers && ...)) {
+    neighbours = std::make_shared<neighbour_check>(check, lead.comm(), *lead.halo_state().peers, "weft::stencil");
+    (agree_on_boundary_value<typename X::value_type>(lead.comm(), get<I>(exchange_bcs), "weft::stencil"), ...);
+    if (check.failed_here() || r.radius == 0) neighbours->conclude();  // throws if any disagreed or failed
+  } else {
+    check.settle_arguments(lead.comm());
+    (agree_on_boundary_value<typename X::value_type>(lead.comm(), get<I>(exchange_bcs), "weft::stencil"), ...);
+    if (r.radius > 0) (get<I>(in).learn_halo_peers(*get<I>(plans)), ...);
+  }
 
   // Which block points are written: all, or with interior_only those whose
   // global neighbourhood lies inside along every non-periodic dimension.
@@ -214,10 +228,7 @@ void distributed_stencil(const Exec& exec, const tuple<X...>& in, const tuple<Y.
   // Every input's exchange starts together; the interior overlaps them all.
   std::vector<halo_exchange> halos;
   halos.reserve(sizeof...(X));
-  (halos.push_back(get<I>(in).begin_halo_exchange(
-       exec, get<I>(exchange_bcs),
-       *get<I>(plans))),
-   ...);
+  (halos.push_back(get<I>(in).begin_halo_exchange(exec, get<I>(exchange_bcs), *get<I>(plans), neighbours)), ...);
   // Only the bands along faces whose halo comes from other ranks (for any
   // input) wait for the messages; faces this rank supplies itself (a
   // periodic dimension it spans alone, an outer boundary) are ready once

@@ -88,24 +88,28 @@ class halo_exchange {
 };
 
 namespace detail {
-/// Starts an exchange of a vector's or grid's halo whose checks are settled:
-/// packs and posts the messages, and returns the handle that completes it.
-/// The closures keep a copy of `owner`, so its data and plans outlive the
-/// exchange.
+/// Starts an exchange of a vector's or grid's halo whose checks are settled,
+/// or carried to the neighbours (`neighbours`, concluded when the exchange
+/// completes): packs and posts the messages, and returns the handle that
+/// completes it. The closures keep a copy of `owner`, so its data and plans
+/// outlive the exchange.
 template <class Owner, class Exec, class T, class MemorySpace>
 halo_exchange begin_exchange(const Owner& owner, const Exec& exec, halo_plans<T, MemorySpace>& plans,
                              halo_plan<T, MemorySpace>& plan,
                              const typename halo_plan<T, MemorySpace>::storage_view& storage,
-                             const std::optional<T>& constant, MPI_Comm comm) {
-  plan.start(exec, storage, constant, comm, "weft::start_halo_exchange");
+                             const std::optional<T>& constant, MPI_Comm comm,
+                             std::shared_ptr<neighbour_check> neighbours = nullptr) {
+  plan.start(exec, storage, constant, comm, "weft::start_halo_exchange",
+             neighbours ? &neighbours->agreement() : nullptr);
   plans.in_flight = true;
   return halo_exchange(
-      [owner, &plans, &plan, exec, storage] {
+      [owner, &plans, &plan, exec, storage, neighbours] {
         plans.in_flight = false;
         plan.finish(exec, storage, "weft::halo_exchange::wait");
+        if (neighbours) neighbours->conclude();
       },
       [&plan] { return plan.test("weft::halo_exchange::test"); },
-      [owner, &plans, &plan] {
+      [owner, &plans, &plan, neighbours] {
         plan.cancel();
         plans.in_flight = false;
       });
@@ -225,10 +229,20 @@ class distributed_vector {
   ///   auto h = x.start_halo_exchange(weft::periodic{}); interior(); h.wait(); edges();
   template <weft::execution_space Exec, boundary Boundary>
   halo_exchange start_halo_exchange(const Exec& exec, const Boundary& bc) const {
-    detail::collective_check check("weft::start_halo_exchange");
+    const char* algorithm = "weft::start_halo_exchange";
+    detail::collective_check check(algorithm);
     auto* plan = prepare_halo_exchange(check, bc, true);
+    // After the first settled exchange, the check goes to the neighbours
+    // only (see detail::neighbour_agreement); the first settles it across
+    // every rank, and learns the neighbours.
+    if (auto neighbours = detail::neighbour_check_for(comm_, *plans_, check, algorithm)) {
+      detail::agree_on_boundary_value<T>(comm_, bc, algorithm);
+      if (check.failed_here()) neighbours->conclude();  // throws: no data moves to or from this rank
+      return begin_halo_exchange(exec, bc, *plan, std::move(neighbours));
+    }
     check.settle_arguments(comm_);
-    detail::agree_on_boundary_value<T>(comm_, bc, "weft::start_halo_exchange");
+    detail::agree_on_boundary_value<T>(comm_, bc, algorithm);
+    learn_halo_peers(*plan);
     return begin_halo_exchange(exec, bc, *plan);
   }
   template <boundary Boundary>
@@ -256,12 +270,31 @@ class distributed_vector {
 
   /// Starts an exchange prepared and settled as above.
   template <weft::execution_space Exec, boundary Boundary>
-  halo_exchange begin_halo_exchange(const Exec& exec, const Boundary& bc,
-                                    detail::halo_plan<T, MemorySpace>& plan) const {
+  halo_exchange begin_halo_exchange(const Exec& exec, const Boundary& bc, detail::halo_plan<T, MemorySpace>& plan,
+                                    std::shared_ptr<detail::neighbour_check> neighbours = nullptr) const {
     std::optional<T> constant;
     if constexpr (requires { bc.value; }) constant = static_cast<T>(bc.value);
     typename detail::halo_plan<T, MemorySpace>::storage_view flat(storage_.data(), storage_.extent(0));
-    return detail::begin_exchange(*this, exec, *plans_, plan, flat, constant, comm_.native());
+    return detail::begin_exchange(*this, exec, *plans_, plan, flat, constant, comm_.native(), std::move(neighbours));
+  }
+
+  /// The ranks this object's halo exchanges talk to, once an exchange of
+  /// it has been settled across every rank (detail::neighbour_check_for).
+  const detail::halo_plans<T, MemorySpace>& halo_state() const { return *plans_; }
+  /// After an exchange settled across every rank: its peers are this
+  /// object's neighbours from now on.
+  /// A vector's peers depend on the kind (periodic adds the wrap-around):
+  /// all kinds' together.
+  void learn_halo_peers(const detail::halo_plan<T, MemorySpace>&) const {
+    if (plans_->peers) return;
+    std::vector<int> all;
+    for (const auto kind : {boundary_kind::periodic, boundary_kind::constant, boundary_kind::clamp}) {
+      const auto some = detail::peers_of(build_lists(kind), comm_.rank());
+      all.insert(all.end(), some.begin(), some.end());
+    }
+    std::sort(all.begin(), all.end());
+    all.erase(std::unique(all.begin(), all.end()), all.end());
+    plans_->peers = std::move(all);
   }
 
   /// Whether this and `other` are the same vector (copies of one another).

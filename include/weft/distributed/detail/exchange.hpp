@@ -10,8 +10,10 @@
 
 #include "../../detail/policy.hpp"
 #include "../../error.hpp"
+#include "../../functional.hpp"
 #include "../communicator.hpp"
 #include "../partition.hpp"
+#include "collectives.hpp"
 #include "mpi.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -100,8 +102,7 @@ template <class Src>
 staging<Src> stage(const Src& src, std::int64_t received) {
   staging<Src> s;
   if (!mpi_can_use_directly<typename Src::memory_space>()) {
-    s.out.emplace(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string("weft::exchange::send")),
-                  src.extent(0));
+    s.out.emplace(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string("weft::exchange::send")), src.extent(0));
     s.in.emplace(Kokkos::view_alloc(Kokkos::WithoutInitializing, std::string("weft::exchange::recv")),
                  static_cast<std::size_t>(received));
   }
@@ -130,51 +131,137 @@ void all_to_all(const Exec& exec, const communicator& comm, const Src& src, cons
   }
 }
 
-/// Every rank holds a consecutive piece of a global sequence, in rank order
-/// (rank r's piece, pieces[r] elements, starts after all of ranks < r);
-/// moves it so that rank q ends up holding [to.offset(q), +
-/// to.local_size(q)) in `dst`. Collective: one small MPI_Allreduce settles
-/// the message layouts and the staging buffers' allocation, then one
-/// MPI_Alltoallv per pair. `to` must cover exactly the sum of the pieces
-/// (checked by the caller), and `pieces` be the same on every rank.
+/// Tags of move_pieces' messages: a piece's header (its global offset and
+/// length), then its elements, one message per array.
+inline constexpr int piece_header_tag = 0x7efa;
+inline constexpr int piece_data_tag = 0x7efb;
+
+/// Every rank holds a consecutive piece of a global sequence, its pairs'
+/// sources: [offset, offset + length) (offset from an exclusive scan of
+/// the lengths over the ranks); moves it so that rank q ends up holding
+/// [to.offset(q), + to.local_size(q)) in the pairs' destinations. Point to
+/// point, with no array over the ranks: each rank sends to the ranks its
+/// piece overlaps in `to` (found by bisection) and receives from whichever
+/// ranks' pieces overlap its part, in the order they come (MPI_Probe): it
+/// knows how many elements it expects, not from whom. A balanced move is
+/// a few messages per rank at any rank count. Collective: one small
+/// MPI_Allreduce first settles `check` (the caller's local work), this
+/// rank's staging buffers and MPI's int counts, so that no rank waits for
+/// a message a failed rank will not send. Every element of to's parts must
+/// come from some piece (the caller's total is to.global_size()).
 template <class Exec, class... Pairs>
-void move_pieces(const Exec& exec, const communicator& comm, const std::vector<std::int64_t>& pieces,
-                 const partition& to, const char* algorithm, const Pairs&... src_dst) {
-  const int size = comm.size(), me = comm.rank();
-  const partition from = partition::from_sizes(pieces);
-  auto overlap = [](std::int64_t a0, std::int64_t a1, std::int64_t b0, std::int64_t b1) {
-    return std::max<std::int64_t>(0, std::min(a1, b1) - std::max(a0, b0));
-  };
-  std::vector<std::int64_t> send(static_cast<std::size_t>(size)), recv(static_cast<std::size_t>(size));
-  for (int q = 0; q < size; ++q) {
-    send[static_cast<std::size_t>(q)] = overlap(from.offset(me), from.offset(me) + from.local_size(me), to.offset(q),
-                      to.offset(q) + to.local_size(q));
-    recv[static_cast<std::size_t>(q)] = overlap(to.offset(me), to.offset(me) + to.local_size(me), from.offset(q),
-                      from.offset(q) + from.local_size(q));
-  }
-  collective_check check(algorithm);
+void move_pieces(const Exec& exec, const communicator& comm, std::int64_t offset, const partition& to,
+                 collective_check& check, const char* algorithm, const Pairs&... src_dst) {
+  const int me = comm.rank();
+  std::int64_t length = 0;
+  ((length = static_cast<std::int64_t>(src_dst.first.extent(0))), ...);
+  const std::int64_t end = offset + length, first = to.offset(me), last = first + to.local_size(me);
+  // Per pair: its host copies (none where MPI can use its memory) and its
+  // MPI type; each(f) calls f(pair, staging, type) for every pair.
+  const auto pairs = std::forward_as_tuple(src_dst...);
   std::tuple<std::optional<staging<typename Pairs::first_type>>...> staged;
+  std::tuple<std::optional<mpi_element_type<typename Pairs::first_type::non_const_value_type>>...> types;
+  auto each = [&](auto&& f) {
+    [&]<std::size_t... P>(std::index_sequence<P...>) {
+      (f(std::get<P>(pairs), *std::get<P>(staged), *std::get<P>(types)), ...);
+    }
+    (std::index_sequence_for<Pairs...>{});
+  };
   check.attempt([&] {
-    std::apply([&](auto&... s) { ((s.emplace(stage(src_dst.first, to.local_size(me)))), ...); }, staged);
+    [&]<std::size_t... P>(std::index_sequence<P...>) {
+      ((std::get<P>(staged).emplace(stage(std::get<P>(pairs).first, to.local_size(me))),
+        std::get<P>(types).emplace(algorithm)),
+       ...);
+    }
+    (std::index_sequence_for<Pairs...>{});
   });
-  const auto [send_layout, recv_layout] = agree_on_layouts(comm, check, send, recv, algorithm);
-  std::apply(
-      [&](const auto&... s) {
-        (all_to_all(exec, comm, src_dst.first, send_layout, src_dst.second, recv_layout, *s, algorithm), ...);
-      },
-      staged);
+  // What this rank sends: [offset, end) cut at to's part boundaries, rank
+  // q's part (skipping empty ones) from owner(offset) on.
+  struct piece {
+    int rank;
+    std::int64_t header[2];  // global offset, length
+  };
+  std::vector<piece> out;
+  for (std::int64_t i = offset; i < end;) {
+    const int q = to.owner(i);
+    const std::int64_t stop = std::min(end, to.offset(q) + to.local_size(q));
+    check.require(stop - i <= INT_MAX, algorithm, ": rank ", me, " would send ", stop - i,
+                  " elements in one message, beyond MPI's int counts");
+    out.push_back({q, {i, stop - i}});
+    i = stop;
+  }
+  check.settle(comm);
+
+  exec.fence();
+  each([&](const auto& pair, const auto& s, const auto&) {
+    if (s.out) Kokkos::deep_copy(*s.out, pair.first);
+  });
+  std::vector<MPI_Request> requests;
+  requests.reserve(out.size() * (1 + sizeof...(Pairs)));
+  for (const piece& p : out) {
+    const std::int64_t at = p.header[0] - offset;
+    if (p.rank == me) {  // this rank's own part: a copy, where the messages go
+      const std::pair<std::int64_t, std::int64_t> from(at, at + p.header[1]),
+          into(p.header[0] - first, p.header[0] - first + p.header[1]);
+      each([&](const auto& pair, const auto& s, const auto&) {
+        if (s.out)
+          Kokkos::deep_copy(Kokkos::subview(*s.in, into), Kokkos::subview(*s.out, from));
+        else
+          Kokkos::deep_copy(exec, Kokkos::subview(pair.second, into), Kokkos::subview(pair.first, from));
+      });
+      continue;
+    }
+    requests.emplace_back();
+    check_mpi(MPI_Isend(p.header, 2, MPI_INT64_T, p.rank, piece_header_tag, comm.native(), &requests.back()),
+              "MPI_Isend", algorithm);
+    each([&](const auto& pair, const auto& s, const auto& type) {
+      const auto* data = s.out ? s.out->data() : pair.first.data();
+      requests.emplace_back();
+      check_mpi(MPI_Isend(data + at, static_cast<int>(p.header[1]), type.get(), p.rank, piece_data_tag, comm.native(),
+                          &requests.back()),
+                "MPI_Isend", algorithm);
+    });
+  }
+  // What this rank receives: its part less what it holds itself, from
+  // whichever ranks send it, one header and then one message per pair
+  // each (in order: MPI does not reorder messages from one rank on a tag).
+  std::int64_t expected = last - first - std::max<std::int64_t>(0, std::min(end, last) - std::max(offset, first));
+  while (expected > 0) {
+    MPI_Status status;
+    check_mpi(MPI_Probe(MPI_ANY_SOURCE, piece_header_tag, comm.native(), &status), "MPI_Probe", algorithm);
+    std::int64_t header[2];
+    check_mpi(MPI_Recv(header, 2, MPI_INT64_T, status.MPI_SOURCE, piece_header_tag, comm.native(), MPI_STATUS_IGNORE),
+              "MPI_Recv", algorithm);
+    const std::int64_t at = header[0] - first;
+    each([&](const auto& pair, const auto& s, const auto& type) {
+      auto* data = s.in ? s.in->data() : pair.second.data();
+      check_mpi(MPI_Recv(data + at, static_cast<int>(header[1]), type.get(), status.MPI_SOURCE, piece_data_tag,
+                         comm.native(), MPI_STATUS_IGNORE),
+                "MPI_Recv", algorithm);
+    });
+    expected -= header[1];
+  }
+  check_mpi(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall",
+            algorithm);
+  exec.fence();
+  each([&](const auto& pair, const auto& s, const auto&) {
+    if (s.in) Kokkos::deep_copy(pair.second, *s.in);
+  });
 }
 
-/// As move_pieces, each rank's piece being its pairs' sources; the pieces'
-/// sizes are gathered here (one MPI_Allgather), which also settles `prior`:
-/// if the caller's local work failed on any rank, every rank throws first.
+/// As move_pieces, each rank's piece being its pairs' sources, in rank
+/// order; the pieces' offsets come from an ordered exclusive scan here,
+/// which also settles `prior`: if the caller's local work failed on any
+/// rank, every rank throws first.
 template <class Exec, class... Pairs>
 void move_onto(const Exec& exec, const communicator& comm, const partition& to, const char* algorithm,
                const collective_check& prior, const Pairs&... src_dst) {
   std::int64_t mine = 0;
   ((mine = static_cast<std::int64_t>(src_dst.first.extent(0))), ...);
-  const auto pieces = all_gather_checked(comm, prior, mine, algorithm);
-  move_pieces(exec, comm, pieces, to, algorithm, src_dst...);
+  const auto offsets =
+      ordered_exclusive_scan(comm, prior, optional_value<std::int64_t>{mine, true}, plus<>{}, algorithm);
+  collective_check check(algorithm);
+  move_pieces(exec, comm, offsets.before.valid ? offsets.before.value : 0, to, check, algorithm, src_dst...);
 }
 
 }  // namespace weft::detail

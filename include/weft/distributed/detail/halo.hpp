@@ -18,6 +18,7 @@
 // host mirrors of the buffers.
 
 #include "../../detail/policy.hpp"
+#include "../communicator.hpp"
 #include "mpi.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -27,6 +28,7 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,6 +54,17 @@ struct halo_lists {
   /// the exchange completes.
   std::vector<std::array<bool, 2>> remote_faces;
 };
+
+/// The ranks other than `self` that the lists send to or receive from, ascending.
+inline std::vector<int> peers_of(const halo_lists& lists, int self) {
+  std::vector<int> out;
+  for (const auto* by_peer : {&lists.send, &lists.recv})
+    for (const auto& [peer, elements] : *by_peer)
+      if (peer != self && !elements.empty()) out.push_back(peer);
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
+}
 
 template <class Buffer, class Storage, class Index>
 struct pack_functor {
@@ -84,6 +97,179 @@ struct set_functor {
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const { storage(index(k)) = value; }
 };
 
+/// The argument check of one halo exchange, carried to the neighbours
+/// instead of settled by an allreduce (argument_checks::agreed, once an
+/// object's first exchange has been settled by one): each rank sends its
+/// check's words (collective_check::words) to every peer it exchanges halo
+/// messages with and receives theirs. A pair of neighbours exchanges data
+/// only if their words are equal and neither failed, a decision both make
+/// from the same two messages, so no rank waits for data its neighbour
+/// will not send, and no data moves between ranks that disagree. What this
+/// rank learns (least()) covers itself and its neighbours only; the caller
+/// throws here, and leaves the failure pending for the next collective
+/// (pending_failure), where every rank throws.
+class neighbour_agreement {
+ public:
+  static constexpr int tag = 0x7efc;  // beside halo data's 0x7ef7
+
+  /// Posts this rank's words to every peer (none is this rank), and the
+  /// receives of theirs. Receives are posted at once, in call order, so the
+  /// words of two exchanges in flight on one communicator (two vectors, or
+  /// a misuse) match their calls as the data does. A neighbour's list may
+  /// be longer than this rank's (other arguments recorded): room for twice
+  /// as many words and 64 more; a longer one fails to arrive whole, which
+  /// is a disagreement too.
+  neighbour_agreement(std::vector<std::uint64_t> words, const std::vector<int>& peers, MPI_Comm comm,
+                      const char* algorithm)
+      : words_(std::move(words)), least_(words_), comm_(comm), algorithm_(algorithm) {
+    const std::size_t room = 2 * words_.size() + 64;
+    for (const int peer : peers) peers_.push_back({peer, false, false, std::vector<std::uint64_t>(room)});
+    sends_.resize(peers_.size(), MPI_REQUEST_NULL);
+    recvs_.resize(peers_.size(), MPI_REQUEST_NULL);
+    for (std::size_t k = 0; k < peers_.size(); ++k) {
+      check_mpi(MPI_Irecv(peers_[k].theirs.data(), static_cast<int>(room), MPI_UINT64_T, peers_[k].rank, tag, comm_,
+                          &recvs_[k]),
+                "MPI_Irecv", algorithm_);
+      check_mpi(MPI_Isend(words_.data(), static_cast<int>(words_.size()), MPI_UINT64_T, peers_[k].rank, tag, comm_,
+                          &sends_[k]),
+                "MPI_Isend", algorithm_);
+    }
+  }
+  neighbour_agreement(const neighbour_agreement&) = delete;
+  neighbour_agreement& operator=(const neighbour_agreement&) = delete;
+  ~neighbour_agreement() { complete(); }
+
+  /// Takes in the words that have arrived (waits for all if `block`). True
+  /// once every peer's have.
+  bool poll(bool block) {
+    bool all = true;
+    for (std::size_t k = 0; k < peers_.size(); ++k) {
+      auto& p = peers_[k];
+      if (p.heard) continue;
+      MPI_Status status;
+      int arrived = 1, code = MPI_SUCCESS;
+      if (block)
+        code = MPI_Wait(&recvs_[k], &status);
+      else
+        code = MPI_Test(&recvs_[k], &arrived, &status);
+      if (!arrived) {
+        all = false;
+        continue;
+      }
+      int count = 0;
+      if (code == MPI_SUCCESS)
+        MPI_Get_count(&status, MPI_UINT64_T, &count);
+      else if (!truncated(code))
+        check_mpi(code, "MPI_Wait", algorithm_);
+      p.theirs.resize(code == MPI_SUCCESS ? static_cast<std::size_t>(count) : 0);  // truncated: none taken
+      p.heard = true;
+      p.agreed = code == MPI_SUCCESS && p.theirs == words_ && words_[0] == UINT64_MAX;
+      agreed_ = agreed_ && p.agreed;
+      every_peer_failed_ = every_peer_failed_ && !p.theirs.empty() && p.theirs[0] != UINT64_MAX;
+      // The element-wise minimum over the words both hold; a shorter list
+      // (other arguments recorded) shortens it.
+      const std::size_t common = std::min(p.theirs.size(), least_.size());
+      for (std::size_t i = 0; i < common; ++i) least_[i] = std::min(least_[i], p.theirs[i]);
+      if (!p.theirs.empty() && p.theirs.size() < least_.size()) least_.resize(p.theirs.size());
+    }
+    return all;
+  }
+
+  /// For a peer whose words have arrived, whether data goes both ways
+  /// between it and this rank; nothing before.
+  std::optional<bool> decision(int peer) const {
+    for (const auto& p : peers_)
+      if (p.rank == peer) return p.heard ? std::optional<bool>(p.agreed) : std::nullopt;
+    return std::nullopt;
+  }
+
+  /// Waits for every peer's words and for this rank's to be sent.
+  void complete() {
+    if (complete_) return;
+    complete_ = true;
+    poll(true);
+    MPI_Waitall(static_cast<int>(sends_.size()), sends_.data(), MPI_STATUSES_IGNORE);
+  }
+
+ private:
+  static bool truncated(int code) {
+    int error_class = MPI_SUCCESS;
+    MPI_Error_class(code, &error_class);
+    return error_class == MPI_ERR_TRUNCATE;
+  }
+
+ public:
+  /// Whether this rank and every neighbour passed the same and none failed.
+  bool agreed() const { return agreed_ && words_[0] == UINT64_MAX; }
+  /// Whether every neighbour reported a failure of its own (after complete()).
+  bool every_peer_failed() const { return every_peer_failed_; }
+  /// The words of this rank and its neighbours combined (see the class).
+  const std::vector<std::uint64_t>& least() const { return least_; }
+
+ private:
+  struct peer_state {
+    int rank;
+    bool heard, agreed;
+    std::vector<std::uint64_t> theirs;  // room for the words, then the words
+  };
+  std::vector<std::uint64_t> words_, least_;
+  std::vector<peer_state> peers_;
+  std::vector<MPI_Request> sends_, recvs_;
+  MPI_Comm comm_;
+  const char* algorithm_;
+  bool agreed_ = true, complete_ = false, every_peer_failed_ = true;
+};
+
+/// A halo exchange's (or stencil's) check carried to the neighbours: the
+/// agreement, and what becomes of it. conclude() throws weft::error on this
+/// rank if it or a neighbour failed or they passed different arguments,
+/// and leaves the failure pending, so every rank throws at its next
+/// collective (pending_failure).
+class neighbour_check {
+ public:
+  neighbour_check(const collective_check& check, const communicator& comm, const std::vector<int>& peers,
+                  const char* algorithm)
+      : check_(check),
+        agreement_(check.words(comm, false), peers, comm.native(), algorithm),
+        rank_(comm.rank()),
+        algorithm_(algorithm) {}
+
+  neighbour_agreement& agreement() { return agreement_; }
+
+  void conclude() {
+    agreement_.complete();
+    if (agreement_.agreed()) return;
+    std::string message = check_.verdict(agreement_.least());
+    if (message.empty()) message = check_.problem();
+    if (message.empty()) message = std::string(algorithm_) + ": a neighbouring rank passed other arguments";
+    // Unless this rank and all its neighbours failed alike (every rank made
+    // the same mistake, or there is one rank), some rank may not know yet:
+    // the next collective tells every rank.
+    if (!(check_.failed_here() && agreement_.every_peer_failed())) {
+      pending_failure::record(message);
+      throw error(message + " [found on rank " + std::to_string(rank_) +
+                  " and its neighbours; every rank throws at its next collective]");
+    }
+    throw error(message);
+  }
+
+ private:
+  collective_check check_;
+  neighbour_agreement agreement_;
+  int rank_;
+  const char* algorithm_;
+};
+
+/// The neighbour check of a call on objects whose halo peers are known
+/// (argument_checks::agreed, after a settled exchange), or nothing: the
+/// call then settles its check across all ranks, as the first one does.
+template <class Plans>
+std::shared_ptr<neighbour_check> neighbour_check_for(const communicator& comm, const Plans& plans,
+                                                     const collective_check& check, const char* algorithm) {
+  if (comm.checks() != argument_checks::agreed || !plans.peers) return nullptr;
+  return std::make_shared<neighbour_check>(check, comm, *plans.peers, algorithm);
+}
+
 template <class T, class MemorySpace>
 class halo_plan;
 
@@ -97,6 +283,12 @@ template <class T, class MemorySpace>
 struct halo_plans {
   std::optional<halo_plan<T, MemorySpace>> plans[3];
   bool in_flight = false;
+  /// The ranks this object exchanges halo messages with under any boundary
+  /// kind, known once an exchange has been settled across all ranks: later
+  /// calls agree with these neighbours only (neighbour_agreement), so both
+  /// sides of every pair that any kind connects hear each other even when
+  /// the ranks pass different kinds.
+  std::optional<std::vector<int>> peers;
 };
 
 /// Records in `check` what every rank must pass alike to a halo exchange:
@@ -174,10 +366,13 @@ class halo_plan {
   /// Packs and posts the messages to other ranks, and enqueues on `exec` the
   /// ghosts this rank supplies itself and the boundary constants. `exec`
   /// must be the instance that wrote `storage`; it is fenced before MPI
-  /// touches the buffers.
+  /// touches the buffers. With an `agreement` (which must outlive the
+  /// exchange), the receives are posted at once and the sends to a peer as
+  /// soon as its words agree (test(), finish()); the receives from a peer
+  /// that disagrees are cancelled.
   template <class Exec>
   void start(const Exec& exec, const storage_view& storage, const std::optional<T>& constant, MPI_Comm comm,
-             const char* algorithm) {
+             const char* algorithm, neighbour_agreement* agreement = nullptr) {
     if (send_index_.extent(0) > 0) {
       Kokkos::parallel_for("weft::halo_pack", range(exec, static_cast<std::int64_t>(send_index_.extent(0))),
                            pack_functor<buffer_view, storage_view, index_view>{send_buffer_, storage, send_index_});
@@ -190,32 +385,28 @@ class halo_plan {
       Kokkos::parallel_for("weft::halo_constant", range(exec, static_cast<std::int64_t>(constant_index_.extent(0))),
                            set_functor<storage_view, index_view, T>{storage, constant_index_, *constant});
     }
-    requests_.clear();
+    recv_requests_.assign(recvs_.size(), MPI_REQUEST_NULL);
+    send_requests_.assign(sends_.size(), MPI_REQUEST_NULL);
+    agreement_ = agreement;
+    decided_.clear();
     if (sends_.empty() && recvs_.empty()) return;  // nothing for MPI: no fence either
     if (!direct_ && send_host_.extent(0) > 0) Kokkos::deep_copy(exec, send_host_, send_buffer_);
     exec.fence();
+    comm_ = comm;
+    storage_ = storage.data();
     T* recv = direct_ ? recv_buffer_.data() : recv_host_.data();
-    T* send = direct_ ? send_buffer_.data() : send_host_.data();
-    requests_.reserve(recvs_.size() + sends_.size());
-    for (const auto& m : recvs_) {
-      requests_.emplace_back();
+    for (std::size_t k = 0; k < recvs_.size(); ++k) {
+      const auto& m = recvs_[k];
       if (m.box != MPI_DATATYPE_NULL) {
-        check_mpi(MPI_Irecv(storage.data(), 1, m.box, m.peer, tag, comm, &requests_.back()), "MPI_Irecv", algorithm);
+        check_mpi(MPI_Irecv(storage.data(), 1, m.box, m.peer, tag, comm, &recv_requests_[k]), "MPI_Irecv", algorithm);
         continue;
       }
       T* at = m.run_start >= 0 ? storage.data() + m.run_start : recv + m.buffer_offset;
-      check_mpi(MPI_Irecv(at, static_cast<int>(m.count), type_.get(), m.peer, tag, comm, &requests_.back()),
+      check_mpi(MPI_Irecv(at, static_cast<int>(m.count), type_.get(), m.peer, tag, comm, &recv_requests_[k]),
                 "MPI_Irecv", algorithm);
     }
-    for (const auto& m : sends_) {
-      requests_.emplace_back();
-      if (m.box != MPI_DATATYPE_NULL) {
-        check_mpi(MPI_Isend(storage.data(), 1, m.box, m.peer, tag, comm, &requests_.back()), "MPI_Isend", algorithm);
-        continue;
-      }
-      T* at = m.run_start >= 0 ? storage.data() + m.run_start : send + m.buffer_offset;
-      check_mpi(MPI_Isend(at, static_cast<int>(m.count), type_.get(), m.peer, tag, comm, &requests_.back()),
-                "MPI_Isend", algorithm);
+    if (!agreement_) {
+      for (const int peer : peers()) post_sends(peer, algorithm);
     }
   }
 
@@ -223,10 +414,16 @@ class halo_plan {
   /// are ready for work enqueued on `exec` afterwards.
   template <class Exec>
   void finish(const Exec& exec, const storage_view& storage, const char* algorithm) {
-    if (!requests_.empty()) {
-      check_mpi(MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE),
-                "MPI_Waitall", algorithm);
-      requests_.clear();
+    if (agreement_) {
+      agreement_->poll(true);
+      apply_decisions(algorithm);
+      agreement_ = nullptr;
+    }
+    for (auto* requests : {&recv_requests_, &send_requests_}) {
+      if (!requests->empty())
+        check_mpi(MPI_Waitall(static_cast<int>(requests->size()), requests->data(), MPI_STATUSES_IGNORE), "MPI_Waitall",
+                  algorithm);
+      requests->clear();
     }
     if (!direct_ && recv_host_.extent(0) > 0) Kokkos::deep_copy(exec, recv_buffer_, recv_host_);
     if (recv_index_.extent(0) > 0) {
@@ -237,21 +434,43 @@ class halo_plan {
 
   /// Whether every message has arrived, letting MPI progress them meanwhile.
   bool test(const char* algorithm) {
-    if (requests_.empty()) return true;
-    int done = 0;
-    check_mpi(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE),
-              "MPI_Testall", algorithm);
-    return done != 0;
+    if (agreement_) {
+      const bool all = agreement_->poll(false);
+      apply_decisions(algorithm);
+      if (!all) return false;
+      agreement_ = nullptr;
+    }
+    for (auto* requests : {&recv_requests_, &send_requests_}) {
+      if (requests->empty()) continue;
+      int done = 0;
+      check_mpi(MPI_Testall(static_cast<int>(requests->size()), requests->data(), &done, MPI_STATUSES_IGNORE),
+                "MPI_Testall", algorithm);
+      if (!done) return false;
+    }
+    return true;
   }
 
   /// Abandons posted messages after an error elsewhere (best effort, no throw).
   void cancel() noexcept {
-    for (auto& r : requests_) {
-      if (r == MPI_REQUEST_NULL) continue;  // completed by an earlier test()
-      MPI_Cancel(&r);
-      MPI_Request_free(&r);
+    agreement_ = nullptr;
+    for (auto* requests : {&recv_requests_, &send_requests_}) {
+      for (auto& r : *requests) {
+        if (r == MPI_REQUEST_NULL) continue;  // completed by an earlier test()
+        MPI_Cancel(&r);
+        MPI_Request_free(&r);
+      }
+      requests->clear();
     }
-    requests_.clear();
+  }
+
+  /// The ranks this plan exchanges messages with, ascending.
+  std::vector<int> peers() const {
+    std::vector<int> out;
+    for (const auto* messages : {&sends_, &recvs_})
+      for (const auto& m : *messages) out.push_back(m.peer);
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
   }
 
   /// Messages and elements this plan sends to other ranks per exchange
@@ -391,6 +610,43 @@ class halo_plan {
     return to_device(buffered, label);
   }
 
+  // Posts the messages to `peer`.
+  void post_sends(int peer, const char* algorithm) {
+    T* send = direct_ ? send_buffer_.data() : send_host_.data();
+    for (std::size_t k = 0; k < sends_.size(); ++k) {
+      const auto& m = sends_[k];
+      if (m.peer != peer) continue;
+      if (m.box != MPI_DATATYPE_NULL) {
+        check_mpi(MPI_Isend(storage_, 1, m.box, m.peer, tag, comm_, &send_requests_[k]), "MPI_Isend", algorithm);
+        continue;
+      }
+      T* at = m.run_start >= 0 ? storage_ + m.run_start : send + m.buffer_offset;
+      check_mpi(MPI_Isend(at, static_cast<int>(m.count), type_.get(), m.peer, tag, comm_, &send_requests_[k]),
+                "MPI_Isend", algorithm);
+    }
+  }
+
+  // For each peer whose words have arrived since the last call: send to it
+  // if it agrees; otherwise it sends nothing here either, and the receives
+  // from it are cancelled.
+  void apply_decisions(const char* algorithm) {
+    for (const int peer : peers()) {
+      if (std::find(decided_.begin(), decided_.end(), peer) != decided_.end()) continue;
+      const auto agreed = agreement_->decision(peer);
+      if (!agreed) continue;
+      decided_.push_back(peer);
+      if (*agreed) {
+        post_sends(peer, algorithm);
+        continue;
+      }
+      for (std::size_t k = 0; k < recvs_.size(); ++k) {
+        if (recvs_[k].peer != peer || recv_requests_[k] == MPI_REQUEST_NULL) continue;
+        check_mpi(MPI_Cancel(&recv_requests_[k]), "MPI_Cancel", algorithm);
+        check_mpi(MPI_Wait(&recv_requests_[k], MPI_STATUS_IGNORE), "MPI_Wait", algorithm);
+      }
+    }
+  }
+
   bool direct_;
   std::vector<std::array<bool, 2>> remote_faces_;
   mpi_element_type<T> type_{"weft::halo_exchange"};
@@ -398,7 +654,12 @@ class halo_plan {
   index_view send_index_, recv_index_, local_from_, local_to_, constant_index_;
   buffer_view send_buffer_, recv_buffer_;
   host_buffer_view send_host_, recv_host_;
-  std::vector<MPI_Request> requests_;
+  std::vector<MPI_Request> recv_requests_, send_requests_;
+  // The exchange in flight: where its sends come from, and its agreement.
+  MPI_Comm comm_ = MPI_COMM_NULL;
+  T* storage_ = nullptr;
+  neighbour_agreement* agreement_ = nullptr;
+  std::vector<int> decided_;  // peers whose decision this exchange has applied
 };
 
 }  // namespace weft::detail

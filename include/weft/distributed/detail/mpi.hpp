@@ -86,14 +86,18 @@ std::vector<T> all_gather_checked(const communicator& comm, const collective_che
     T value;
     int failed;
   };
-  const auto all = all_gather_value(comm, contribution{mine, check.failed_here() ? 1 : 0}, algorithm);
+  const auto all = all_gather_value(comm, contribution{mine, check.problem().empty() ? 0 : 1}, algorithm);
   int first = -1, last = -1;
   for (std::size_t r = 0; r < all.size(); ++r) {
     if (!all[r].failed) continue;
     if (first < 0) first = static_cast<int>(r);
     last = static_cast<int>(r);
   }
-  if (first >= 0) fail_together(comm, first, last, check.problem(), algorithm);
+  if (first >= 0) {
+    const std::string mine_problem = check.problem();
+    pending_failure::clear();  // reported now, on every rank
+    fail_together(comm, first, last, mine_problem, algorithm);
+  }
   std::vector<T> values;
   values.reserve(all.size());
   for (const auto& c : all) values.push_back(c.value);
@@ -121,7 +125,7 @@ std::vector<T> all_gather_v_checked(const communicator& comm, const collective_c
     total += b;
     values += counts[r];
   }
-  const std::int64_t failed = check.failed_here() ? 1 : 0;
+  const std::int64_t failed = check.problem().empty() ? 0 : 1;
   std::vector<unsigned char> out(static_cast<std::size_t>(header) + mine.size() * sizeof(T)),
       in(static_cast<std::size_t>(total));
   std::memcpy(out.data(), &failed, sizeof failed);
@@ -137,7 +141,11 @@ std::vector<T> all_gather_v_checked(const communicator& comm, const collective_c
     if (first < 0) first = static_cast<int>(r);
     last = static_cast<int>(r);
   }
-  if (first >= 0) fail_together(comm, first, last, check.problem(), algorithm);
+  if (first >= 0) {
+    const std::string mine_problem = check.problem();
+    pending_failure::clear();  // reported now, on every rank
+    fail_together(comm, first, last, mine_problem, algorithm);
+  }
   std::vector<T> all(static_cast<std::size_t>(values));
   std::size_t at = 0;
   for (std::size_t r = 0; r < ranks; ++r) {
@@ -147,57 +155,6 @@ std::vector<T> all_gather_v_checked(const communicator& comm, const collective_c
     at += static_cast<std::size_t>(counts[r]);
   }
   return all;
-}
-
-/// Collective: every rank's partial result (of a reduction or scan), in
-/// rank order, on every rank. The same MPI_Allgather settles `check`: if
-/// computing any rank's part failed (an exception from the user's function,
-/// say), or if the ranks passed different values of an arithmetic `init`,
-/// every rank throws weft::error with the same message.
-template <class T>
-std::vector<optional_value<T>> gather_parts(const communicator& comm, const collective_check& check,
-                                            const optional_value<T>& mine, const optional_value<T>& init,
-                                            const char* algorithm) {
-  struct contribution {
-    optional_value<T> part;
-    optional_value<T> init;
-  };
-  const auto all = all_gather_checked(comm, check, contribution{mine, init}, algorithm);
-  // Reproducible sums carry init as an accumulator holding it (no padding,
-  // so its bytes compare), printed as its value.
-  if constexpr (std::is_arithmetic_v<T> || std::is_same_v<T, repro_sum>) {
-    auto shown = [](const T& v) {
-      if constexpr (std::is_same_v<T, repro_sum>) return repro_value(v);
-      else return +v;
-    };
-    for (std::size_t r = 1; r < all.size(); ++r) {
-      const bool same = all[r].init.valid == all[0].init.valid &&
-                        (!all[0].init.valid || std::memcmp(&all[r].init.value, &all[0].init.value, sizeof(T)) == 0);
-      if (!same)
-        fail(algorithm, ": ranks disagree on the initial value: ", shown(all[0].init.value), " on rank 0, ",
-             shown(all[r].init.value), " on rank ", r, "; every rank must pass the same");
-    }
-  }
-  std::vector<optional_value<T>> parts(all.size());
-  for (std::size_t r = 0; r < all.size(); ++r) parts[r] = all[r].part;
-  return parts;
-}
-
-/// Folds per-rank partial results in rank order, skipping empty ones; every
-/// rank computes the same result from the same gathered values, so totals
-/// are identical everywhere, and the op need not commute.
-template <class T, class Op>
-optional_value<T> fold_in_rank_order(const std::vector<optional_value<T>>& parts, Op op, int end_rank) {
-  optional_value<T> acc{T{}, false};
-  for (std::size_t r = 0; r < static_cast<std::size_t>(end_rank); ++r) {
-    if (!parts[r].valid) continue;
-    if (acc.valid) {
-      acc.value = op(acc.value, parts[r].value);
-    } else {
-      acc = parts[r];
-    }
-  }
-  return acc;
 }
 
 /// Whether MPI can take pointers to this memory directly. Host memory always;
