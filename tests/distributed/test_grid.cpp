@@ -25,17 +25,19 @@ using namespace weft_test;
 TEMPLATE_LIST_TEST_CASE("grid layout follows the Cartesian process grid", "[grid][distributed]", enabled_spaces) {
   using M = typename TestType::memory_space;
   weft::communicator comm(MPI_COMM_WORLD);
-  weft::distributed_grid<double, 2, M> g(comm, {13, 7}, {.halo = 2});
+  const std::int64_t n0 = grown(13, comm.size()), n1 = grown(7, comm.size());
+  weft::distributed_grid<double, 2, M> g(comm, {n0, n1}, {.halo = 2});
   CHECK(g.dims()[0] * g.dims()[1] == comm.size());
   std::int64_t cells = g.local_extent(0) * g.local_extent(1);
   std::int64_t total = 0;
   MPI_Allreduce(&cells, &total, 1, MPI_INT64_T, MPI_SUM, comm.native());
-  CHECK(total == 13 * 7);
+  CHECK(total == n0 * n1);
   CHECK(g.with_halo().extent(0) == std::size_t(g.local_extent(0) + 4));
   CHECK(g.interior().extent(1) == std::size_t(g.local_extent(1)));
   for (int d = 0; d < 2; ++d) CHECK(g.offset(d) == g.split(d).offset(g.coords()[d]));
 
-  weft::distributed_grid<float, 3, M> h(comm, {5, 6, 7}, {.halo = 1, .dims = {1, 0, 0}});
+  weft::distributed_grid<float, 3, M> h(comm, {5, grown(6, comm.size()), grown(7, comm.size())},
+                                        {.halo = 1, .dims = {1, 0, 0}});
   CHECK(h.dims()[0] == 1);
   CHECK(h.dims()[0] * h.dims()[1] * h.dims()[2] == comm.size());
 }
@@ -170,7 +172,7 @@ TEMPLATE_LIST_TEST_CASE("scatter and gather of whole grids are inverse", "[grid]
     if (comm.rank() == 0) CHECK(back == field);
   }
   SECTION("3-D, uneven extents, float") {
-    const ext<3> n{5, 3, 7};
+    const ext<3> n{grown(5, comm.size()), grown(3, comm.size()), grown(7, comm.size())};
     const auto field = random_vector<float>(volume<3>(n), 941);
     weft::distributed_grid<float, 3, M> g(comm, n, {.halo = 0});
     weft::scatter(comm.rank() == 0 ? field : std::vector<float>{}, g);
@@ -179,8 +181,9 @@ TEMPLATE_LIST_TEST_CASE("scatter and gather of whole grids are inverse", "[grid]
     else CHECK(back.empty());
   }
   SECTION("root's field of the wrong size throws on every rank, a bad root too") {
-    weft::distributed_grid<double, 2, M> g(comm, {6, 5});
-    const std::vector<double> short_field(29, 1.0);
+    const std::int64_t n0 = grown(6, comm.size()), n1 = grown(5, comm.size());
+    weft::distributed_grid<double, 2, M> g(comm, {n0, n1});
+    const std::vector<double> short_field(static_cast<std::size_t>(n0 * n1 - 1), 1.0);
     CHECK_THROWS_WITH(weft::scatter(comm.rank() == 0 ? short_field : std::vector<double>{}, g, 0),
                       Catch::Matchers::ContainsSubstring("weft::scatter"));
     CHECK_THROWS_WITH(weft::scatter(std::vector<double>{}, g, comm.size()),
