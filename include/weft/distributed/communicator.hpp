@@ -309,16 +309,21 @@ class collective_check {
   /// rank alike, as settle() does.
   void conclude(const communicator& comm, const std::vector<std::uint64_t>& least) const {
     const std::size_t n = values_.size();
-    if (least[0] != UINT64_MAX) {
-      const std::string mine = problem();
-      pending_failure::clear();  // reported now, on every rank
-      fail_together(comm, static_cast<int>(least[0]), static_cast<int>(~least[1]), mine, algorithm_);
-    }
+    if (least[0] != UINT64_MAX) fail_across(comm, static_cast<int>(least[0]), static_cast<int>(~least[1]));
     for (std::size_t k = 0; k < n; ++k) {
       const std::uint64_t low = least[2 + 2 * k], high = ~least[3 + 2 * k];
       if (low != high) fail(algorithm_, ": ranks disagree on ", describe(k), ": ", show(k, low), " on some ranks, ",
                             show(k, high), " on others; every rank must pass the same");
     }
+  }
+
+  /// Collective, on the failure path: ranks first to last failed; every
+  /// rank throws rank `first`'s message (its own failure, or the one left
+  /// pending), and a pending failure counts as reported.
+  [[noreturn]] void fail_across(const communicator& comm, int first, int last) const {
+    const std::string mine = problem();
+    pending_failure::clear();
+    fail_together(comm, first, last, mine, algorithm_);
   }
 
   /// Without communication: what conclude() would throw given the words of

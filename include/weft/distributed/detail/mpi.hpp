@@ -93,11 +93,7 @@ std::vector<T> all_gather_checked(const communicator& comm, const collective_che
     if (first < 0) first = static_cast<int>(r);
     last = static_cast<int>(r);
   }
-  if (first >= 0) {
-    const std::string mine_problem = check.problem();
-    pending_failure::clear();  // reported now, on every rank
-    fail_together(comm, first, last, mine_problem, algorithm);
-  }
+  if (first >= 0) check.fail_across(comm, first, last);
   std::vector<T> values;
   values.reserve(all.size());
   for (const auto& c : all) values.push_back(c.value);
@@ -141,11 +137,7 @@ std::vector<T> all_gather_v_checked(const communicator& comm, const collective_c
     if (first < 0) first = static_cast<int>(r);
     last = static_cast<int>(r);
   }
-  if (first >= 0) {
-    const std::string mine_problem = check.problem();
-    pending_failure::clear();  // reported now, on every rank
-    fail_together(comm, first, last, mine_problem, algorithm);
-  }
+  if (first >= 0) check.fail_across(comm, first, last);
   std::vector<T> all(static_cast<std::size_t>(values));
   std::size_t at = 0;
   for (std::size_t r = 0; r < ranks; ++r) {
