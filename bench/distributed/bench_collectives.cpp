@@ -6,7 +6,8 @@
 // public reduce and inclusive_scan of a vector with one element per rank,
 // whose time is all collective. Each timed iteration makes 64 calls, so
 // the barrier and the timing's own all-reduce weigh little; times are per
-// call.
+// call. weft::all_reduce (element by element, what a gradient merge calls)
+// beside them too.
 #include "common.hpp"
 
 #include <weft/distributed/detail/collectives.hpp>
@@ -66,6 +67,24 @@ void add_payload() {
     state.SetItemsProcessed(state.iterations() * calls);
     return traffic{};
   });
+  // What a gradient merge calls: weft::all_reduce, element by element
+  // (Rabenseifner's scheme), on a host view.
+  add("allreduce", "weft_elements", bytes, [mine](benchmark::State& state, const std::string& name) {
+    const weft::communicator comm(MPI_COMM_WORLD);
+    const doubles<N> in = mine();
+    doubles<N> want;
+    MPI_Allreduce(in.v.data(), want.v.data(), static_cast<int>(N), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
+    Kokkos::View<double*, Kokkos::HostSpace> view("gradient", N);
+    for (std::size_t k = 0; k < N; ++k) view(k) = in.v[k];
+    weft::all_reduce(comm, view);
+    check_value(name, "the first sum", view(0), want.v[0]);
+    // Then in place, again and again (the sums grow; the time does not).
+    time_loop(state, [&] {
+      for (int c = 0; c < calls; ++c) weft::all_reduce(comm, view);
+    });
+    state.SetItemsProcessed(state.iterations() * calls);
+    return traffic{};
+  });
   add("exscan", "mpi", bytes, [mine](benchmark::State& state, const std::string&) {
     const doubles<N> in = mine();
     doubles<N> before, total;
@@ -97,6 +116,7 @@ void add_payload() {
 void register_collectives_benchmarks() {
   add_payload<1>();
   add_payload<512>();
+  add_payload<2048>();
   add_payload<8192>();
   // The public algorithms, one element per rank: all their time is the
   // collective and the argument check.

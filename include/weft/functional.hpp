@@ -20,25 +20,25 @@ namespace detail {
 /// Whether x is a NaN; false for every type but floating point. (Compilers
 /// told to assume there are no NaNs, by -ffast-math, may fold this away.)
 template <class T>
-KOKKOS_INLINE_FUNCTION constexpr bool is_nan(const T& x) {
+KOKKOS_INLINE_FUNCTION constexpr bool is_nan(const T& x) noexcept {
   if constexpr (std::is_floating_point_v<T>) return x != x;
   else return false;
 }
 }  // namespace detail
 
-#define WEFT_DETAIL_BINARY_FUNCTION_OBJECT(name, expression)                                 \
-  template <class T = void>                                                                  \
-  struct name {                                                                              \
-    KOKKOS_INLINE_FUNCTION constexpr T operator()(const T& a, const T& b) const {            \
-      return expression;                                                                     \
-    }                                                                                        \
-  };                                                                                         \
-  template <>                                                                                \
-  struct name<void> {                                                                        \
-    template <class A, class B>                                                              \
-    KOKKOS_INLINE_FUNCTION constexpr auto operator()(const A& a, const B& b) const {         \
-      return expression;                                                                     \
-    }                                                                                        \
+#define WEFT_DETAIL_BINARY_FUNCTION_OBJECT(name, expression)                                                        \
+  template <class T = void>                                                                                         \
+  struct name {                                                                                                     \
+    KOKKOS_INLINE_FUNCTION constexpr T operator()(const T& a, const T& b) const noexcept(noexcept(T(expression))) { \
+      return expression;                                                                                            \
+    }                                                                                                               \
+  };                                                                                                                \
+  template <>                                                                                                       \
+  struct name<void> {                                                                                               \
+    template <class A, class B>                                                                                     \
+    KOKKOS_INLINE_FUNCTION constexpr auto operator()(const A& a, const B& b) const noexcept(noexcept(expression)) { \
+      return expression;                                                                                            \
+    }                                                                                                               \
   };
 
 /// a + b

@@ -19,6 +19,7 @@
 #include <cstring>
 #include <numeric>
 #include <stdexcept>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -30,18 +31,25 @@ namespace {
 template <class T>
 using opt = weft::detail::optional_value<T>;
 
-// 80 maps: 1.3 KiB per part, past the small-message limit (the tree).
+// N maps of 16 B a part: 80 (1.3 KiB) are past the small-message limit
+// (the tree beyond 4 ranks); 700 (11 KiB) travel as a head and pieces, 1200
+// (19 KiB) as a head and one message.
+template <std::size_t N>
 struct many {
-  std::array<affine, 80> f;
+  std::array<affine, N> f;
 };
 struct then_many {
-  many operator()(const many& x, const many& y) const {
-    many r;
-    for (std::size_t k = 0; k < r.f.size(); ++k) r.f[k] = then{}(x.f[k], y.f[k]);
+  template <std::size_t N>
+  many<N> operator()(const many<N>& x, const many<N>& y) const {
+    many<N> r;
+    for (std::size_t k = 0; k < N; ++k) r.f[k] = then{}(x.f[k], y.f[k]);
     return r;
   }
 };
-bool operator==(const many& a, const many& b) { return a.f == b.f; }
+template <std::size_t N>
+bool operator==(const many<N>& a, const many<N>& b) {
+  return a.f == b.f;
+}
 
 template <class T, class Op>
 opt<T> join(const opt<T>& a, const opt<T>& b, Op op) {
@@ -70,9 +78,10 @@ opt<affine> part_of<affine>(int rank, int ranks, int trial) {
   return {random_affine(static_cast<std::size_t>(ranks), 100 + trial)[static_cast<std::size_t>(rank)],
           trial % 3 != 1 || rank % 2 == 1};
 }
-template <>
-opt<many> part_of<many>(int rank, int ranks, int trial) {
-  many m;
+template <class T>
+requires requires(T t) { t.f; }
+opt<T> part_of(int rank, int ranks, int trial) {
+  T m;
   for (std::size_t k = 0; k < m.f.size(); ++k)
     m.f[k] = random_affine(static_cast<std::size_t>(ranks), 1000 * k + trial)[static_cast<std::size_t>(rank)];
   return {m, trial % 3 != 2 || rank == ranks - 1};
@@ -117,7 +126,9 @@ void check_ordered(const weft::communicator& comm, Op op) {
 TEST_CASE("ordered folds and exclusive scans keep rank order, at any rank count", "[collectives]") {
   weft::communicator comm(MPI_COMM_WORLD);
   check_ordered<affine>(comm, then{});     // 8 words a message: recursive doubling
-  check_ordered<many>(comm, then_many{});  // 1.3 KiB: the tree beyond 4 ranks
+  check_ordered<many<80>>(comm, then_many{});    // 1.3 KiB: the tree beyond 4 ranks
+  check_ordered<many<700>>(comm, then_many{});   // in pieces
+  check_ordered<many<1200>>(comm, then_many{});  // the value as one message
 }
 
 TEST_CASE("floating-point folds are the same bits on every rank and in every run", "[collectives]") {
@@ -144,17 +155,24 @@ TEST_CASE("floating-point folds are the same bits on every rank and in every run
 TEST_CASE("a failure or a disagreement on one rank throws on every rank", "[collectives]") {
   weft::communicator comm(MPI_COMM_WORLD);
   const bool last = comm.rank() == comm.size() - 1;
-  for (const bool large : {false, true}) {
-    CAPTURE(large);
+  for (const int size : {0, 1, 2}) {  // one message, the tree's, the head and the value apart
+    CAPTURE(size);
     auto fold = [&](weft::detail::collective_check& check) {
-      if (large)
-        weft::detail::ordered_all_fold(comm, check, part_of<many>(comm.rank(), comm.size(), 0), then_many{}, "test");
+      if (size == 1)
+        weft::detail::ordered_all_fold(comm, check, part_of<many<80>>(comm.rank(), comm.size(), 0), then_many{},
+                                       "test");
+      else if (size == 2)
+        weft::detail::ordered_all_fold(comm, check, part_of<many<1200>>(comm.rank(), comm.size(), 0), then_many{},
+                                       "test");
       else
         weft::detail::ordered_all_fold(comm, check, part_of<affine>(comm.rank(), comm.size(), 0), then{}, "test");
     };
     auto scan = [&](weft::detail::collective_check& check) {
-      if (large)
-        weft::detail::ordered_exclusive_scan(comm, check, part_of<many>(comm.rank(), comm.size(), 0), then_many{},
+      if (size == 1)
+        weft::detail::ordered_exclusive_scan(comm, check, part_of<many<80>>(comm.rank(), comm.size(), 0), then_many{},
+                                             "test");
+      else if (size == 2)
+        weft::detail::ordered_exclusive_scan(comm, check, part_of<many<1200>>(comm.rank(), comm.size(), 0), then_many{},
                                              "test");
       else
         weft::detail::ordered_exclusive_scan(comm, check, part_of<affine>(comm.rank(), comm.size(), 0), then{}, "test");
@@ -183,6 +201,11 @@ TEST_CASE("a failure or a disagreement on one rank throws on every rank", "[coll
     CHECK_THROWS_WITH(weft::reduce(x, last ? 1.0 : 0.0, weft::plus{}),
                       ContainsSubstring("ranks disagree on the initial value"));
 }
+
+// weft's operations say they cannot throw, so all_reduce skips its second check.
+static_assert(std::is_nothrow_invocable_v<weft::plus<>, const double&, const double&>);
+static_assert(std::is_nothrow_invocable_v<weft::maximum<int>, const int&, const int&>);
+static_assert(!std::is_nothrow_invocable_v<then, const affine&, const affine&>);
 
 TEST_CASE("all_reduce folds views element by element in rank order, the same bits on every rank", "[collectives]") {
   weft::communicator comm(MPI_COMM_WORLD);

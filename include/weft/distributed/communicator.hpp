@@ -12,6 +12,7 @@
 
 #include <mpi.h>
 
+#include <atomic>
 #include <climits>
 #include <cstdint>
 #include <cstring>
@@ -181,17 +182,26 @@ class pending_failure {
   static void record(const std::string& message) {
     std::lock_guard<std::mutex> lock(mutex());
     if (text().empty()) text() = message;
+    flag().store(true);
   }
   static std::string peek() {
+    if (!any()) return {};
     std::lock_guard<std::mutex> lock(mutex());
     return text();
   }
+  /// Whether one is pending: every collective asks, without taking the lock.
+  static bool any() { return flag().load(); }
   static void clear() {
     std::lock_guard<std::mutex> lock(mutex());
     text().clear();
+    flag().store(false);
   }
 
  private:
+  static std::atomic<bool>& flag() {
+    static std::atomic<bool> f{false};
+    return f;
+  }
   static std::mutex& mutex() {
     static std::mutex m;
     return m;
@@ -291,16 +301,20 @@ class collective_check {
   /// (`with_pending`: a failure left pending counts as this rank's; the
   /// neighbour checks of halo exchanges leave it for the next collective.)
   std::vector<std::uint64_t> words(const communicator& comm, bool with_pending = true) const {
+    std::vector<std::uint64_t> out(word_count());
+    write_words(comm, out.data(), with_pending);
+    return out;
+  }
+  /// The same, into out[0, word_count()) (no allocation).
+  void write_words(const communicator& comm, std::uint64_t* out, bool with_pending = true) const {
     const std::size_t n = values_.size();
-    std::vector<std::uint64_t> out(2 + 2 * n);
-    const bool ok = with_pending ? problem().empty() : problem_.empty();
+    const bool ok = problem_.empty() && !(with_pending && pending_failure::any());
     out[0] = ok ? UINT64_MAX : static_cast<std::uint64_t>(comm.rank());
     out[1] = ok ? UINT64_MAX : ~static_cast<std::uint64_t>(comm.rank());
     for (std::size_t k = 0; k < n; ++k) {
       out[2 + 2 * k] = values_[k];
       out[3 + 2 * k] = ~values_[k];
     }
-    return out;
   }
   std::size_t word_count() const { return 2 + 2 * values_.size(); }
 
@@ -308,6 +322,10 @@ class collective_check {
   /// (element-wise minimum), returns if all is well, else throws on every
   /// rank alike, as settle() does.
   void conclude(const communicator& comm, const std::vector<std::uint64_t>& least) const {
+    conclude(comm, least.data());
+  }
+  /// The same, given least[0, word_count()).
+  void conclude(const communicator& comm, const std::uint64_t* least) const {
     const std::size_t n = values_.size();
     if (least[0] != UINT64_MAX) fail_across(comm, static_cast<int>(least[0]), static_cast<int>(~least[1]));
     for (std::size_t k = 0; k < n; ++k) {

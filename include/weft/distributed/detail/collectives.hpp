@@ -32,6 +32,8 @@
 
 #include <mpi.h>
 
+#include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -50,93 +52,229 @@ inline constexpr int ordered_tag = 0x7ef9;
 /// Above this many bytes per message (and at more than 4 ranks), the tree.
 inline constexpr std::size_t ordered_small_bytes = 1024;
 
+/// How a message travels. Up to ordered_most_pieces x ordered_piece_bytes
+/// it goes in pieces of at most ordered_piece_bytes, posted together: MPI
+/// libraries send messages that small eagerly (Open MPI's shared-memory
+/// limit is 4 KiB with its header), where one message of 4 KiB and the
+/// check's few words would wait for a rendezvous (2.9 against 1.2 us at 2
+/// ranks, bench/README). Larger, the check words and the value go as two
+/// messages, the value straight from and into its object, and MPI's
+/// large-message protocol (one copy) is the faster.
+inline constexpr std::size_t ordered_piece_bytes = 4032;
+inline constexpr std::size_t ordered_most_pieces = 4;
+
+/// A collective_check's words, in place up to a typical check's count (the
+/// messages of a small collective allocate nothing).
+class check_words {
+ public:
+  explicit check_words(std::size_t n) : n_(n) {
+    if (n > in_place) heap_.resize(n);
+  }
+  std::size_t size() const { return n_; }
+  std::uint64_t* data() { return n_ > in_place ? heap_.data() : local_; }
+  const std::uint64_t* data() const { return n_ > in_place ? heap_.data() : local_; }
+
+ private:
+  static constexpr std::size_t in_place = 16;
+  std::uint64_t local_[in_place];
+  std::vector<std::uint64_t> heap_;
+  std::size_t n_;
+};
+
 /// One message of an ordered collective: a collective_check's words, then
-/// one optional value, as bytes.
+/// one optional value. As bytes: the words, a word saying whether the value
+/// is there, the value.
 template <class T>
 class ordered_message {
   static_assert(std::is_trivially_copyable_v<T>,
                 "weft: distributed reductions exchange partial results as bytes; the value type must be trivially "
                 "copyable.");
+  static_assert(sizeof(T) < (std::size_t{1} << 31), "weft: a reduction's value must be smaller than 2 GiB");
 
  public:
-  ordered_message() = default;
-  ordered_message(std::vector<std::uint64_t> words, const optional_value<T>& value)
-      : words_(std::move(words)), value_(value) {}
+  /// Nothing: words that take no part in the minimum, and no value (its
+  /// bytes left as they are: a large value is not cleared for nothing).
+  explicit ordered_message(std::size_t words) : words_(words) {
+    std::fill(words_.data(), words_.data() + words, UINT64_MAX);
+    value_.valid = false;
+  }
+  /// This rank's part: its check's words and its value.
+  ordered_message(const communicator& comm, const collective_check& check, const optional_value<T>& value)
+      : words_(check.word_count()), value_(value) {
+    check.write_words(comm, words_.data());
+  }
 
-  std::size_t bytes() const { return words_.size() * sizeof(std::uint64_t) + sizeof(std::uint64_t) + sizeof(T); }
-  void to(std::vector<unsigned char>& out) const {
-    out.resize(bytes());
-    unsigned char* at = out.data();
+  std::size_t head_bytes() const { return (words_.size() + 1) * sizeof(std::uint64_t); }
+  std::size_t bytes() const { return head_bytes() + sizeof(T); }
+  /// Whether it travels as one packed message, or as its head and then its
+  /// value, straight from and into the object: in pieces of value_piece()
+  /// bytes.
+  bool packed() const { return bytes() <= ordered_piece_bytes; }
+  std::size_t value_piece() const {
+    return sizeof(T) <= ordered_most_pieces * ordered_piece_bytes ? ordered_piece_bytes : sizeof(T);
+  }
+
+  void pack(unsigned char* at, bool with_value) const {
     std::memcpy(at, words_.data(), words_.size() * sizeof(std::uint64_t));
     at += words_.size() * sizeof(std::uint64_t);
     const std::uint64_t valid = value_.valid ? 1 : 0;
     std::memcpy(at, &valid, sizeof valid);
-    std::memcpy(at + sizeof valid, &value_.value, sizeof(T));
+    if (with_value) std::memcpy(at + sizeof valid, &value_.value, sizeof(T));
   }
-  static ordered_message from(const std::vector<unsigned char>& in, std::size_t words) {
-    ordered_message m;
-    m.words_.resize(words);
-    const unsigned char* at = in.data();
-    std::memcpy(m.words_.data(), at, words * sizeof(std::uint64_t));
-    at += words * sizeof(std::uint64_t);
+  void unpack(const unsigned char* at, bool with_value) {
+    std::memcpy(words_.data(), at, words_.size() * sizeof(std::uint64_t));
+    at += words_.size() * sizeof(std::uint64_t);
     std::uint64_t valid = 0;
     std::memcpy(&valid, at, sizeof valid);
-    std::memcpy(static_cast<void*>(&m.value_.value), at + sizeof valid, sizeof(T));
-    m.value_.valid = valid != 0;
-    return m;
+    if (with_value) std::memcpy(static_cast<void*>(&value_.value), at + sizeof valid, sizeof(T));
+    value_.valid = valid != 0;
   }
+  void* value_bytes() { return static_cast<void*>(&value_.value); }
+  const void* value_bytes() const { return static_cast<const void*>(&value_.value); }
 
-  /// left then right: the check words by minimum, the values by op (an
+  /// Joins `theirs` into this message, on the left (theirs, this) or the
+  /// right (this, theirs): the check words by minimum, the values by op (an
   /// empty side contributes nothing).
   template <class Op>
-  static ordered_message combine(const ordered_message& left, const ordered_message& right, Op& op) {
-    ordered_message m;
-    m.words_.resize(left.words_.size());
-    for (std::size_t k = 0; k < m.words_.size(); ++k)
-      m.words_[k] = left.words_[k] < right.words_[k] ? left.words_[k] : right.words_[k];
-    if (!left.value_.valid)
-      m.value_ = right.value_;
-    else if (!right.value_.valid)
-      m.value_ = left.value_;
-    else
-      m.value_ = optional_value<T>{T(op(left.value_.value, right.value_.value)), true};
-    return m;
+  void join_left(const ordered_message& theirs, Op& op) {
+    join_words(theirs);
+    if (!theirs.value_.valid) return;
+    value_.value = value_.valid ? T(op(theirs.value_.value, value_.value)) : theirs.value_.value;
+    value_.valid = true;
+  }
+  template <class Op>
+  void join_right(const ordered_message& theirs, Op& op) {
+    join_words(theirs);
+    if (!theirs.value_.valid) return;
+    value_.value = value_.valid ? T(op(value_.value, theirs.value_.value)) : theirs.value_.value;
+    value_.valid = true;
   }
 
-  const std::vector<std::uint64_t>& words() const { return words_; }
+  const std::uint64_t* words() const { return words_.data(); }
   const optional_value<T>& value() const { return value_; }
+  /// The value as a collective's result: an empty one as T{} (whatever
+  /// bytes it travelled with), so that every rank returns the same bits.
+  optional_value<T> result() const { return value_.valid ? value_ : optional_value<T>{T{}, false}; }
 
  private:
-  std::vector<std::uint64_t> words_;
-  optional_value<T> value_{T{}, false};
+  void join_words(const ordered_message& theirs) {
+    std::uint64_t* mine = words_.data();
+    const std::uint64_t* other = theirs.words_.data();
+    for (std::size_t k = 0; k < words_.size(); ++k) mine[k] = other[k] < mine[k] ? other[k] : mine[k];
+  }
+
+  check_words words_;
+  optional_value<T> value_;
 };
 
-/// Point-to-point pieces of the schedules, on weft's tag.
+/// One step of a schedule: the messages it sends and receives, posted
+/// together on weft's tag and finished together. Messages between two
+/// ranks match in the order each side posts them (MPI's order), pieces
+/// included. A message sent must stay unchanged, and one received is
+/// filled, by finish().
+template <class T>
+class ordered_step {
+ public:
+  ordered_step(const communicator& comm, const char* algorithm) : comm_(comm), algorithm_(algorithm) {}
+  ordered_step(const ordered_step&) = delete;
+  ordered_step& operator=(const ordered_step&) = delete;
+
+  void send(int peer, const ordered_message<T>& m) {
+    const bool packed = m.packed();
+    const std::size_t bytes = packed ? m.bytes() : m.head_bytes();
+    unsigned char* at = next_buffer(nullptr, bytes);
+    m.pack(at, packed);
+    check_mpi(MPI_Isend(at, static_cast<int>(bytes), MPI_BYTE, peer, ordered_tag, comm_.native(), next_request()),
+              "MPI_Isend", algorithm_);
+    if (!packed) {
+      const auto* value = static_cast<const unsigned char*>(m.value_bytes());
+      for (std::size_t from = 0; from < sizeof(T); from += m.value_piece())
+        check_mpi(MPI_Isend(value + from, piece(m, from), MPI_BYTE, peer, ordered_tag, comm_.native(), next_request()),
+                  "MPI_Isend", algorithm_);
+    }
+  }
+  void receive(int peer, ordered_message<T>& m) {
+    const bool packed = m.packed();
+    const std::size_t bytes = packed ? m.bytes() : m.head_bytes();
+    unsigned char* at = next_buffer(&m, bytes);
+    check_mpi(MPI_Irecv(at, static_cast<int>(bytes), MPI_BYTE, peer, ordered_tag, comm_.native(), next_request()),
+              "MPI_Irecv", algorithm_);
+    if (!packed) {
+      auto* value = static_cast<unsigned char*>(m.value_bytes());
+      for (std::size_t from = 0; from < sizeof(T); from += m.value_piece())
+        check_mpi(MPI_Irecv(value + from, piece(m, from), MPI_BYTE, peer, ordered_tag, comm_.native(), next_request()),
+                  "MPI_Irecv", algorithm_);
+    }
+  }
+
+  void finish() {
+    check_mpi(MPI_Waitall(static_cast<int>(requests_), requests_made_.data(), MPI_STATUSES_IGNORE), "MPI_Waitall",
+              algorithm_);
+    for (std::size_t k = 0; k < messages_; ++k)
+      if (into_[k]) into_[k]->unpack(buffer_[k].get(), into_[k]->packed());
+    requests_ = messages_ = 0;
+  }
+
+ private:
+  static constexpr std::size_t most_messages = 4;
+
+  /// A message's bytes: on the stack up to a small message's size.
+  class buffer {
+   public:
+    unsigned char* get() { return heap_.empty() ? local_ : heap_.data(); }
+    unsigned char* reserve(std::size_t bytes) {
+      if (bytes > sizeof local_) heap_.resize(bytes);
+      return get();
+    }
+
+   private:
+    alignas(std::uint64_t) unsigned char local_[256];
+    std::vector<unsigned char> heap_;
+  };
+
+  /// The buffer of the step's next message (`into`: where a received one
+  /// goes at finish(), null for one sent).
+  unsigned char* next_buffer(ordered_message<T>* into, std::size_t bytes) {
+    if (messages_ == most_messages) fail(algorithm_, ": internal error: too many messages in one step");
+    into_[messages_] = into;
+    return buffer_[messages_++].reserve(bytes);
+  }
+  MPI_Request* next_request() {
+    if (requests_ == requests_made_.size()) fail(algorithm_, ": internal error: too many message pieces in one step");
+    return &requests_made_[requests_++];
+  }
+  static int piece(const ordered_message<T>& m, std::size_t from) {
+    return static_cast<int>(std::min(m.value_piece(), sizeof(T) - from));
+  }
+
+  const communicator& comm_;
+  const char* algorithm_;
+  std::array<ordered_message<T>*, most_messages> into_{};
+  std::array<buffer, most_messages> buffer_;
+  std::array<MPI_Request, most_messages*(ordered_most_pieces + 1)> requests_made_{};
+  std::size_t messages_ = 0, requests_ = 0;
+};
+
+/// The pieces of the schedules that are one message or one exchange.
 template <class T>
 void ordered_send(const communicator& comm, int peer, const ordered_message<T>& m, const char* algorithm) {
-  std::vector<unsigned char> out;
-  m.to(out);
-  check_mpi(MPI_Send(out.data(), static_cast<int>(out.size()), MPI_BYTE, peer, ordered_tag, comm.native()), "MPI_Send",
-            algorithm);
+  ordered_step<T> step(comm, algorithm);
+  step.send(peer, m);
+  step.finish();
 }
 template <class T>
-ordered_message<T> ordered_recv(const communicator& comm, int peer, std::size_t words, const char* algorithm) {
-  std::vector<unsigned char> in(ordered_message<T>().bytes() + words * sizeof(std::uint64_t));
-  check_mpi(
-      MPI_Recv(in.data(), static_cast<int>(in.size()), MPI_BYTE, peer, ordered_tag, comm.native(), MPI_STATUS_IGNORE),
-      "MPI_Recv", algorithm);
-  return ordered_message<T>::from(in, words);
+void ordered_receive(const communicator& comm, int peer, ordered_message<T>& m, const char* algorithm) {
+  ordered_step<T> step(comm, algorithm);
+  step.receive(peer, m);
+  step.finish();
 }
 template <class T>
-ordered_message<T> ordered_exchange(const communicator& comm, int peer, const ordered_message<T>& m, std::size_t words,
-                                    const char* algorithm) {
-  std::vector<unsigned char> out, in;
-  m.to(out);
-  in.resize(out.size());
-  check_mpi(MPI_Sendrecv(out.data(), static_cast<int>(out.size()), MPI_BYTE, peer, ordered_tag, in.data(),
-                         static_cast<int>(in.size()), MPI_BYTE, peer, ordered_tag, comm.native(), MPI_STATUS_IGNORE),
-            "MPI_Sendrecv", algorithm);
-  return ordered_message<T>::from(in, words);
+void ordered_exchange(const communicator& comm, int peer, const ordered_message<T>& out, ordered_message<T>& in,
+                      const char* algorithm) {
+  ordered_step<T> step(comm, algorithm);
+  step.receive(peer, in);
+  step.send(peer, out);
+  step.finish();
 }
 
 /// The recursive-doubling schedule's view of the ranks: P' = the largest
@@ -190,46 +328,58 @@ inline bool ordered_use_tree(const communicator& comm, std::size_t message_bytes
 template <class T, class Op>
 optional_value<T> ordered_all_fold(const communicator& comm, const collective_check& check,
                                    const optional_value<T>& mine, Op op, const char* algorithm) {
-  const std::size_t words = check.word_count();
-  ordered_message<T> acc(check.words(comm), mine);
+  ordered_message<T> acc(comm, check, mine), theirs(check.word_count());
   if (comm.size() > 1) {
     if (!ordered_use_tree(comm, acc.bytes())) {
       const doubling_ranks d(comm.size(), comm.rank());
       const int v = d.virtual_rank();
       if (comm.rank() < 2 * d.rem) {  // fold the pair (2i, 2i+1) into 2i+1
-        if (v < 0)
+        if (v < 0) {
           ordered_send(comm, comm.rank() + 1, acc, algorithm);
-        else
-          acc = ordered_message<T>::combine(ordered_recv<T>(comm, comm.rank() - 1, words, algorithm), acc, op);
+        } else {
+          ordered_receive(comm, comm.rank() - 1, theirs, algorithm);
+          acc.join_left(theirs, op);
+        }
       }
       if (v >= 0) {
         for (int step = 1; step < d.base; step *= 2) {
           const int partner = v ^ step;
-          const auto theirs = ordered_exchange(comm, d.real_rank(partner), acc, words, algorithm);
-          acc =
-              partner < v ? ordered_message<T>::combine(theirs, acc, op) : ordered_message<T>::combine(acc, theirs, op);
+          ordered_exchange(comm, d.real_rank(partner), acc, theirs, algorithm);
+          if (partner < v)
+            acc.join_left(theirs, op);
+          else
+            acc.join_right(theirs, op);
         }
       }
       if (comm.rank() < 2 * d.rem) {  // the result back to 2i
         if (v < 0)
-          acc = ordered_recv<T>(comm, comm.rank() + 1, words, algorithm);
+          ordered_receive(comm, comm.rank() + 1, acc, algorithm);
         else
           ordered_send(comm, comm.rank() - 1, acc, algorithm);
       }
     } else {
       const tree_ranks t(comm.size(), comm.rank());
-      if (t.left >= 0) acc = ordered_message<T>::combine(ordered_recv<T>(comm, t.left, words, algorithm), acc, op);
-      if (t.right >= 0) acc = ordered_message<T>::combine(acc, ordered_recv<T>(comm, t.right, words, algorithm), op);
+      ordered_message<T> right(check.word_count());
+      {
+        ordered_step<T> up(comm, algorithm);
+        if (t.left >= 0) up.receive(t.left, theirs);
+        if (t.right >= 0) up.receive(t.right, right);
+        up.finish();
+      }
+      if (t.left >= 0) acc.join_left(theirs, op);
+      if (t.right >= 0) acc.join_right(right, op);
       if (t.parent >= 0) {
         ordered_send(comm, t.parent, acc, algorithm);
-        acc = ordered_recv<T>(comm, t.parent, words, algorithm);
+        ordered_receive(comm, t.parent, acc, algorithm);
       }
-      if (t.left >= 0) ordered_send(comm, t.left, acc, algorithm);
-      if (t.right >= 0) ordered_send(comm, t.right, acc, algorithm);
+      ordered_step<T> down(comm, algorithm);
+      if (t.left >= 0) down.send(t.left, acc);
+      if (t.right >= 0) down.send(t.right, acc);
+      down.finish();
     }
   }
   check.conclude(comm, acc.words());
-  return acc.value();
+  return acc.result();
 }
 
 /// What an ordered exclusive scan gives each rank.
@@ -260,9 +410,8 @@ ordered_scan_result<T> ordered_exclusive_scan(const communicator& comm, const co
   auto rank_at = [&](int p) { return backward ? size - 1 - p : p; };
   auto op = [&](const T& left, const T& right) { return backward ? T(user_op(right, left)) : T(user_op(left, right)); };
   const std::size_t words = check.word_count();
-  const ordered_message<T> own(check.words(comm), mine);
-  const ordered_message<T> nothing(std::vector<std::uint64_t>(words, UINT64_MAX), optional_value<T>{T{}, false});
-  ordered_message<T> before = nothing, total = own;
+  const ordered_message<T> own(comm, check, mine);
+  ordered_message<T> before(words), total = own;
   if (comm.size() > 1) {
     if (!ordered_use_tree(comm, own.bytes())) {
       // Recursive doubling: `total` is the group's fold (the same bits on
@@ -270,67 +419,84 @@ ordered_scan_result<T> ordered_exclusive_scan(const communicator& comm, const co
       // below this one.
       const doubling_ranks d(size, position);
       const int v = d.virtual_rank();
-      ordered_message<T> even = nothing;  // on rank 2i+1 of a folded pair: rank 2i's part
+      ordered_message<T> even(words);  // on rank 2i+1 of a folded pair: rank 2i's part
       if (position < 2 * d.rem) {
         if (v < 0) {
           ordered_send(comm, rank_at(position + 1), own, algorithm);
         } else {
-          even = ordered_recv<T>(comm, rank_at(position - 1), words, algorithm);
-          total = ordered_message<T>::combine(even, own, op);
+          ordered_receive(comm, rank_at(position - 1), even, algorithm);
+          total.join_left(even, op);
         }
       }
       if (v >= 0) {
+        ordered_message<T> theirs(words);
         for (int step = 1; step < d.base; step *= 2) {
           const int partner = v ^ step;
-          const auto theirs = ordered_exchange(comm, rank_at(d.real_rank(partner)), total, words, algorithm);
+          ordered_exchange(comm, rank_at(d.real_rank(partner)), total, theirs, algorithm);
           if (partner < v) {
-            before = ordered_message<T>::combine(theirs, before, op);
-            total = ordered_message<T>::combine(theirs, total, op);
+            before.join_left(theirs, op);
+            total.join_left(theirs, op);
           } else {
-            total = ordered_message<T>::combine(total, theirs, op);
+            total.join_right(theirs, op);
           }
         }
       }
       if (position < 2 * d.rem) {
         // Rank 2i+1 holds the prefix before the pair: rank 2i's prefix; its
         // own is that and rank 2i's part.
+        ordered_step<T> back(comm, algorithm);
         if (v < 0) {
-          before = ordered_recv<T>(comm, rank_at(position + 1), words, algorithm);
-          total = ordered_recv<T>(comm, rank_at(position + 1), words, algorithm);
+          back.receive(rank_at(position + 1), before);
+          back.receive(rank_at(position + 1), total);
+          back.finish();
         } else {
-          ordered_send(comm, rank_at(position - 1), before, algorithm);
-          ordered_send(comm, rank_at(position - 1), total, algorithm);
-          before = ordered_message<T>::combine(before, even, op);
+          back.send(rank_at(position - 1), before);
+          back.send(rank_at(position - 1), total);
+          back.finish();
+          before.join_right(even, op);
         }
       }
     } else {
       // Up the tree: each subtree's fold; down: the prefix before it.
       const tree_ranks t(size, position);
-      ordered_message<T> left = nothing, right = nothing;
-      if (t.left >= 0) left = ordered_recv<T>(comm, rank_at(t.left), words, algorithm);
-      if (t.right >= 0) right = ordered_recv<T>(comm, rank_at(t.right), words, algorithm);
-      const auto subtree = ordered_message<T>::combine(ordered_message<T>::combine(left, own, op), right, op);
-      ordered_message<T> above = nothing;  // the fold of every rank before this subtree
+      ordered_message<T> left(words), right(words);
+      {
+        ordered_step<T> up(comm, algorithm);
+        if (t.left >= 0) up.receive(rank_at(t.left), left);
+        if (t.right >= 0) up.receive(rank_at(t.right), right);
+        up.finish();
+      }
+      ordered_message<T> subtree = own;
+      subtree.join_left(left, op);
+      subtree.join_right(right, op);
+      ordered_message<T> above(words);  // the fold of every rank before this subtree
       if (t.parent >= 0) {
         ordered_send(comm, rank_at(t.parent), subtree, algorithm);
-        above = ordered_recv<T>(comm, rank_at(t.parent), words, algorithm);
-        total = ordered_recv<T>(comm, rank_at(t.parent), words, algorithm);
+        ordered_step<T> from_parent(comm, algorithm);
+        from_parent.receive(rank_at(t.parent), above);
+        from_parent.receive(rank_at(t.parent), total);
+        from_parent.finish();
       } else {
         total = subtree;
       }
-      before = ordered_message<T>::combine(above, left, op);
+      before = left;
+      before.join_left(above, op);
+      ordered_message<T> before_right = own;  // the prefix before the right subtree
+      before_right.join_left(before, op);
+      ordered_step<T> down(comm, algorithm);
       if (t.left >= 0) {
-        ordered_send(comm, rank_at(t.left), above, algorithm);
-        ordered_send(comm, rank_at(t.left), total, algorithm);
+        down.send(rank_at(t.left), above);
+        down.send(rank_at(t.left), total);
       }
       if (t.right >= 0) {
-        ordered_send(comm, rank_at(t.right), ordered_message<T>::combine(before, own, op), algorithm);
-        ordered_send(comm, rank_at(t.right), total, algorithm);
+        down.send(rank_at(t.right), before_right);
+        down.send(rank_at(t.right), total);
       }
+      down.finish();
     }
   }
   check.conclude(comm, total.words());
-  return {before.value(), total.value()};
+  return {before.result(), total.result()};
 }
 
 /// Collective, on host memory: data[i] becomes op(part_0[i], part_1[i],
@@ -360,11 +526,12 @@ void ordered_all_reduce_elements(const communicator& comm, T* data, std::int64_t
   auto join = [&](std::int64_t at, std::int64_t count, bool received_left) {
     if (!failed.empty()) return;
     try {
-      for (std::int64_t i = 0; i < count; ++i) {
-        T& mine = data[at + i];
-        const T& theirs = received[static_cast<std::size_t>(i)];
-        mine = received_left ? T(op(theirs, mine)) : T(op(mine, theirs));
-      }
+      T* mine = data + at;
+      const T* theirs = received.data();
+      if (received_left)  // two loops, so that each vectorizes
+        for (std::int64_t i = 0; i < count; ++i) mine[i] = T(op(theirs[i], mine[i]));
+      else
+        for (std::int64_t i = 0; i < count; ++i) mine[i] = T(op(mine[i], theirs[i]));
     } catch (const std::exception& e) {
       failed = std::string(algorithm) + ": " + e.what();
     } catch (...) {

@@ -31,6 +31,8 @@ namespace weft::detail {
 
 /// An MPI datatype of one T, as raw bytes: counts are in elements, so a
 /// message may hold up to INT_MAX elements rather than INT_MAX bytes.
+/// Created and committed once per process and type (MPI frees it at
+/// MPI_Finalize), not on every call.
 template <class T>
 class mpi_element_type {
   static_assert(std::is_trivially_copyable_v<T>,
@@ -38,22 +40,19 @@ class mpi_element_type {
                 "trivially copyable.");
 
  public:
-  explicit mpi_element_type(const char* algorithm) {
-    check_mpi(MPI_Type_contiguous(static_cast<int>(sizeof(T)), MPI_BYTE, &type_), "MPI_Type_contiguous",
-              algorithm);
-    check_mpi(MPI_Type_commit(&type_), "MPI_Type_commit", algorithm);
+  explicit mpi_element_type(const char* algorithm) : algorithm_(algorithm) {}
+  MPI_Datatype get() const {
+    static const MPI_Datatype type = [this] {
+      MPI_Datatype t = MPI_DATATYPE_NULL;
+      check_mpi(MPI_Type_contiguous(static_cast<int>(sizeof(T)), MPI_BYTE, &t), "MPI_Type_contiguous", algorithm_);
+      check_mpi(MPI_Type_commit(&t), "MPI_Type_commit", algorithm_);
+      return t;
+    }();
+    return type;
   }
-  ~mpi_element_type() {
-    int finalized = 0;
-    MPI_Finalized(&finalized);
-    if (!finalized) MPI_Type_free(&type_);
-  }
-  mpi_element_type(const mpi_element_type&) = delete;
-  mpi_element_type& operator=(const mpi_element_type&) = delete;
-  MPI_Datatype get() const { return type_; }
 
  private:
-  MPI_Datatype type_ = MPI_DATATYPE_NULL;
+  const char* algorithm_;
 };
 
 /// An element count as MPI's int, or weft::error naming the algorithm.
