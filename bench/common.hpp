@@ -100,22 +100,44 @@ inline std::vector<std::int64_t> sizes_1d() {
   return geometric(std::int64_t(1) << 14, 8, last);
 }
 
+/// `sizes` and the positive numbers in the comma-separated environment
+/// variable `name` (unset: none), sorted, each once. Lets a run add the
+/// blocks a rank of a large run holds (16384^2, 576^3), beyond the sizes
+/// derived from this machine's cache; the memory cap does not apply to them.
+inline std::vector<std::int64_t> with_extra_sizes(std::vector<std::int64_t> sizes, const char* name) {
+  if (const char* text = std::getenv(name)) {
+    for (const char* p = text; *p != '\0';) {
+      char* end = nullptr;
+      const long long n = std::strtoll(p, &end, 10);
+      if (end == p) {
+        ++p;  // skip a separator (or anything else that is not a number)
+        continue;
+      }
+      if (n > 0) sizes.push_back(n);
+      p = end;
+    }
+  }
+  std::sort(sizes.begin(), sizes.end());
+  sizes.erase(std::unique(sizes.begin(), sizes.end()), sizes.end());
+  return sizes;
+}
+
 /// Sides of the n x n 2-D stencil: 128, 512, 2048, ... and the smallest
-/// power of two with 8n^2 >= 4 LLC.
+/// power of two with 8n^2 >= 4 LLC, and those in WEFT_BENCH_EXTRA_SIDES_2D.
 inline std::vector<std::int64_t> sides_2d() {
   std::int64_t last = 1024;
   while (8 * last * last < 4 * llc_bytes()) last *= 2;
   while (2 * 8 * last * last > physical_memory_bytes() / 2) last /= 2;
-  return geometric(128, 4, last);
+  return with_extra_sizes(geometric(128, 4, last), "WEFT_BENCH_EXTRA_SIDES_2D");
 }
 
 /// Sides of the n^3 3-D stencil: 32, 64, 128, ... and the smallest multiple
-/// of 64 with 8n^3 >= 4 LLC.
+/// of 64 with 8n^3 >= 4 LLC, and those in WEFT_BENCH_EXTRA_SIDES_3D.
 inline std::vector<std::int64_t> sides_3d() {
   std::int64_t last = 128;
   while (8 * last * last * last < 4 * llc_bytes()) last += 64;
   while (2 * 8 * last * last * last > physical_memory_bytes() / 2) last -= 64;
-  return geometric(32, 2, last);
+  return with_extra_sizes(geometric(32, 2, last), "WEFT_BENCH_EXTRA_SIDES_3D");
 }
 
 // --- test data ----------------------------------------------------------------

@@ -135,8 +135,9 @@ KOKKOS_FORCEINLINE_FUNCTION void fold_run(const Fold& fold, const At& at, std::i
 /// run_independent. A work item is one row, or a segment of one when rows
 /// are long, so that boxes of few rows still spread over the threads; in
 /// 3-D, an MDRangePolicy over the first two dimensions calls it for whole
-/// rows. Only for kernels whose points are independent (each writes its own
-/// output elements, checked to share none with the inputs).
+/// rows (in which order: launch_row_pieces). Only for kernels whose points
+/// are independent (each writes its own output elements, checked to share
+/// none with the inputs).
 template <class Functor, int Rank>
 struct row_pieces_functor {
   static constexpr std::int64_t segment = 2048;
@@ -166,12 +167,23 @@ struct row_pieces_functor {
 };
 
 /// Launches functor over a non-empty box in row pieces (host spaces only).
+/// `neighbour_rows`: the kernel reads the rows around its own (a stencil);
+/// 3-D rows then run in tiles of 2 x 2 (i, j), as Kokkos tiles a 3-D
+/// MDRange, so that the rows a tile reads (4 planes x 4 rows) stay in L1/L2
+/// while the planes stream. Kokkos' default tiles over (i, j), 2 x all j,
+/// sweep whole planes, which reuse rows from L2 only while 3 planes fit
+/// there: stencils ran at 0.76-0.84 of hand-written Kokkos at 128^3-192^3
+/// with a 1 MiB L2. Maps, which read only their own row, keep the planes.
 template <class Exec, int Rank, class Functor>
-void launch_row_pieces(const Exec& exec, const char* label, const box<Rank>& b, const Functor& functor) {
+void launch_row_pieces(const Exec& exec, const char* label, const box<Rank>& b, const Functor& functor,
+                       bool neighbour_rows = false) {
   using pieces = row_pieces_functor<Functor, Rank>;
   if constexpr (Rank == 3) {
-    Kokkos::parallel_for(label, md_policy<Exec, 2>(exec, point<2>{b.lo[0], b.lo[1]}, point<2>{b.hi[0], b.hi[1]}),
-                         pieces{functor, b.lo, b.hi, 1});
+    const point<2> lo{b.lo[0], b.lo[1]}, hi{b.hi[0], b.hi[1]};
+    if (neighbour_rows)
+      Kokkos::parallel_for(label, md_policy<Exec, 2>(exec, lo, hi, point<2>{2, 2}), pieces{functor, b.lo, b.hi, 1});
+    else
+      Kokkos::parallel_for(label, md_policy<Exec, 2>(exec, lo, hi), pieces{functor, b.lo, b.hi, 1});
   } else {
     const std::int64_t rows = Rank == 2 ? b.hi[0] - b.lo[0] : 1;
     const std::int64_t segments = (b.hi[Rank - 1] - b.lo[Rank - 1] + pieces::segment - 1) / pieces::segment;
@@ -189,7 +201,7 @@ void launch_box(const Exec& exec, const char* label, const box<Rank>& b, const F
     bool left = false;
     if constexpr (Rank > 1 && requires { functor.output_first_dimension_fastest(); })
       left = functor.output_first_dimension_fastest();
-    if (!left) return launch_row_pieces(exec, label, b, functor);
+    if (!left) return launch_row_pieces(exec, label, b, functor, true);
   }
   if constexpr (Rank == 1) {
     Kokkos::parallel_for(label, range(exec, b.lo[0], b.hi[0]), functor);
