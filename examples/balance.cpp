@@ -185,22 +185,17 @@ settings parse(int argc, char* argv[]) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  MPI_Init(&argc, &argv);
+  weft::environment env(argc, argv);  // MPI, then Kokkos, until main returns
+  const weft::communicator& comm = env.world();
   int status = 0;
-  {
-    Kokkos::ScopeGuard kokkos(argc, argv);
-    weft::communicator comm(MPI_COMM_WORLD);
-    const settings s = parse(argc, argv);
-    // The last --cpu-ranks ranks on the host, the others on the default space.
-    const bool on_host = comm.rank() >= comm.size() - s.cpu_ranks;
-    try {
-      status = weft::with_execution_space(on_host ? "host" : "default",
-                                          [&](auto exec) { return run(comm, exec, s); });
-    } catch (const weft::error& e) {
-      if (comm.rank() == 0) std::fprintf(stderr, "%s\n", e.what());
-      status = 2;
-    }
+  const settings s = parse(argc, argv);
+  // The last --cpu-ranks ranks on the host, the others on the default space.
+  const bool on_host = comm.rank() >= comm.size() - s.cpu_ranks;
+  try {
+    status = weft::with_execution_space(on_host ? "host" : "default", [&](auto exec) { return run(comm, exec, s); });
+  } catch (const weft::error& e) {
+    if (comm.rank() == 0) std::fprintf(stderr, "%s\n", e.what());
+    status = 2;
   }
-  MPI_Finalize();
   return status;
 }

@@ -108,93 +108,86 @@ void write_picture(const std::string& path, std::int64_t n, const std::vector<do
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  MPI_Init(&argc, &argv);
-  int status = 0;
-  {
-    Kokkos::ScopeGuard kokkos(argc, argv);
-    weft::communicator comm(MPI_COMM_WORLD);
-    const bool root = comm.rank() == 0;
-    const std::int64_t n = argc > 1 ? std::atoll(argv[1]) : 256;
-    const int steps = argc > 2 ? std::atoi(argv[2]) : 5000;
-    const std::string prefix = argc > 3 ? argv[3] : "gray_scott";
+  weft::environment env(argc, argv);  // MPI, then Kokkos, until main returns
+  const weft::communicator& comm = env.world();
+  const bool root = comm.rank() == 0;
+  const std::int64_t n = argc > 1 ? std::atoll(argv[1]) : 256;
+  const int steps = argc > 2 ? std::atoi(argv[2]) : 5000;
+  const std::string prefix = argc > 3 ? argv[3] : "gray_scott";
 
-    // Default options: a halo of 1 with edges and corners (box), not periodic.
-    grid u(comm, {n, n}), v(comm, {n, n}), u2(comm, {n, n}), v2(comm, {n, n});
-    auto init = KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, double& x) {
-      double a, b;
-      initial(i, j, n, a, b);
-      x = a;
-    };
-    auto init_v = KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, double& x) {
-      double a, b;
-      initial(i, j, n, a, b);
-      x = b;
-    };
-    // Both buffers of each field start equal, so the fixed ring is the same in both.
-    weft::for_each_index(u, init);
-    weft::for_each_index(u2, init);
-    weft::for_each_index(v, init_v);
-    weft::for_each_index(v2, init_v);
-    auto spread = [&] {
-      return weft::transform_reduce(v, std::int64_t{0}, weft::plus{},
-                                    KOKKOS_LAMBDA(double x) { return std::int64_t(x > 0.1); });
-    };
-    const std::int64_t spread0 = spread();
-    if (root)
-      std::printf("gray_scott: %lld x %lld grid, %d steps, %d ranks as a %d x %d process grid, on %s\n",
-                  static_cast<long long>(n), static_cast<long long>(n), steps, comm.size(), u.dims()[0], u.dims()[1],
-                  Kokkos::DefaultExecutionSpace::name());
+  // Default options: a halo of 1 with edges and corners (box), not periodic.
+  grid u(comm, {n, n}), v(comm, {n, n}), u2(comm, {n, n}), v2(comm, {n, n});
+  auto init = KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, double& x) {
+    double a, b;
+    initial(i, j, n, a, b);
+    x = a;
+  };
+  auto init_v = KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, double& x) {
+    double a, b;
+    initial(i, j, n, a, b);
+    x = b;
+  };
+  // Both buffers of each field start equal, so the fixed ring is the same in both.
+  weft::for_each_index(u, init);
+  weft::for_each_index(u2, init);
+  weft::for_each_index(v, init_v);
+  weft::for_each_index(v2, init_v);
+  auto spread = [&] {
+    return weft::transform_reduce(
+        v, std::int64_t{0}, weft::plus{}, KOKKOS_LAMBDA(double x) { return std::int64_t(x > 0.1); });
+  };
+  const std::int64_t spread0 = spread();
+  if (root)
+    std::printf("gray_scott: %lld x %lld grid, %d steps, %d ranks as a %d x %d process grid, on %s\n",
+                static_cast<long long>(n), static_cast<long long>(n), steps, comm.size(), u.dims()[0], u.dims()[1],
+                Kokkos::DefaultExecutionSpace::name());
 
-    std::vector<int> picture_steps{0, steps / 4, steps / 2, 3 * steps / 4, steps};
-    picture_steps.erase(std::unique(picture_steps.begin(), picture_steps.end()), picture_steps.end());
-    auto picture = [&](int step) {
-      const auto field = weft::gather(v, 0);
-      if (!root) return;
-      char name[32];
-      std::snprintf(name, sizeof name, "-%06d.png", step);
-      write_picture(prefix + name, n, field);
-      std::printf("  wrote %s%s\n", prefix.c_str(), name);
-    };
-    picture(0);
-    double stepping_seconds = 0;
-    for (int step = 1; step <= steps; ++step) {
-      Kokkos::Timer timer;
-      weft::stencil(weft::fields(u, v), weft::fields(u2, v2), 1, weft::interior_only{}, gray_scott_step{});
-      std::swap(u, u2);
-      std::swap(v, v2);
-      Kokkos::fence();
-      stepping_seconds += timer.seconds();
-      if (std::find(picture_steps.begin() + 1, picture_steps.end(), step) != picture_steps.end()) picture(step);
-    }
-
-    // (b) and (c).
-    const double u_low = weft::reduce(u, 2.0, weft::minimum{}), u_high = weft::reduce(u, -1.0, weft::maximum{});
-    const double v_low = weft::reduce(v, 2.0, weft::minimum{}), v_high = weft::reduce(v, -1.0, weft::maximum{});
-    const bool bounded = u_low >= 0 && u_high <= 1 && v_low >= 0 && v_high <= 1;
-    const std::int64_t spread1 = spread();
-    const bool grew = spread1 > spread0;
-    // (a) against the sequential steps, on rank 0.
-    const auto fu = weft::gather(u, 0), fv = weft::gather(v, 0);
-    int matches = 1;
-    if (root) {
-      const auto [ru, rv] = simulate_sequentially(n, steps);
-      double difference = 0;
-      for (std::size_t k = 0; k < fu.size(); ++k)
-        difference = std::max({difference, std::abs(fu[k] - ru[k]), std::abs(fv[k] - rv[k])});
-      matches = difference <= 1e-10;
-      const double updates = double(n) * double(n) * steps;
-      std::printf("%.3f s stepping, %.1f Mpoint/s (%d ranks)\n", stepping_seconds,
-                  stepping_seconds > 0 ? updates / stepping_seconds / 1e6 : 0.0, comm.size());
-      std::printf("(a) max difference from the sequential computation %.2e: %s\n", difference,
-                  matches ? "ok" : "WRONG");
-      std::printf("(b) u in [%.4f, %.4f], v in [%.4f, %.4f]: %s\n", u_low, u_high, v_low, v_high,
-                  bounded ? "ok" : "OUT OF RANGE");
-      std::printf("(c) points with v > 0.1: %lld -> %lld: %s\n", static_cast<long long>(spread0),
-                  static_cast<long long>(spread1), grew ? "ok" : "DID NOT GROW");
-    }
-    MPI_Bcast(&matches, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    status = matches && bounded && grew ? 0 : 1;
+  std::vector<int> picture_steps{0, steps / 4, steps / 2, 3 * steps / 4, steps};
+  picture_steps.erase(std::unique(picture_steps.begin(), picture_steps.end()), picture_steps.end());
+  auto picture = [&](int step) {
+    const auto field = weft::gather(v, 0);
+    if (!root) return;
+    char name[32];
+    std::snprintf(name, sizeof name, "-%06d.png", step);
+    write_picture(prefix + name, n, field);
+    std::printf("  wrote %s%s\n", prefix.c_str(), name);
+  };
+  picture(0);
+  double stepping_seconds = 0;
+  for (int step = 1; step <= steps; ++step) {
+    Kokkos::Timer timer;
+    weft::stencil(weft::fields(u, v), weft::fields(u2, v2), 1, weft::interior_only{}, gray_scott_step{});
+    std::swap(u, u2);
+    std::swap(v, v2);
+    Kokkos::fence();
+    stepping_seconds += timer.seconds();
+    if (std::find(picture_steps.begin() + 1, picture_steps.end(), step) != picture_steps.end()) picture(step);
   }
-  MPI_Finalize();
-  return status;
+
+  // (b) and (c).
+  const double u_low = weft::reduce(u, 2.0, weft::minimum{}), u_high = weft::reduce(u, -1.0, weft::maximum{});
+  const double v_low = weft::reduce(v, 2.0, weft::minimum{}), v_high = weft::reduce(v, -1.0, weft::maximum{});
+  const bool bounded = u_low >= 0 && u_high <= 1 && v_low >= 0 && v_high <= 1;
+  const std::int64_t spread1 = spread();
+  const bool grew = spread1 > spread0;
+  // (a) against the sequential steps, on rank 0.
+  const auto fu = weft::gather(u, 0), fv = weft::gather(v, 0);
+  int matches = 1;
+  if (root) {
+    const auto [ru, rv] = simulate_sequentially(n, steps);
+    double difference = 0;
+    for (std::size_t k = 0; k < fu.size(); ++k)
+      difference = std::max({difference, std::abs(fu[k] - ru[k]), std::abs(fv[k] - rv[k])});
+    matches = difference <= 1e-10;
+    const double updates = double(n) * double(n) * steps;
+    std::printf("%.3f s stepping, %.1f Mpoint/s (%d ranks)\n", stepping_seconds,
+                stepping_seconds > 0 ? updates / stepping_seconds / 1e6 : 0.0, comm.size());
+    std::printf("(a) max difference from the sequential computation %.2e: %s\n", difference, matches ? "ok" : "WRONG");
+    std::printf("(b) u in [%.4f, %.4f], v in [%.4f, %.4f]: %s\n", u_low, u_high, v_low, v_high,
+                bounded ? "ok" : "OUT OF RANGE");
+    std::printf("(c) points with v > 0.1: %lld -> %lld: %s\n", static_cast<long long>(spread0),
+                static_cast<long long>(spread1), grew ? "ok" : "DID NOT GROW");
+  }
+  MPI_Bcast(&matches, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  return matches && bounded && grew ? 0 : 1;
 }

@@ -13,7 +13,7 @@
 #include <cstdlib>
 
 int main(int argc, char* argv[]) {
-  Kokkos::ScopeGuard kokkos(argc, argv);
+  weft::local_environment env(argc, argv);  // Kokkos, until main returns
   const int n = argc > 1 ? std::atoi(argv[1]) : 512;
   const int steps = argc > 2 ? std::atoi(argv[2]) : 1000;
   const double alpha = 0.2;  // D dt / dx^2, stable below 0.25

@@ -124,106 +124,97 @@ float max_difference(const std::vector<float>& a, const std::vector<float>& b) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  MPI_Init(&argc, &argv);
-  int status = 0;
-  {
-    Kokkos::ScopeGuard kokkos(argc, argv);
-    weft::communicator comm(MPI_COMM_WORLD);
-    const bool root = comm.rank() == 0;
+  weft::environment env(argc, argv);  // MPI, then Kokkos, until main returns
+  const weft::communicator& comm = env.world();
+  const bool root = comm.rank() == 0;
 
-    // Arguments: an image file, or --generate N; then the output prefix.
-    std::string source = "--generate", prefix = "image_filter";
-    std::int64_t generated_size = 512;
-    int next_arg = 1;
-    if (argc > next_arg) {
-      source = argv[next_arg++];
-      if (source == "--generate" && argc > next_arg) generated_size = std::atoll(argv[next_arg++]);
-    }
-    if (argc > next_arg) prefix = argv[next_arg++];
-    const std::string extension = image_io::ends_with(prefix, ".pgm") ? ".pgm" : ".png";
-    if (extension == ".pgm") prefix.resize(prefix.size() - 4);
-
-    // Rank 0 reads or draws the picture; every rank learns its size.
-    image_io::gray_image input;
-    std::int64_t size[2] = {0, 0};
-    int read_ok = 1;
-    if (root) {
-      try {
-        input = source == "--generate" ? generate(generated_size) : image_io::read_gray(source);
-        size[0] = input.height;
-        size[1] = input.width;
-      } catch (const std::exception& e) {
-        std::fprintf(stderr, "image_filter: %s\n", e.what());
-        read_ok = 0;
-      }
-    }
-    MPI_Bcast(&read_ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    if (!read_ok) {
-      MPI_Finalize();
-      return 1;
-    }
-    MPI_Bcast(size, 2, MPI_INT64_T, 0, MPI_COMM_WORLD);
-    const std::int64_t h = size[0], w = size[1];
-
-    // The blur reads 2 cells away, the Sobel filter diagonal neighbours: the
-    // input carries a 2-wide halo, the blurred image a 1-wide one with corners.
-    image original(comm, {h, w}, {.halo = 2});
-    image blurred(comm, {h, w}, {.halo = 1});
-    image edges(comm, {h, w}, {.halo = 0});
-    if (root) {
-      std::printf("image_filter: %s, %lld x %lld pixels, %d ranks as a %d x %d process grid, on %s\n",
-                  source == "--generate" ? "generated test picture" : source.c_str(), static_cast<long long>(h),
-                  static_cast<long long>(w), comm.size(), original.dims()[0], original.dims()[1],
-                  Kokkos::DefaultExecutionSpace::name());
-    }
-    std::vector<float> values;
-    if (root) values.assign(input.pixels.begin(), input.pixels.end());
-    weft::scatter(values, original, 0);
-
-    Kokkos::Timer timer;
-    weft::stencil(original, blurred, 2, weft::clamp{}, gaussian_blur{});
-    Kokkos::fence();
-    const double blur_seconds = timer.seconds();
-    if (root) std::printf("  blurred (5 x 5 Gaussian) in %.4f s\n", blur_seconds);
-    timer.reset();
-    weft::stencil(blurred, edges, 1, weft::clamp{}, sobel_magnitude{});
-    Kokkos::fence();
-    const double sobel_seconds = timer.seconds();
-    const auto strongest = weft::max_loc(edges);
-    if (root) {
-      std::printf("  edges (Sobel) in %.4f s; strongest %.1f at (%lld, %lld)\n", sobel_seconds, strongest.value,
-                  static_cast<long long>(strongest.index[0]), static_cast<long long>(strongest.index[1]));
-    }
-
-    const auto blur_result = weft::gather(blurred, 0);
-    const auto edge_result = weft::gather(edges, 0);
-    int ok = 1;
-    if (root) {
-      const std::string blur_path = prefix + "-blur" + extension, edge_path = prefix + "-edges" + extension;
-      image_io::write_gray(blur_path, to_pixels(blur_result, h, w, 255.0f));
-      image_io::write_gray(edge_path, to_pixels(edge_result, h, w, std::max(strongest.value, 1.0f)));
-      if (source == "--generate") image_io::write_gray(prefix + "-input" + extension, input);
-      std::printf("  wrote %s and %s\n", blur_path.c_str(), edge_path.c_str());
-
-      const std::vector<float> in(input.pixels.begin(), input.pixels.end());
-      const auto blur_reference = blur_sequentially(in, h, w);
-      const auto edge_reference = sobel_sequentially(blur_reference, h, w);
-      // Float sums in the same order: equal but for contractions into fused
-      // multiply-adds that a device compiler may make.
-      const float blur_error = max_difference(blur_result, blur_reference);
-      const float edge_error = max_difference(edge_result, edge_reference);
-      const bool blur_ok = blur_error <= 1e-3f, edge_ok = edge_error <= 1e-2f;
-      const bool not_blank = h * w == 0 || strongest.value > 1.0f || source != "--generate";
-      std::printf("max difference from the sequential filters: blur %.2e, edges %.2e: %s\n", blur_error, edge_error,
-                  blur_ok && edge_ok ? "ok" : "WRONG");
-      if (!not_blank) std::printf("the edge image of the test picture is blank: WRONG\n");
-      std::printf("%.1f Mpixel/s blur, %.1f Mpixel/s Sobel (%d ranks)\n", h * w / std::max(blur_seconds, 1e-9) / 1e6,
-                  h * w / std::max(sobel_seconds, 1e-9) / 1e6, comm.size());
-      ok = blur_ok && edge_ok && not_blank;
-    }
-    MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
-    status = ok ? 0 : 1;
+  // Arguments: an image file, or --generate N; then the output prefix.
+  std::string source = "--generate", prefix = "image_filter";
+  std::int64_t generated_size = 512;
+  int next_arg = 1;
+  if (argc > next_arg) {
+    source = argv[next_arg++];
+    if (source == "--generate" && argc > next_arg) generated_size = std::atoll(argv[next_arg++]);
   }
-  MPI_Finalize();
-  return status;
+  if (argc > next_arg) prefix = argv[next_arg++];
+  const std::string extension = image_io::ends_with(prefix, ".pgm") ? ".pgm" : ".png";
+  if (extension == ".pgm") prefix.resize(prefix.size() - 4);
+
+  // Rank 0 reads or draws the picture; every rank learns its size.
+  image_io::gray_image input;
+  std::int64_t size[2] = {0, 0};
+  int read_ok = 1;
+  if (root) {
+    try {
+      input = source == "--generate" ? generate(generated_size) : image_io::read_gray(source);
+      size[0] = input.height;
+      size[1] = input.width;
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "image_filter: %s\n", e.what());
+      read_ok = 0;
+    }
+  }
+  MPI_Bcast(&read_ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  if (!read_ok) return 1;
+  MPI_Bcast(size, 2, MPI_INT64_T, 0, MPI_COMM_WORLD);
+  const std::int64_t h = size[0], w = size[1];
+
+  // The blur reads 2 cells away, the Sobel filter diagonal neighbours: the
+  // input carries a 2-wide halo, the blurred image a 1-wide one with corners.
+  image original(comm, {h, w}, {.halo = 2});
+  image blurred(comm, {h, w}, {.halo = 1});
+  image edges(comm, {h, w}, {.halo = 0});
+  if (root) {
+    std::printf("image_filter: %s, %lld x %lld pixels, %d ranks as a %d x %d process grid, on %s\n",
+                source == "--generate" ? "generated test picture" : source.c_str(), static_cast<long long>(h),
+                static_cast<long long>(w), comm.size(), original.dims()[0], original.dims()[1],
+                Kokkos::DefaultExecutionSpace::name());
+  }
+  std::vector<float> values;
+  if (root) values.assign(input.pixels.begin(), input.pixels.end());
+  weft::scatter(values, original, 0);
+
+  Kokkos::Timer timer;
+  weft::stencil(original, blurred, 2, weft::clamp{}, gaussian_blur{});
+  Kokkos::fence();
+  const double blur_seconds = timer.seconds();
+  if (root) std::printf("  blurred (5 x 5 Gaussian) in %.4f s\n", blur_seconds);
+  timer.reset();
+  weft::stencil(blurred, edges, 1, weft::clamp{}, sobel_magnitude{});
+  Kokkos::fence();
+  const double sobel_seconds = timer.seconds();
+  const auto strongest = weft::max_loc(edges);
+  if (root) {
+    std::printf("  edges (Sobel) in %.4f s; strongest %.1f at (%lld, %lld)\n", sobel_seconds, strongest.value,
+                static_cast<long long>(strongest.index[0]), static_cast<long long>(strongest.index[1]));
+  }
+
+  const auto blur_result = weft::gather(blurred, 0);
+  const auto edge_result = weft::gather(edges, 0);
+  int ok = 1;
+  if (root) {
+    const std::string blur_path = prefix + "-blur" + extension, edge_path = prefix + "-edges" + extension;
+    image_io::write_gray(blur_path, to_pixels(blur_result, h, w, 255.0f));
+    image_io::write_gray(edge_path, to_pixels(edge_result, h, w, std::max(strongest.value, 1.0f)));
+    if (source == "--generate") image_io::write_gray(prefix + "-input" + extension, input);
+    std::printf("  wrote %s and %s\n", blur_path.c_str(), edge_path.c_str());
+
+    const std::vector<float> in(input.pixels.begin(), input.pixels.end());
+    const auto blur_reference = blur_sequentially(in, h, w);
+    const auto edge_reference = sobel_sequentially(blur_reference, h, w);
+    // Float sums in the same order: equal but for contractions into fused
+    // multiply-adds that a device compiler may make.
+    const float blur_error = max_difference(blur_result, blur_reference);
+    const float edge_error = max_difference(edge_result, edge_reference);
+    const bool blur_ok = blur_error <= 1e-3f, edge_ok = edge_error <= 1e-2f;
+    const bool not_blank = h * w == 0 || strongest.value > 1.0f || source != "--generate";
+    std::printf("max difference from the sequential filters: blur %.2e, edges %.2e: %s\n", blur_error, edge_error,
+                blur_ok && edge_ok ? "ok" : "WRONG");
+    if (!not_blank) std::printf("the edge image of the test picture is blank: WRONG\n");
+    std::printf("%.1f Mpixel/s blur, %.1f Mpixel/s Sobel (%d ranks)\n", h * w / std::max(blur_seconds, 1e-9) / 1e6,
+                h * w / std::max(sobel_seconds, 1e-9) / 1e6, comm.size());
+    ok = blur_ok && edge_ok && not_blank;
+  }
+  MPI_Bcast(&ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
+  return ok ? 0 : 1;
 }

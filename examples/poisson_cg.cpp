@@ -248,93 +248,94 @@ solve_result solve(const weft::communicator& comm, std::int64_t n, preconditione
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  MPI_Init(&argc, &argv);
+  weft::environment env(argc, argv);  // MPI, then Kokkos, until main returns
+  const weft::communicator& comm = env.world();
   int status = 0;
-  {
-    Kokkos::ScopeGuard kokkos(argc, argv);
-    weft::communicator comm(MPI_COMM_WORLD);
-    std::int64_t n = 256;
-    int iteration_bound = 0;  // --check-iterations K; 0: no bound
-    std::vector<preconditioner> runs{preconditioner::none, preconditioner::jacobi, preconditioner::mg};
-    bool usage = false;
-    for (int a = 1; a < argc; ++a) {
-      if (std::strcmp(argv[a], "--reproducible") == 0) {
-        reproducible = true;
-      } else if (std::strcmp(argv[a], "--precondition") == 0 && a + 1 < argc) {
-        const char* name = argv[++a];
-        if (std::strcmp(name, "none") == 0) runs = {preconditioner::none};
-        else if (std::strcmp(name, "jacobi") == 0) runs = {preconditioner::jacobi};
-        else if (std::strcmp(name, "mg") == 0) runs = {preconditioner::mg};
-        else usage = true;
-      } else if (std::strcmp(argv[a], "--check-iterations") == 0 && a + 1 < argc) {
-        iteration_bound = std::atoi(argv[++a]);
-        usage = usage || iteration_bound <= 0;
-      } else if (argv[a][0] != '-' && std::atoll(argv[a]) > 0) {
-        n = std::atoll(argv[a]);
-      } else {
+  std::int64_t n = 256;
+  int iteration_bound = 0;  // --check-iterations K; 0: no bound
+  std::vector<preconditioner> runs{preconditioner::none, preconditioner::jacobi, preconditioner::mg};
+  bool usage = false;
+  for (int a = 1; a < argc; ++a) {
+    if (std::strcmp(argv[a], "--reproducible") == 0) {
+      reproducible = true;
+    } else if (std::strcmp(argv[a], "--precondition") == 0 && a + 1 < argc) {
+      const char* name = argv[++a];
+      if (std::strcmp(name, "none") == 0)
+        runs = {preconditioner::none};
+      else if (std::strcmp(name, "jacobi") == 0)
+        runs = {preconditioner::jacobi};
+      else if (std::strcmp(name, "mg") == 0)
+        runs = {preconditioner::mg};
+      else
         usage = true;
-      }
-    }
-    if (usage) {
-      if (comm.rank() == 0)
-        std::fprintf(stderr, "usage: poisson_cg [n] [--precondition none|jacobi|mg] [--reproducible] "
-                             "[--check-iterations K]\n");
-      status = 2;
+    } else if (std::strcmp(argv[a], "--check-iterations") == 0 && a + 1 < argc) {
+      iteration_bound = std::atoi(argv[++a]);
+      usage = usage || iteration_bound <= 0;
+    } else if (argv[a][0] != '-' && std::atoll(argv[a]) > 0) {
+      n = std::atoll(argv[a]);
     } else {
-      if (comm.rank() == 0)
-        std::printf("poisson_cg: -laplace(u) = f on the unit square, u = 0 on the boundary, %d ranks%s\n",
-                    comm.size(), reproducible ? ", reproducible dot products" : "");
-
-      struct row {
-        preconditioner pc;
-        solve_result coarse, fine;
-        double ratio;
-        bool ok;
-      };
-      std::vector<row> rows;
-      bool ok = true;
-      for (const preconditioner pc : runs) {
-        solve_result coarse, fine;
-        try {
-          coarse = solve(comm, n, pc);
-          fine = solve(comm, 2 * n + 1, pc);  // h halves exactly: 1/(2n+2)
-        } catch (const weft::error& e) {
-          // Thrown on every rank alike, e.g. for an n x n grid with fewer
-          // points than ranks along a dimension of the process grid.
-          if (comm.rank() == 0) std::fprintf(stderr, "poisson_cg: %s\n", e.what());
-          ok = false;
-          break;
-        }
-        // Second order: the error falls by 4 when h halves.
-        const double ratio = coarse.max_error / fine.max_error;
-        const bool within_bound =
-            iteration_bound == 0 || (coarse.iterations <= iteration_bound && fine.iterations <= iteration_bound);
-        const bool run_ok = coarse.converged && fine.converged && ratio > 3.5 && ratio < 4.5 && within_bound;
-        if (comm.rank() == 0) {
-          std::printf("%s: max error %.6e (n = %lld), %.6e (n = %lld): ratio %.4f, observed order %.4f (expected 2)",
-                      name_of(pc), coarse.max_error, static_cast<long long>(n), fine.max_error,
-                      static_cast<long long>(2 * n + 1), ratio, std::log2(ratio));
-          if (iteration_bound > 0)
-            std::printf("; %d and %d iterations (at most %d)", coarse.iterations, fine.iterations, iteration_bound);
-          std::printf(": %s\n", run_ok ? "ok" : "WRONG");
-        }
-        rows.push_back({pc, coarse, fine, ratio, run_ok});
-        ok = ok && run_ok;
-      }
-      if (comm.rank() == 0 && !rows.empty()) {
-        std::printf("\n%-14s %8s %11s %11s %14s %12s   %s\n", "preconditioner", "n", "iterations", "seconds",
-                    "s/iteration", "max error", "checks");
-        for (const row& w : rows) {
-          for (const auto& [size, s] : {std::pair{n, w.coarse}, std::pair{2 * n + 1, w.fine}}) {
-            std::printf("%-14s %8lld %11d %11.4f %14.3e %12.4e   %s\n", name_of(w.pc), static_cast<long long>(size),
-                        s.iterations, s.seconds, s.seconds / std::max(1, s.iterations), s.max_error,
-                        size == n ? "" : (w.ok ? "ok" : "FAILED"));
-          }
-        }
-      }
-      status = ok ? 0 : 1;
+      usage = true;
     }
   }
-  MPI_Finalize();
+  if (usage) {
+    if (comm.rank() == 0)
+      std::fprintf(stderr,
+                   "usage: poisson_cg [n] [--precondition none|jacobi|mg] [--reproducible] "
+                   "[--check-iterations K]\n");
+    status = 2;
+  } else {
+    if (comm.rank() == 0)
+      std::printf("poisson_cg: -laplace(u) = f on the unit square, u = 0 on the boundary, %d ranks%s\n", comm.size(),
+                  reproducible ? ", reproducible dot products" : "");
+
+    struct row {
+      preconditioner pc;
+      solve_result coarse, fine;
+      double ratio;
+      bool ok;
+    };
+    std::vector<row> rows;
+    bool ok = true;
+    for (const preconditioner pc : runs) {
+      solve_result coarse, fine;
+      try {
+        coarse = solve(comm, n, pc);
+        fine = solve(comm, 2 * n + 1, pc);  // h halves exactly: 1/(2n+2)
+      } catch (const weft::error& e) {
+        // Thrown on every rank alike, e.g. for an n x n grid with fewer
+        // points than ranks along a dimension of the process grid.
+        if (comm.rank() == 0) std::fprintf(stderr, "poisson_cg: %s\n", e.what());
+        ok = false;
+        break;
+      }
+      // Second order: the error falls by 4 when h halves.
+      const double ratio = coarse.max_error / fine.max_error;
+      const bool within_bound =
+          iteration_bound == 0 || (coarse.iterations <= iteration_bound && fine.iterations <= iteration_bound);
+      const bool run_ok = coarse.converged && fine.converged && ratio > 3.5 && ratio < 4.5 && within_bound;
+      if (comm.rank() == 0) {
+        std::printf("%s: max error %.6e (n = %lld), %.6e (n = %lld): ratio %.4f, observed order %.4f (expected 2)",
+                    name_of(pc), coarse.max_error, static_cast<long long>(n), fine.max_error,
+                    static_cast<long long>(2 * n + 1), ratio, std::log2(ratio));
+        if (iteration_bound > 0)
+          std::printf("; %d and %d iterations (at most %d)", coarse.iterations, fine.iterations, iteration_bound);
+        std::printf(": %s\n", run_ok ? "ok" : "WRONG");
+      }
+      rows.push_back({pc, coarse, fine, ratio, run_ok});
+      ok = ok && run_ok;
+    }
+    if (comm.rank() == 0 && !rows.empty()) {
+      std::printf("\n%-14s %8s %11s %11s %14s %12s   %s\n", "preconditioner", "n", "iterations", "seconds",
+                  "s/iteration", "max error", "checks");
+      for (const row& w : rows) {
+        for (const auto& [size, s] : {std::pair{n, w.coarse}, std::pair{2 * n + 1, w.fine}}) {
+          std::printf("%-14s %8lld %11d %11.4f %14.3e %12.4e   %s\n", name_of(w.pc), static_cast<long long>(size),
+                      s.iterations, s.seconds, s.seconds / std::max(1, s.iterations), s.max_error,
+                      size == n ? "" : (w.ok ? "ok" : "FAILED"));
+        }
+      }
+    }
+    status = ok ? 0 : 1;
+  }
   return status;
 }

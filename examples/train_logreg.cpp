@@ -174,106 +174,105 @@ model train_sequentially(std::int64_t n, int epochs, double learning_rate) {
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  MPI_Init(&argc, &argv);
-  int status = 0;
-  {
-    Kokkos::ScopeGuard kokkos(argc, argv);
-    weft::communicator comm(MPI_COMM_WORLD);
-    const bool root = comm.rank() == 0;
-    bool reproducible = false;
-    std::int64_t n = 200'000;
-    int epochs = 50;
-    for (int a = 1, position = 0; a < argc; ++a) {
-      if (std::strcmp(argv[a], "--reproducible") == 0) reproducible = true;
-      else if (position++ == 0) n = std::atoll(argv[a]);
-      else epochs = std::atoi(argv[a]);
-    }
-    // The mean loss's Hessian is at most E[(x,1)(x,1)^T] / 4, whose largest
-    // eigenvalue is 1/4 (the bias), so steps below 8 are stable.
-    const double learning_rate = 4.0;
-
-    // Each rank generates only its own block of the global data set.
-    weft::distributed_vector<sample> data(comm, n);
-    weft::for_each_index(data, KOKKOS_LAMBDA(std::int64_t i, sample& s) { s = make_sample(i); });
-    if (root) {
-      std::printf("train_logreg: %lld samples, %d features, %d epochs, learning rate %g, %d ranks (%lld samples on "
-                  "rank 0)%s\n",
-                  static_cast<long long>(n), D, epochs, learning_rate, comm.size(),
-                  static_cast<long long>(data.local_size()), reproducible ? ", reproducible sums" : "");
-    }
-
-    Kokkos::Timer timer;
-    model m{};  // every rank's own copy, all starting at zero
-    double first_loss = 0;
-    const int report_every = std::max(1, epochs / 10);
-    for (int epoch = 0; epoch < epochs; ++epoch) {
-      // The gradient reduced across ranks: one collective, the same total on
-      // every rank. The lambda takes the model by value.
-      const grad total = reproducible ? reproducible_gradient(data, m)
-                                      : weft::transform_reduce(data, grad{}, add_grad{}, KOKKOS_LAMBDA(const sample& s) {
-                                          return sample_grad(m, s);
-                                        });
-      const double loss = total.loss / double(n);  // at the model before this step
-      if (epoch == 0) first_loss = loss;
-      if (root && (epoch % report_every == 0 || epoch == epochs - 1))
-        std::printf("  epoch %4d  mean loss %.12f\n", epoch, loss);
-      step(m, total, n, learning_rate);
-    }
-    const double seconds = timer.seconds();
-
-    // The final model's loss and accuracy: more reductions.
-    auto sample_loss = KOKKOS_LAMBDA(const sample& s) { return sample_grad(m, s).loss; };
-    const double last_loss = (reproducible ? weft::transform_reduce(data, 0.0, weft::reproducible_plus{}, sample_loss)
-                                           : weft::transform_reduce(data, 0.0, weft::plus{}, sample_loss)) /
-                             double(n);
-    const double accuracy = accuracy_of(data, m);
-    // For scale: the labels are random, so even the true model errs.
-    model truth;
-    for (int k = 0; k <= D; ++k) truth.w[k] = true_weight(k);
-    const double best_accuracy = accuracy_of(data, truth);
-
-    // (a) The same model on every rank, bit for bit: check_replicated throws
-    // on every rank, naming the ranks and the first weight that differ.
-    const std::uint64_t mine = checksum(m);
-    bool same_everywhere = true;
-    try {
-      weft::check_replicated(comm, std::span<const double>(m.w), "the model");
-    } catch (const weft::error& e) {
-      same_everywhere = false;
-      if (root) std::printf("%s\n", e.what());
-    }
-
-    // (b) The same model as a sequential run, up to summation order.
-    int matches = 1;
-    if (root) {
-      const model reference = train_sequentially(n, epochs, learning_rate);
-      double difference = 0, size = 0;
-      for (int k = 0; k <= D; ++k) {
-        difference = std::max(difference, std::abs(m.w[k] - reference.w[k]));
-        size = std::max(size, std::abs(reference.w[k]));
-      }
-      const double relative = size > 0 ? difference / size : difference;
-      matches = relative <= 1e-9;
-      std::printf("model     ");
-      for (int k = 0; k <= D; ++k) std::printf(" %8.4f", m.w[k]);
-      std::printf("\ntrue model");
-      for (int k = 0; k <= D; ++k) std::printf(" %8.4f", true_weight(k));
-      std::printf("\n(a) model checksum %016llx on every rank: %s\n", static_cast<unsigned long long>(mine),
-                  same_everywhere ? "ok" : "RANKS DISAGREE");
-      std::printf("(b) max relative difference from the sequential training %.3e: %s\n", relative,
-                  matches ? "ok" : "WRONG");
-    }
-    MPI_Bcast(&matches, 1, MPI_INT, 0, MPI_COMM_WORLD);
-
-    // (c) It learned something.
-    const bool learned = epochs > 0 && last_loss < first_loss && accuracy > 0.75;
-    if (root) {
-      std::printf("(c) mean loss %.6f -> %.6f, accuracy %.4f (the true model's: %.4f): %s\n", first_loss, last_loss,
-                  accuracy, best_accuracy, learned ? "ok" : "WRONG");
-      std::printf("%.3f s training (%.1f ms per epoch)\n", seconds, epochs > 0 ? 1e3 * seconds / epochs : 0.0);
-    }
-    status = same_everywhere && matches && learned ? 0 : 1;
+  weft::environment env(argc, argv);  // MPI, then Kokkos, until main returns
+  const weft::communicator& comm = env.world();
+  const bool root = comm.rank() == 0;
+  bool reproducible = false;
+  std::int64_t n = 200'000;
+  int epochs = 50;
+  for (int a = 1, position = 0; a < argc; ++a) {
+    if (std::strcmp(argv[a], "--reproducible") == 0)
+      reproducible = true;
+    else if (position++ == 0)
+      n = std::atoll(argv[a]);
+    else
+      epochs = std::atoi(argv[a]);
   }
-  MPI_Finalize();
-  return status;
+  // The mean loss's Hessian is at most E[(x,1)(x,1)^T] / 4, whose largest
+  // eigenvalue is 1/4 (the bias), so steps below 8 are stable.
+  const double learning_rate = 4.0;
+
+  // Each rank generates only its own block of the global data set.
+  weft::distributed_vector<sample> data(comm, n);
+  weft::for_each_index(
+      data, KOKKOS_LAMBDA(std::int64_t i, sample & s) { s = make_sample(i); });
+  if (root) {
+    std::printf(
+        "train_logreg: %lld samples, %d features, %d epochs, learning rate %g, %d ranks (%lld samples on "
+        "rank 0)%s\n",
+        static_cast<long long>(n), D, epochs, learning_rate, comm.size(), static_cast<long long>(data.local_size()),
+        reproducible ? ", reproducible sums" : "");
+  }
+
+  Kokkos::Timer timer;
+  model m{};  // every rank's own copy, all starting at zero
+  double first_loss = 0;
+  const int report_every = std::max(1, epochs / 10);
+  for (int epoch = 0; epoch < epochs; ++epoch) {
+    // The gradient reduced across ranks: one collective, the same total on
+    // every rank. The lambda takes the model by value.
+    const grad total =
+        reproducible ? reproducible_gradient(data, m)
+                     : weft::transform_reduce(
+                           data, grad{}, add_grad{}, KOKKOS_LAMBDA(const sample& s) { return sample_grad(m, s); });
+    const double loss = total.loss / double(n);  // at the model before this step
+    if (epoch == 0) first_loss = loss;
+    if (root && (epoch % report_every == 0 || epoch == epochs - 1))
+      std::printf("  epoch %4d  mean loss %.12f\n", epoch, loss);
+    step(m, total, n, learning_rate);
+  }
+  const double seconds = timer.seconds();
+
+  // The final model's loss and accuracy: more reductions.
+  auto sample_loss = KOKKOS_LAMBDA(const sample& s) { return sample_grad(m, s).loss; };
+  const double last_loss = (reproducible ? weft::transform_reduce(data, 0.0, weft::reproducible_plus{}, sample_loss)
+                                         : weft::transform_reduce(data, 0.0, weft::plus{}, sample_loss)) /
+                           double(n);
+  const double accuracy = accuracy_of(data, m);
+  // For scale: the labels are random, so even the true model errs.
+  model truth;
+  for (int k = 0; k <= D; ++k) truth.w[k] = true_weight(k);
+  const double best_accuracy = accuracy_of(data, truth);
+
+  // (a) The same model on every rank, bit for bit: check_replicated throws
+  // on every rank, naming the ranks and the first weight that differ.
+  const std::uint64_t mine = checksum(m);
+  bool same_everywhere = true;
+  try {
+    weft::check_replicated(comm, std::span<const double>(m.w), "the model");
+  } catch (const weft::error& e) {
+    same_everywhere = false;
+    if (root) std::printf("%s\n", e.what());
+  }
+
+  // (b) The same model as a sequential run, up to summation order.
+  int matches = 1;
+  if (root) {
+    const model reference = train_sequentially(n, epochs, learning_rate);
+    double difference = 0, size = 0;
+    for (int k = 0; k <= D; ++k) {
+      difference = std::max(difference, std::abs(m.w[k] - reference.w[k]));
+      size = std::max(size, std::abs(reference.w[k]));
+    }
+    const double relative = size > 0 ? difference / size : difference;
+    matches = relative <= 1e-9;
+    std::printf("model     ");
+    for (int k = 0; k <= D; ++k) std::printf(" %8.4f", m.w[k]);
+    std::printf("\ntrue model");
+    for (int k = 0; k <= D; ++k) std::printf(" %8.4f", true_weight(k));
+    std::printf("\n(a) model checksum %016llx on every rank: %s\n", static_cast<unsigned long long>(mine),
+                same_everywhere ? "ok" : "RANKS DISAGREE");
+    std::printf("(b) max relative difference from the sequential training %.3e: %s\n", relative,
+                matches ? "ok" : "WRONG");
+  }
+  MPI_Bcast(&matches, 1, MPI_INT, 0, MPI_COMM_WORLD);
+
+  // (c) It learned something.
+  const bool learned = epochs > 0 && last_loss < first_loss && accuracy > 0.75;
+  if (root) {
+    std::printf("(c) mean loss %.6f -> %.6f, accuracy %.4f (the true model's: %.4f): %s\n", first_loss, last_loss,
+                accuracy, best_accuracy, learned ? "ok" : "WRONG");
+    std::printf("%.3f s training (%.1f ms per epoch)\n", seconds, epochs > 0 ? 1e3 * seconds / epochs : 0.0);
+  }
+  return same_everywhere && matches && learned ? 0 : 1;
 }

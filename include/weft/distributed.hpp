@@ -12,6 +12,7 @@
 #include "distributed/by_key.hpp"
 #include "distributed/communicator.hpp"
 #include "distributed/compaction.hpp"
+#include "distributed/environment.hpp"
 #include "distributed/for_each.hpp"
 #include "distributed/grid.hpp"
 #include "distributed/grid_partition.hpp"

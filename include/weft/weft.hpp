@@ -11,6 +11,7 @@
 #include "by_key.hpp"
 #include "compaction.hpp"
 #include "concepts.hpp"
+#include "environment.hpp"
 #include "error.hpp"
 #include "execution_spaces.hpp"
 #include "for_each.hpp"

@@ -12,7 +12,7 @@ struct average {
 };
 
 int main(int argc, char* argv[]) {
-  Kokkos::ScopeGuard kokkos(argc, argv);
+  weft::local_environment env(argc, argv);  // Kokkos, until main returns
   const int n = 1 << 20;
   Kokkos::View<double*> x("x", n), y("y", n);           // device memory on a GPU build
   Kokkos::DefaultExecutionSpace exec;

@@ -5,6 +5,8 @@
 // nvcc's generated code, with errors that name neither the caller nor weft;
 // weft checks at its entry points instead and says what to write.
 
+#include "host_kernels.hpp"
+
 #include <Kokkos_Core.hpp>
 
 #include <string_view>
@@ -60,8 +62,7 @@ inline constexpr bool device_callable = true;
 /// execution spaces take any callable.
 template <class Exec, class... F>
 constexpr void static_check_device_callable() {
-  static_assert(Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename Exec::memory_space>::accessible ||
-                    (device_callable<std::remove_cvref_t<F>> && ...),
+  static_assert(host_kernels<Exec> || (device_callable<std::remove_cvref_t<F>> && ...),
                 "weft: under nvcc a function run on the GPU must be a KOKKOS_LAMBDA with its parameter types "
                 "named (not auto; for a stencil, weft::neighbourhood<View, Boundary>) or a functor with a "
                 "KOKKOS_INLINE_FUNCTION operator(), not a plain [=] or generic lambda.");

@@ -4,6 +4,8 @@
 // past 2^31 elements work on every backend, on the caller's instance; and
 // launches over 2-D and 3-D boxes that follow the view's layout.
 
+#include "host_kernels.hpp"
+
 #include <Kokkos_Core.hpp>
 
 #include <cstddef>
@@ -28,12 +30,6 @@ template <class Exec>
 range_policy<Exec> range(const Exec& exec, std::int64_t n) {
   return range(exec, 0, n);
 }
-
-/// Whether kernels launched on Exec run on the host (Serial, OpenMP, ...),
-/// where weft writes some loops itself rather than leaving them to Kokkos.
-template <class Exec>
-inline constexpr bool host_kernels =
-    Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename Exec::memory_space>::accessible;
 
 // Tells the compiler that the iterations of the loop that follows are
 // independent, so it may vectorize without checking at run time whether

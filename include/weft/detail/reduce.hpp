@@ -292,7 +292,7 @@ optional_value<T> fold_partial_md(const Exec& exec, const char* label, const poi
   using fold_type = fold_for<T, Op>;
   typename fold_type::value_type acc;
   const fold_type fold{op};
-  if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename Exec::memory_space>::accessible) {
+  if constexpr (host_kernels<Exec>) {
     using functor = rows_fold_functor<fold_type, Map, Rank>;
     const std::int64_t rows = Rank == 2 ? n[0] : n[0] * n[1];
     const std::int64_t segments = (n[Rank - 1] + functor::segment - 1) / functor::segment;

@@ -8,6 +8,7 @@
 #include "../detail/config.hpp"  // first: the C++20 check
 
 #include "../detail/device_function.hpp"
+#include "../detail/host_kernels.hpp"
 #include "../stencil.hpp"
 #include "for_each.hpp"
 #include "grid.hpp"
@@ -45,13 +46,12 @@ auto exchange_boundary(const Boundary& bc) {
 /// launch, and the host waits in MPI meanwhile.
 template <class Exec, int Rank, class Test, class Launch>
 void launch_progressing(const box<Rank>& b, bool messages, Test test, Launch launch) {
-  constexpr bool host_kernels = Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename Exec::memory_space>::accessible;
   std::int64_t points = 1;
   for (int d = 0; d < Rank; ++d) points *= b.hi[d] > b.lo[d] ? b.hi[d] - b.lo[d] : 0;
   const std::int64_t rows = b.hi[0] - b.lo[0];
   // Small boxes: the extra launches would cost more than they could hide.
   const std::int64_t pieces =
-      host_kernels && messages && points >= (std::int64_t(1) << 16) ? std::min<std::int64_t>(4, rows) : 1;
+      host_kernels<Exec> && messages && points >= (std::int64_t(1) << 16) ? std::min<std::int64_t>(4, rows) : 1;
   box<Rank> piece = b;
   for (std::int64_t p = 0; p < pieces; ++p) {
     piece.lo[0] = b.lo[0] + rows * p / pieces;

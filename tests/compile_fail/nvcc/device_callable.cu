@@ -11,6 +11,11 @@ struct host_exec {
 struct device_exec {
   using memory_space = Kokkos::CudaSpace;
 };
+// CUDA with CudaUVMSpace as its memory space: the host reaches that memory,
+// but the kernels still run on the GPU.
+struct uvm_device_exec {
+  using memory_space = Kokkos::CudaUVMSpace;
+};
 struct functor {
   __host__ __device__ double operator()(double v) const { return v; }
 };
@@ -39,8 +44,11 @@ int main() {
   // Host spaces take any callable; device spaces the callable ones.
   weft::detail::static_check_device_callable<host_exec, decltype(plain), decltype(plain_generic)>();
   weft::detail::static_check_device_callable<device_exec, decltype(host_device), functor, generic_functor>();
+  weft::detail::static_check_device_callable<uvm_device_exec, decltype(host_device), functor>();
 #if defined(WEFT_PLAIN_LAMBDA)
   weft::detail::static_check_device_callable<device_exec, decltype(plain)>();
+#elif defined(WEFT_UVM_PLAIN_LAMBDA)
+  weft::detail::static_check_device_callable<uvm_device_exec, decltype(plain)>();
 #elif defined(WEFT_GENERIC_LAMBDA)
   weft::detail::static_check_device_callable<device_exec, functor, decltype(plain_generic)>();
 #endif

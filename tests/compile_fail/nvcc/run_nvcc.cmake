@@ -6,7 +6,7 @@ execute_process(COMMAND "${NVCC}" ${flags} RESULT_VARIABLE rc OUTPUT_VARIABLE ou
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "the functors and extended lambdas must pass the check:\n${out}")
 endif()
-foreach(mistake WEFT_PLAIN_LAMBDA WEFT_GENERIC_LAMBDA)
+foreach(mistake WEFT_PLAIN_LAMBDA WEFT_UVM_PLAIN_LAMBDA WEFT_GENERIC_LAMBDA)
   execute_process(COMMAND "${NVCC}" ${flags} -D${mistake} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE out)
   string(FIND "${out}" "${MESSAGE}" at)
   if(rc EQUAL 0 OR at EQUAL -1)

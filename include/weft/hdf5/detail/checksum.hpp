@@ -149,7 +149,7 @@ struct h5_grid_rows {
 template <class X>
 std::uint64_t h5_local_checksum(const X& x, const h5_element_hash<typename X::value_type>& hash) {
   using exec = typename X::execution_space;
-  constexpr bool host = Kokkos::SpaceAccessibility<Kokkos::HostSpace, typename exec::memory_space>::accessible;
+  constexpr bool host = host_kernels<exec>;
   std::uint64_t sum = 0;
   if constexpr (distributed<X>) {
     const auto v = x.local_with_ghosts();
