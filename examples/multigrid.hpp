@@ -363,9 +363,11 @@ class multigrid {
     std::array<weft::partition, 2> splits = fine.splits();
     five_point op = laplacian(fine.global_extent(0), fine.global_extent(1), h);
     for (;;) {
-      level l{op, grid(comm, splits, box), grid(comm, splits, cross), std::nullopt, std::nullopt};
+      // Grids of one layout share its communicator (and its agreement).
+      const weft::grid_layout<2> with_corners(comm, splits, box);
+      level l{op, grid(with_corners), grid(comm, splits, cross), std::nullopt, std::nullopt};
       if (!levels_.empty()) {
-        l.x.emplace(comm, splits, box);
+        l.x.emplace(with_corners);
         l.b.emplace(comm, splits, none);
       }
       levels_.push_back(std::move(l));

@@ -30,12 +30,14 @@ def run(binary, ranks):
         env.update(OMPI_ALLOW_RUN_AS_ROOT="1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM="1")
     out = subprocess.run(["mpiexec", "-n", str(ranks), binary], env=env, check=True, capture_output=True,
                          text=True, timeout=600).stdout
-    rows = {}
+    rows, builds = {}, {}
     for line in out.splitlines():
         cells = [c.strip() for c in line.strip().strip("|").split("|")]
         if len(cells) == 6 and cells[0].isdigit():
             rows[cells[1]] = tuple(int(c) for c in cells[2:])
-    return rows
+        elif len(cells) == 4 and cells[0].isdigit():
+            builds[cells[1]] = tuple(int(c) for c in cells[2:])
+    return rows, builds
 
 
 def main():
@@ -45,14 +47,19 @@ def main():
     parser.add_argument("--output", default=str(ROOT / "bench/results/collectives.md"))
     args = parser.parse_args()
     ranks = [int(r) for r in args.ranks.split(",")]
-    table = defaultdict(dict)
-    order = []
+    table, built = defaultdict(dict), defaultdict(dict)
+    order, built_order = [], []
     for p in ranks:
         print(f"counting at {p} ranks", file=sys.stderr)
-        for name, counts in run(args.binary, p).items():
+        rows, builds = run(args.binary, p)
+        for name, counts in rows.items():
             if name not in order:
                 order.append(name)
             table[name][p] = counts
+        for name, counts in builds.items():
+            if name not in built_order:
+                built_order.append(name)
+            built[name][p] = counts
     lines = [
         "# Messages and bytes per rank of weft's collective algorithms",
         "",
@@ -73,6 +80,20 @@ def main():
         for p in ranks:
             c = table[name].get(p)
             cells.append("" if c is None else f"{c[1]} / {c[2]} / {c[3]}")
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += [
+        "",
+        "Building grids (64 x 64 cells per rank): communicators made (MPI_Comm_dup, MPI_Cart_create, "
+        "MPI_Comm_split) / MPI collective calls, the most on any rank.",
+        "",
+        "| built | " + " | ".join(f"P = {p}" for p in ranks) + " |",
+        "|:--|" + "--:|" * len(ranks),
+    ]
+    for name in built_order:
+        cells = []
+        for p in ranks:
+            c = built[name].get(p)
+            cells.append("" if c is None else f"{c[0]} / {c[1]}")
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     Path(args.output).write_text("\n".join(lines) + "\n")
     print(f"wrote {args.output}", file=sys.stderr)

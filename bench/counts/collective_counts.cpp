@@ -30,7 +30,7 @@
 namespace {
 
 struct counts {
-  std::int64_t sent = 0, received = 0, bytes_received = 0, collectives = 0;
+  std::int64_t sent = 0, received = 0, bytes_received = 0, collectives = 0, communicators = 0;
 };
 counts tally;
 bool counting = false;
@@ -150,9 +150,11 @@ counts count(const weft::communicator& comm, const std::function<void()>& f) {
   counting = true;
   f();
   counting = false;
-  std::array<std::int64_t, 4> mine{tally.sent, tally.received, tally.bytes_received, tally.collectives}, most{};
-  PMPI_Allreduce(mine.data(), most.data(), 4, MPI_INT64_T, MPI_MAX, comm.native());
-  return {most[0], most[1], most[2], most[3]};
+  std::array<std::int64_t, 5> mine{tally.sent, tally.received, tally.bytes_received, tally.collectives,
+                                   tally.communicators},
+      most{};
+  PMPI_Allreduce(mine.data(), most.data(), 5, MPI_INT64_T, MPI_MAX, comm.native());
+  return {most[0], most[1], most[2], most[3], most[4]};
 }
 
 }  // namespace
@@ -232,6 +234,31 @@ int main(int argc, char** argv) {
       if (comm.rank() == 0)
         std::printf("| %d | %s | %lld | %lld | %lld | %lld |\n", p, r.name, static_cast<long long>(c.sent),
                     static_cast<long long>(c.received), static_cast<long long>(c.bytes_received),
+                    static_cast<long long>(c.collectives));
+    }
+    // Building fields: 100 grids on one layout, or 100 built alone (each
+    // with its own agreement and Cartesian communicator).
+    const weft::grid_layout<2> layout(comm, {64 * dims2[0], 64 * dims2[1]}, periodic2);
+    const std::vector<row> builds{
+        {"100 grids on one layout",
+         [&] {
+           std::vector<weft::distributed_grid<double, 2>> fields;
+           for (int k = 0; k < 100; ++k) fields.emplace_back(layout);
+         }},
+        {"100 grids built alone",
+         [&] {
+           std::vector<weft::distributed_grid<double, 2>> fields;
+           for (int k = 0; k < 100; ++k) fields.emplace_back(comm, layout.extents(), periodic2);
+         }},
+    };
+    if (comm.rank() == 0)
+      std::printf(
+          "\n| ranks | built | communicators made | MPI collectives |\n"
+          "|--:|:--|--:|--:|\n");
+    for (const auto& r : builds) {
+      const counts c = count(comm, r.call);
+      if (comm.rank() == 0)
+        std::printf("| %d | %s | %lld | %lld |\n", p, r.name, static_cast<long long>(c.communicators),
                     static_cast<long long>(c.collectives));
     }
   }

@@ -15,6 +15,7 @@
 #include "distributed/environment.hpp"
 #include "distributed/for_each.hpp"
 #include "distributed/grid.hpp"
+#include "distributed/grid_layout.hpp"
 #include "distributed/grid_partition.hpp"
 #include "distributed/movement.hpp"
 #include "distributed/partition.hpp"

@@ -42,6 +42,58 @@ TEMPLATE_LIST_TEST_CASE("grid layout follows the Cartesian process grid", "[grid
   CHECK(h.dims()[0] * h.dims()[1] * h.dims()[2] == comm.size());
 }
 
+TEMPLATE_LIST_TEST_CASE("grids on one layout share its communicator and equal grids built alone",
+                        "[grid][layout][distributed]", enabled_spaces) {
+  using Exec = TestType;
+  using M = typename Exec::memory_space;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const ext<3> n{grown(9, comm.size()), grown(7, comm.size()), grown(5, comm.size())};
+  const weft::grid_options opt{.halo = 2, .periodic = {true, false, false}};
+  const weft::grid_layout<3> layout(comm, n, opt);
+  CHECK(layout.halo_width() == 2);
+  CHECK(layout.dims()[0] * layout.dims()[1] * layout.dims()[2] == comm.size());
+
+  // Many fields on the layout: one communicator among them, the layout's.
+  std::vector<weft::distributed_grid<double, 3, M>> fields;
+  for (int k = 0; k < 20; ++k) fields.emplace_back(layout);
+  for (const auto& f : fields) {
+    CHECK(f.comm().native() == layout.comm().native());
+    CHECK(f.layout().is(layout));
+    CHECK(f.same_layout(fields.front()));
+    CHECK(f.same_data(fields.front()) == (&f == &fields.front()));
+  }
+  // A grid built alone makes its own communicator, on the same layout.
+  weft::distributed_grid<double, 3, M> alone(comm, n, opt);
+  CHECK(alone.comm().native() != layout.comm().native());
+  CHECK_FALSE(alone.layout().is(layout));
+  CHECK(alone.same_layout(fields.front()));
+  for (int d = 0; d < 3; ++d) {
+    CHECK(alone.local_extent(d) == fields.front().local_extent(d));
+    CHECK(alone.offset(d) == layout.offset(d));
+  }
+  // Fields on the layout exchange halos as a grid built alone does, each
+  // with its own data.
+  const auto field = random_vector<double>(volume<3>(n), 902), other = random_vector<double>(volume<3>(n), 903);
+  fill_from(fields[0], field);
+  fill_from(fields[1], other);
+  fill_from(alone, field);
+  for (auto* g : {&fields[0], &fields[1], &alone}) g->exchange_halo(Exec{}, weft::constant{-3.0});
+  CHECK(wrong_halo_cells(fields[0], field, bc_kind::constant, -3.0) == 0);
+  CHECK(wrong_halo_cells(fields[1], other, bc_kind::constant, -3.0) == 0);
+  CHECK(wrong_halo_cells(alone, field, bc_kind::constant, -3.0) == 0);
+  // And the same answers from the algorithms and stencils.
+  CHECK(weft::reduce(Exec{}, fields[0], 0.0, weft::reproducible_plus{}) ==
+        weft::reduce(Exec{}, alone, 0.0, weft::reproducible_plus{}));
+  // A 2-D layout from splits, and its checks: a bad layout throws on every rank.
+  const weft::grid_layout<2> from_splits(
+      comm, {weft::partition::block(grown(11, comm.size()), comm.size()), weft::partition::block(4, 1)});
+  weft::distributed_grid<float, 2, M> flat(from_splits);
+  CHECK(flat.dims()[0] == comm.size());
+  CHECK(flat.comm().native() == from_splits.comm().native());
+  CHECK_THROWS_WITH(weft::grid_layout<2>(comm, {grown(4, comm.size()), 4}, {.halo = -1}),
+                    Catch::Matchers::ContainsSubstring("negative halo width"));
+}
+
 TEMPLATE_LIST_TEST_CASE("grid halo exchange: faces, corners, every boundary", "[grid][halo][distributed]",
                         enabled_spaces) {
   using Exec = TestType;

@@ -13,6 +13,7 @@
 #include "communicator.hpp"
 #include "detail/halo.hpp"
 #include "detail/mpi.hpp"
+#include "grid_layout.hpp"
 #include "partition.hpp"
 #include "vector.hpp"  // halo_exchange
 
@@ -32,23 +33,6 @@
 #include <vector>
 
 namespace weft {
-
-/// How a distributed_grid is laid out (one struct for 2-D and 3-D; entries
-/// past the grid's rank are ignored).
-struct grid_options {
-  /// Halo width: ghost cells on every side of each rank's block.
-  int halo = 1;
-  /// Per dimension: wrap around (the halo exchange then ignores the boundary
-  /// passed to it in that dimension).
-  std::array<bool, 3> periodic{};
-  /// The process grid; 0 entries are chosen by MPI_Dims_create.
-  std::array<int, 3> dims{};
-  /// Which halo cells an exchange fills: faces, edges and corners (box,
-  /// the default: right for every stencil, 9- and 27-point ones included),
-  /// or faces only (cross: enough for 5- and 7-point stencils, fewer
-  /// messages; stencils on such a grid must then say weft::cross(r)).
-  stencil_shape shape = stencil_shape::box;
-};
 
 namespace detail {
 template <class T, int Rank, class MemorySpace>
@@ -98,7 +82,7 @@ class distributed_grid {
   /// communicator, extents smaller than the process grid, a halo wider than
   /// a block, or an allocation that fails on any rank.
   distributed_grid(const communicator& comm, const extents_type& n, const grid_options& opt = {})
-      : distributed_grid(comm, block_splits(comm, n, opt), opt, agreed_layout{}) {}
+      : distributed_grid(grid_layout<Rank>(comm, n, opt)) {}
 
   /// Collective over comm: dimension d split as splits[d] says, e.g. in
   /// blocks that follow rank speeds (weft::weighted_splits). The global
@@ -116,41 +100,56 @@ class distributed_grid {
   ///   weft::distributed_grid<double, 2> u(comm, weft::weighted_splits<2>({n, n}, {2, 2}, speeds, 1));
   distributed_grid(const communicator& comm, const std::array<partition, dimensions_>& splits,
                    const grid_options& opt = {})
-      : distributed_grid(comm, agreed_splits(comm, splits, opt), opt, agreed_layout{}) {}
+      : distributed_grid(grid_layout<Rank>(comm, splits, opt)) {}
+
+  /// Collective over layout.comm(): a grid on a layout built once and
+  /// shared (weft::grid_layout), with its communicator: no new
+  /// communicator, and no comparison of arguments beyond whether the
+  /// allocation succeeded on every rank. Throws weft::error on every rank
+  /// if an allocation fails on any rank.
+  ///   weft::grid_layout<2> layout(comm, {n, n}, {.halo = 1});
+  ///   weft::distributed_grid<double, 2> u(layout), v(layout);
+  explicit distributed_grid(const grid_layout<Rank>& layout) : layout_(layout) {
+    detail::collective_check check("weft::distributed_grid");
+    check.attempt([&] { storage_ = allocate(); });
+    check.attempt([&] { plans_ = std::make_shared<detail::halo_plans<T, MemorySpace>>(); });
+    check.settle(layout_.comm());
+  }
 
   /// This rank's block, without halo: interior()(i, j) is global point
   /// (offset(0) + i, offset(1) + j).
   auto interior() const {
-    const auto h = options_.halo;
-    auto range = [&](std::size_t d) { return std::pair<std::int64_t, std::int64_t>(h, h + local_[d]); };
+    const auto h = layout_.halo_width();
+    auto range = [&](int d) { return std::pair<std::int64_t, std::int64_t>(h, h + layout_.local_extent(d)); };
     if constexpr (Rank == 2) return Kokkos::subview(storage_, range(0), range(1));
     else return Kokkos::subview(storage_, range(0), range(1), range(2));
   }
   /// The block with its halo: interior point (i, j) is with_halo()(i + h, j + h).
   const storage_type& with_halo() const { return storage_; }
 
-  std::int64_t global_extent(int d) const { return n_[static_cast<std::size_t>(d)]; }
-  std::int64_t local_extent(int d) const { return local_[static_cast<std::size_t>(d)]; }
-  std::int64_t offset(int d) const { return offset_[static_cast<std::size_t>(d)]; }
+  /// The layout this grid is on: grids built on it share its communicator.
+  const grid_layout<Rank>& layout() const { return layout_; }
+  std::int64_t global_extent(int d) const { return layout_.global_extent(d); }
+  std::int64_t local_extent(int d) const { return layout_.local_extent(d); }
+  std::int64_t offset(int d) const { return layout_.offset(d); }
   /// This rank's position in the process grid.
-  const std::array<int, dimensions_>& coords() const { return coords_; }
+  const std::array<int, dimensions_>& coords() const { return layout_.coords(); }
   /// The process grid.
-  const std::array<int, dimensions_>& dims() const { return dims_; }
-  int halo_width() const { return options_.halo; }
-  const grid_options& options() const { return options_; }
-  /// The Cartesian communicator (a duplicate: weft's messages stay apart).
-  const communicator& comm() const { return comm_; }
+  const std::array<int, dimensions_>& dims() const { return layout_.dims(); }
+  int halo_width() const { return layout_.halo_width(); }
+  const grid_options& options() const { return layout_.options(); }
+  /// The Cartesian communicator (a duplicate: weft's messages stay apart;
+  /// the layout's, shared by every grid on it).
+  const communicator& comm() const { return layout_.comm(); }
   /// How dimension d is split over the process grid.
-  const partition& split(int d) const { return split_[static_cast<std::size_t>(d)]; }
+  const partition& split(int d) const { return layout_.split(d); }
   /// Every dimension's split (what the constructor from splits and
   /// redistribute take).
-  const std::array<partition, dimensions_>& splits() const { return split_; }
+  const std::array<partition, dimensions_>& splits() const { return layout_.splits(); }
 
   /// Two grids have the same global extents, process grid, block
   /// boundaries and halo.
-  bool same_layout(const distributed_grid& other) const {
-    return n_ == other.n_ && dims_ == other.dims_ && split_ == other.split_ && options_.halo == other.options_.halo;
-  }
+  bool same_layout(const distributed_grid& other) const { return layout_.same_layout(other.layout_); }
 
   /// Fills the halo from the neighbouring blocks (faces, edges and corners;
   /// faces only with grid_options::shape = cross). At the outer faces of
@@ -181,13 +180,13 @@ class distributed_grid {
     // After the first settled exchange, the check goes to the neighbours
     // only (see detail::neighbour_agreement); the first settles it across
     // every rank, and learns the neighbours.
-    if (auto neighbours = detail::neighbour_check_for(comm_, *plans_, check, algorithm)) {
-      detail::agree_on_boundary_value<T>(comm_, bc, algorithm);
+    if (auto neighbours = detail::neighbour_check_for(layout_.comm(), *plans_, check, algorithm)) {
+      detail::agree_on_boundary_value<T>(layout_.comm(), bc, algorithm);
       if (check.failed_here()) neighbours->conclude();  // throws: no data moves to or from this rank
       return begin_halo_exchange(exec, bc, *plan, std::move(neighbours));
     }
-    check.settle_arguments(comm_);
-    detail::agree_on_boundary_value<T>(comm_, bc, algorithm);
+    check.settle_arguments(layout_.comm());
+    detail::agree_on_boundary_value<T>(layout_.comm(), bc, algorithm);
     learn_halo_peers(*plan);
     return begin_halo_exchange(exec, bc, *plan);
   }
@@ -209,7 +208,8 @@ class distributed_grid {
     detail::record_boundary<T>(check, kind, bc);
     if constexpr (std::is_same_v<Boundary, periodic>) {
       for (std::size_t d = 0; d < dimensions_; ++d)
-        check.require(options_.periodic[d], "weft::start_halo_exchange: the grid is not periodic in dimension ", d,
+        check.require(layout_.options().periodic[d],
+                      "weft::start_halo_exchange: the grid is not periodic in dimension ", d,
                       "; set grid_options::periodic, or pass weft::constant or weft::clamp");
     }
     check.require(!plans_->in_flight, "weft::start_halo_exchange: a halo exchange of this grid is already in "
@@ -226,7 +226,8 @@ class distributed_grid {
     std::optional<T> constant;
     if constexpr (requires { bc.value; }) constant = static_cast<T>(bc.value);
     typename detail::halo_plan<T, MemorySpace>::storage_view flat(storage_.data(), storage_.span());
-    return detail::begin_exchange(*this, exec, *plans_, plan, flat, constant, comm_.native(), std::move(neighbours));
+    return detail::begin_exchange(*this, exec, *plans_, plan, flat, constant, layout_.comm().native(),
+                                  std::move(neighbours));
   }
 
   /// The ranks this object's halo exchanges talk to, once an exchange of
@@ -264,188 +265,30 @@ class distributed_grid {
     else return boundary_kind::constant;
   }
 
-  struct agreed_layout {};
-
-  // The constructors' common part, once every rank holds the same splits
-  // and options (compared exactly): every check from here on sees the same
-  // values on every rank, so it throws on all of them or on none.
-  distributed_grid(const communicator& comm, const std::array<partition, dimensions_>& splits,
-                   const grid_options& opt, agreed_layout)
-      : n_(extents_of(splits)),
-        options_(opt),
-        dims_(check_layout(comm, splits, opt)),
-        comm_(make_cartesian(comm, dims_, opt)),
-        split_(splits) {
-    int coords[3] = {0, 0, 0};
-    detail::check_mpi(MPI_Cart_coords(comm_.native(), comm_.rank(), Rank, coords), "MPI_Cart_coords",
-                      "weft::distributed_grid");
-    for (std::size_t d = 0; d < dimensions_; ++d) coords_[d] = coords[d];
-    detail::collective_check check("weft::distributed_grid");
-    check.attempt([&] { storage_ = allocate(); });
-    check.attempt([&] { plans_ = std::make_shared<detail::halo_plans<T, MemorySpace>>(); });
-    check.settle(comm_);
-  }
-
-  static void record_options(detail::collective_check& agreement, const grid_options& opt) {
-    for (std::size_t d = 0; d < dimensions_; ++d) {
-      agreement.same("grid_options::dims", opt.dims[d]);
-      agreement.same("grid_options::periodic", opt.periodic[d]);
-    }
-    agreement.same("grid_options::halo", opt.halo);
-    agreement.same("grid_options::shape (0 box, 1 cross)", static_cast<std::int64_t>(opt.shape));
-  }
-
-  // Even blocks over a process grid of the user's entries, the rest from
-  // MPI_Dims_create. First every rank's extents and options are compared
-  // exactly (one MPI_Allreduce).
-  static std::array<partition, dimensions_> block_splits(const communicator& comm, const extents_type& n,
-                                                         const grid_options& opt) {
-    const char* algorithm = "weft::distributed_grid";
-    detail::collective_check agreement(algorithm);
-    for (std::size_t d = 0; d < dimensions_; ++d) agreement.same("the global extents", n[d]);
-    record_options(agreement, opt);
-    agreement.settle(comm);
-
-    std::int64_t given = 1;  // the product of the given process-grid entries
-    bool all_given = true;
-    for (std::size_t d = 0; d < dimensions_; ++d) {
-      detail::require(n[d] >= 0, algorithm, ": negative extent ", n[d], " in dimension ", d);
-      detail::require(opt.dims[d] >= 0 && opt.dims[d] <= comm.size(), algorithm, ": process-grid entry ", opt.dims[d],
-                      " in dimension ", d, " is outside [0, ", comm.size(), "] (0 lets MPI choose)");
-      if (opt.dims[d] > 0) given *= opt.dims[d];  // each <= size, so no overflow before the check below
-      else all_given = false;
-      detail::require(given <= comm.size(), algorithm, ": the process-grid entries given multiply past the ",
-                      comm.size(), " ranks of the communicator");
-    }
-    detail::require(all_given ? given == comm.size() : comm.size() % given == 0, algorithm,
-                    ": the process-grid entries given (product ", given, ") ", all_given ? "must multiply to" : "must divide",
-                    " the ", comm.size(), " ranks of the communicator");
-    int dims[3] = {opt.dims[0], opt.dims[1], opt.dims[2]};
-    // No communicator here: MPI's default handler would abort on an error,
-    // which the checks above rule out.
-    detail::check_mpi(MPI_Dims_create(comm.size(), Rank, dims), "MPI_Dims_create", algorithm);
-    return make_splits([&](std::size_t d) { return partition::block(n[d], dims[d]); });
-  }
-
-  // The user's splits, once every rank is known to hold the same ones and
-  // the same options (one MPI_Allreduce).
-  static const std::array<partition, dimensions_>& agreed_splits(const communicator& comm,
-                                                                 const std::array<partition, dimensions_>& splits,
-                                                                 const grid_options& opt) {
-    static constexpr const char* boundaries_of[3] = {"the block boundaries of split 0", "the block boundaries of split 1",
-                                                     "the block boundaries of split 2"};
-    detail::collective_check agreement("weft::distributed_grid");
-    for (std::size_t d = 0; d < dimensions_; ++d) {
-      agreement.same("the number of blocks of each split", splits[d].ranks());
-      // As many values on every rank: comm.size() + 1 boundaries, padded
-      // with -1 where a split has fewer blocks (more cannot fit anyway).
-      std::vector<std::int64_t> boundaries(static_cast<std::size_t>(comm.size()) + 1, -1);
-      const auto& offsets = splits[d].offsets();
-      std::copy_n(offsets.begin(), std::min(boundaries.size(), offsets.size()), boundaries.begin());
-      agreement.same_each(boundaries_of[d], boundaries);
-    }
-    record_options(agreement, opt);
-    agreement.settle(comm);
-    return splits;
-  }
-
-  static extents_type extents_of(const std::array<partition, dimensions_>& splits) {
-    extents_type n;
-    for (std::size_t d = 0; d < dimensions_; ++d) n[d] = splits[d].global_size();
-    return n;
-  }
-
-  template <class F>
-  static std::array<partition, dimensions_> make_splits(F f) {
-    if constexpr (Rank == 2) return {f(0), f(1)};
-    else return {f(0), f(1), f(2)};
-  }
-
-  // What every layout must satisfy, checked on agreed values; returns the
-  // process grid.
-  static std::array<int, dimensions_> check_layout(const communicator& comm,
-                                                   const std::array<partition, dimensions_>& splits,
-                                                   const grid_options& opt) {
-    const char* algorithm = "weft::distributed_grid";
-    detail::require(opt.halo >= 0, algorithm, ": negative halo width ", opt.halo);
-    std::array<int, dimensions_> dims;
-    std::int64_t ranks = 1, points = 1;
-    std::string shape;  // "2 x 3" ranks
-    for (std::size_t d = 0; d < dimensions_; ++d) {
-      dims[d] = splits[d].ranks();
-      shape += (d ? " x " : "") + std::to_string(dims[d]);
-      detail::require(opt.dims[d] == 0 || opt.dims[d] == dims[d], algorithm, ": grid_options::dims gives ", opt.dims[d],
-                      " ranks in dimension ", d, " but its split has ", dims[d]);
-      ranks = dims[d] <= comm.size() && ranks <= comm.size() / dims[d] ? ranks * dims[d] : std::int64_t(comm.size()) + 1;
-      const std::int64_t n = splits[d].global_size();
-      detail::require(n == 0 || points <= INT64_MAX / n, algorithm, ": the global extents multiply past ",
-                      "the largest 64-bit index");
-      points *= n;
-    }
-    detail::require(ranks == comm.size(), algorithm, ": the splits' ", shape, " blocks make a process grid of ",
-                    ranks > comm.size() ? "more" : "fewer", " ranks than the ", comm.size(), " of the communicator");
-    for (std::size_t d = 0; d < dimensions_; ++d) {
-      const partition& p = splits[d];
-      const std::int64_t n = p.global_size();
-      detail::require(n >= dims[d], algorithm, ": extent ", n, " in dimension ", d, " is smaller than the ", dims[d],
-                      " ranks of the process grid along it");
-      int thinnest = 0;
-      for (int c = 1; c < dims[d]; ++c)
-        if (p.local_size(c) < p.local_size(thinnest)) thinnest = c;
-      const std::int64_t smallest = p.local_size(thinnest);
-      detail::require(smallest > 0, algorithm, ": the block of process-grid coordinate ", thinnest, " in dimension ", d,
-                      " is empty (extent ", n, " over ", dims[d], " ranks); every rank needs a cell");
-      if (dims[d] > 1 || opt.periodic[d]) {
-        detail::require(opt.halo <= smallest, algorithm, ": halo ", opt.halo, " is wider than the smallest block (",
-                        smallest, " cells, coordinate ", thinnest, ") in dimension ", d, " of extent ", n, " over ",
-                        dims[d], " ranks");
-      }
-    }
-    return dims;
-  }
-
-  // The Cartesian communicator: row-major ranks, no reordering, so rank r
-  // here is rank r of comm; duplicated into a weft::communicator.
-  static communicator make_cartesian(const communicator& comm, const std::array<int, dimensions_>& dims,
-                                     const grid_options& opt) {
-    int dims_c[3] = {1, 1, 1}, periods[3] = {0, 0, 0};
-    for (std::size_t d = 0; d < dimensions_; ++d) {
-      dims_c[d] = dims[d];
-      periods[d] = opt.periodic[d];
-    }
-    MPI_Comm cart = MPI_COMM_NULL;
-    detail::check_mpi(MPI_Cart_create(comm.native(), Rank, dims_c, periods, 0, &cart), "MPI_Cart_create",
-                      "weft::distributed_grid");
-    communicator result = communicator::congruent_with(cart, comm);
-    MPI_Comm_free(&cart);
-    return result;
-  }
-
-  storage_type allocate() {
-    const std::int64_t h = options_.halo;
+  storage_type allocate() const {
+    const std::int64_t h = layout_.halo_width();
     std::int64_t cells = 1;
-    for (std::size_t d = 0; d < dimensions_; ++d) {
-      local_[d] = split_[d].local_size(coords_[d]);
-      offset_[d] = split_[d].offset(coords_[d]);
-      detail::require(local_[d] <= INT64_MAX - 2 * h && local_[d] + 2 * h <= INT64_MAX / cells,
+    for (int d = 0; d < Rank; ++d) {
+      const std::int64_t m = layout_.local_extent(d);
+      detail::require(m <= INT64_MAX - 2 * h && m + 2 * h <= INT64_MAX / cells,
                       "weft::distributed_grid: the block with its halo has more than 2^63 cells");
-      const std::int64_t e = local_[d] + 2 * h;
-      cells *= e;
+      cells *= m + 2 * h;
     }
-    auto extent = [&](std::size_t d) { return static_cast<std::size_t>(local_[d] + 2 * h); };
+    auto extent = [&](int d) { return static_cast<std::size_t>(layout_.local_extent(d) + 2 * h); };
     if constexpr (Rank == 2) return storage_type("weft::distributed_grid", extent(0), extent(1));
     else return storage_type("weft::distributed_grid", extent(0), extent(1), extent(2));
   }
 
   detail::halo_plan<T, MemorySpace>& plan_for(boundary_kind kind) const {
     auto& slot = plans_->plans[static_cast<int>(kind)];
-    if (!slot) slot.emplace(build_lists(kind), comm_.rank(), "weft::start_halo_exchange");
+    if (!slot) slot.emplace(build_lists(kind), layout_.comm().rank(), "weft::start_halo_exchange");
     return *slot;
   }
 
   int rank_of(const std::array<int, dimensions_>& c) const {
     int r = 0;
-    for (std::size_t d = 0; d < dimensions_; ++d) r = r * dims_[d] + c[d];  // MPI's Cartesian ranks are row-major
+    for (std::size_t d = 0; d < dimensions_; ++d)
+      r = r * layout_.dims()[d] + c[d];  // MPI's Cartesian ranks are row-major
     return r;
   }
 
@@ -456,11 +299,11 @@ class distributed_grid {
   // only their two ends: the cost is the halo's size, not the block's.
   template <class Visit>
   void for_each_halo_cell(const std::array<int, dimensions_>& c, boundary_kind kind, Visit visit) const {
-    const std::int64_t h = options_.halo;
+    const std::int64_t h = layout_.options().halo;
     std::array<std::int64_t, dimensions_> m, off, e;
     for (std::size_t d = 0; d < dimensions_; ++d) {
-      m[d] = split_[d].local_size(c[d]);
-      off[d] = split_[d].offset(c[d]);
+      m[d] = layout_.splits()[d].local_size(c[d]);
+      off[d] = layout_.splits()[d].offset(c[d]);
       e[d] = m[d] + 2 * h;
     }
     constexpr std::size_t last = dimensions_ - 1;
@@ -469,9 +312,11 @@ class distributed_grid {
       bool constant = false;
       for (std::size_t d = 0; d < dimensions_; ++d) {
         std::int64_t g = off[d] + s[d] - h;
-        if (g < 0 || g >= n_[d]) {
-          if (options_.periodic[d]) g = ((g % n_[d]) + n_[d]) % n_[d];
-          else if (kind == boundary_kind::clamp) g = g < 0 ? 0 : n_[d] - 1;
+        if (g < 0 || g >= layout_.extents()[d]) {
+          if (layout_.options().periodic[d])
+            g = ((g % layout_.extents()[d]) + layout_.extents()[d]) % layout_.extents()[d];
+          else if (kind == boundary_kind::clamp)
+            g = g < 0 ? 0 : layout_.extents()[d] - 1;
           else constant = true;
         }
         source[d] = g;
@@ -481,7 +326,7 @@ class distributed_grid {
         return;
       }
       std::array<int, dimensions_> owner;
-      for (std::size_t d = 0; d < dimensions_; ++d) owner[d] = split_[d].owner(source[d]);
+      for (std::size_t d = 0; d < dimensions_; ++d) owner[d] = layout_.splits()[d].owner(source[d]);
       visit(flat, std::optional<std::array<std::int64_t, dimensions_>>{source}, rank_of(owner), s);
     };
     const std::int64_t rows = Rank == 2 ? e[0] : e[0] * e[1];
@@ -503,7 +348,7 @@ class distributed_grid {
       if (outside == 0) {  // a row through the block: its two ends
         run(0, h);
         run(h + m[last], e[last]);
-      } else if (options_.shape == stencil_shape::box) {
+      } else if (layout_.options().shape == stencil_shape::box) {
         run(0, e[last]);
       } else if (outside == 1) {  // face cells only
         run(h, h + m[last]);
@@ -526,10 +371,10 @@ class distributed_grid {
   // of a dimension.
   detail::halo_lists build_lists(boundary_kind kind) const {
     detail::halo_lists lists;
-    const int me = comm_.rank();
-    const std::int64_t h = options_.halo;
+    const int me = layout_.comm().rank();
+    const std::int64_t h = layout_.options().halo;
     lists.remote_faces.assign(dimensions_, {false, false});
-    for (std::size_t d = 0; d < dimensions_; ++d) lists.storage_extents.push_back(local_[d] + 2 * h);
+    for (std::size_t d = 0; d < dimensions_; ++d) lists.storage_extents.push_back(layout_.local_extents()[d] + 2 * h);
     // The region of a halo cell at storage coordinates s of a block of
     // extents m: a base-3 number, per dimension 0 below, 1 inside, 2 above.
     auto region = [h](const auto& s, const auto& m) {
@@ -539,12 +384,12 @@ class distributed_grid {
     };
     using entry = std::pair<int, std::int64_t>;  // region, storage element
     std::map<int, std::vector<entry>> recv, send;
-    for_each_halo_cell(coords_, kind, [&](std::int64_t slot, const auto& source, int owner, const auto& s) {
+    for_each_halo_cell(layout_.coords(), kind, [&](std::int64_t slot, const auto& source, int owner, const auto& s) {
       if (!source) {
         lists.constant.push_back(slot);
         return;
       }
-      recv[owner].push_back({region(s, local_), slot});
+      recv[owner].push_back({region(s, layout_.local_extents()), slot});
       // A face cell (outside the block in one dimension only) from another
       // rank. Edge and corner cells need no entry: one from another rank
       // differs from this one in the coordinate of a dimension whose face
@@ -552,7 +397,7 @@ class distributed_grid {
       int outside = 0;
       std::size_t dimension = 0;
       for (std::size_t d = 0; d < dimensions_; ++d)
-        if (s[d] < h || s[d] >= h + local_[d]) {
+        if (s[d] < h || s[d] >= h + layout_.local_extents()[d]) {
           ++outside;
           dimension = d;
         }
@@ -565,21 +410,23 @@ class distributed_grid {
       bool valid = true;
       int code = k;
       for (std::size_t d = dimensions_; d-- > 0;) {
-        c[d] = coords_[d] + code % 3 - 1;
+        c[d] = layout_.coords()[d] + code % 3 - 1;
         code /= 3;
-        if (c[d] < 0 || c[d] >= dims_[d]) {
-          if (options_.periodic[d]) c[d] = (c[d] + dims_[d]) % dims_[d];
+        if (c[d] < 0 || c[d] >= layout_.dims()[d]) {
+          if (layout_.options().periodic[d])
+            c[d] = (c[d] + layout_.dims()[d]) % layout_.dims()[d];
           else valid = false;
         }
       }
       if (!valid || !visited.insert(rank_of(c)).second) continue;
       const int r = rank_of(c);
       extents_type m;
-      for (std::size_t d = 0; d < dimensions_; ++d) m[d] = split_[d].local_size(c[d]);
+      for (std::size_t d = 0; d < dimensions_; ++d) m[d] = layout_.splits()[d].local_size(c[d]);
       for_each_halo_cell(c, kind, [&](std::int64_t, const auto& source, int owner, const auto& s) {
         if (!source || owner != me) return;
         std::int64_t local = 0;  // storage element on this rank
-        for (std::size_t d = 0; d < dimensions_; ++d) local = local * (local_[d] + 2 * h) + ((*source)[d] - offset_[d] + h);
+        for (std::size_t d = 0; d < dimensions_; ++d)
+          local = local * (layout_.local_extents()[d] + 2 * h) + ((*source)[d] - layout_.offsets()[d] + h);
         send[r].push_back({region(s, m), local});
       });
     }
@@ -601,13 +448,7 @@ class distributed_grid {
     return lists;
   }
 
-  extents_type n_;
-  grid_options options_;
-  std::array<int, dimensions_> dims_;
-  communicator comm_;
-  std::array<int, dimensions_> coords_{};
-  std::array<partition, dimensions_> split_;
-  extents_type local_{}, offset_{};
+  grid_layout<Rank> layout_;
   storage_type storage_;
   std::shared_ptr<detail::halo_plans<T, MemorySpace>> plans_;
 };
