@@ -30,9 +30,10 @@
 // an all-zero sum is +0. Up to 2^32 - 1 values per call (and init); more throws weft::error.
 //
 // Cost: one pass over memory, like the default sum: on host backends each
-// block of 1024 values is scanned for its largest exponent, then, from the
-// cache, deposited with about ten vectorized operations per value (map is
-// evaluated twice). Scans read the input twice, as the default scan does
+// block of 1024 values is deposited as it is read, with about ten
+// vectorized operations per value, once it fits the window of the largest
+// value so far (otherwise the block is first scanned for its largest
+// exponent and read again from the cache). Scans read the input twice, as the default scan does
 // on several threads, and convert every prefix (some 15 operations more). The mapped value of transform_reduce
 // (x * y) is rounded to its type before it is summed; on CUDA weft keeps
 // nvcc from fusing it into a multiply-add. On the host, build with FMA

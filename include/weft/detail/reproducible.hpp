@@ -24,11 +24,13 @@
 
 #include "../error.hpp"
 #include "../functional.hpp"
+#include "host_loops.hpp"
 #include "policy.hpp"
 
 #include <Kokkos_Core.hpp>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
 #include <iterator>
@@ -266,39 +268,120 @@ struct repro_fold_functor_base {
 };
 
 /// Host kernels fold blocks of this many values: small enough to stay in
-/// the first-level cache between the two passes over a block.
+/// the first-level cache should a block need a second pass.
 inline constexpr std::int64_t repro_block = 1024;
 
-/// Folds map(i0) .. map(i1 - 1) into acc on the host: one pass over the
-/// block for its largest exponent, a signed 32-bit maximum of the high
-/// words of |x| (SSE2 vectorizes it; a 64-bit or floating-point maximum it
-/// does not), then, with the window fixed, one pass depositing the block,
-/// now in cache. Both vectorize. (A check folded into the deposit loop
-/// instead measured twice as slow.) map is evaluated twice per value.
+/// Independent lanes of the host loops below (element i0 + k into lane
+/// k % repro_lanes): a compiler keeps one chain of additions in order, and
+/// at -O2 GCC vectorizes only loops of a constant trip count. The lanes'
+/// counts are integers, so how the values are spread over them does not
+/// matter. 8: the three counts of 8 lanes fill 12 of the 16 SSE registers.
+inline constexpr std::int64_t repro_lanes = 8;
+
+/// The largest |x| a window of top index `index` takes, exclusive: values
+/// below it have index_of(x) <= index (an exponent field up to 32 index -
+/// 21), and NaN, infinities and larger values are not below it. 0 for
+/// index 0, which takes nothing (zeros have index 1).
+inline double repro_limit(int index) {
+  if (index <= 0) return 0.0;
+  const int e = repro_bin_bits * index - 21 - 1022;  // 2^e: the first double with a larger exponent field
+  return e > 1023 ? std::numeric_limits<double>::infinity() : pow2(e);
+}
+
+/// Deposits map(i0) .. map(i1 - 1) into count offsets c (see
+/// deposit_offset) with `window`; with Check, returns false as soon as a
+/// block of lanes held a value not below `limit` (counts then unusable).
+template <bool Check, bool Scaled, class Map>
+bool repro_deposit_run(const Map& map, std::int64_t i0, std::int64_t i1, const repro_window& window, double limit,
+                       std::uint64_t (&c)[3]) {
+  std::uint64_t c0[repro_lanes] = {}, c1[repro_lanes] = {}, c2[repro_lanes] = {};
+  const std::int64_t lanes_end = i0 + (i1 - i0) / repro_lanes * repro_lanes;
+  for (std::int64_t i = i0; i < lanes_end; i += repro_lanes) {
+    double xs[repro_lanes];
+    std::uint64_t over = 0;
+    WEFT_DETAIL_UNROLL_BLOCK
+    for (std::int64_t l = 0; l < repro_lanes; ++l) {
+      xs[l] = static_cast<double>(map(i + l));
+      if constexpr (Check) over |= !(std::abs(xs[l]) < limit);
+    }
+    if constexpr (Check) {
+      if (over) return false;
+    }
+    WEFT_DETAIL_UNROLL_BLOCK
+    for (std::int64_t l = 0; l < repro_lanes; ++l) {
+      if constexpr (Scaled)
+        window.deposit_offset(c0[l], c1[l], c2[l], xs[l]);
+      else
+        window.deposit_offset_unscaled(c0[l], c1[l], c2[l], xs[l]);
+    }
+  }
+  for (std::int64_t i = lanes_end; i < i1; ++i) {
+    const double x = static_cast<double>(map(i));
+    if constexpr (Check) {
+      if (!(std::abs(x) < limit)) return false;
+    }
+    const std::int64_t l = i - lanes_end;
+    if constexpr (Scaled)
+      window.deposit_offset(c0[l], c1[l], c2[l], x);
+    else
+      window.deposit_offset_unscaled(c0[l], c1[l], c2[l], x);
+  }
+  for (std::int64_t l = 0; l < repro_lanes; ++l) {
+    c[0] += c0[l];
+    c[1] += c1[l];
+    c[2] += c2[l];
+  }
+  return true;
+}
+
+template <bool Check, class Map>
+bool repro_deposit_block(const Map& map, std::int64_t i0, std::int64_t i1, repro_sum& acc) {
+  const repro_window window(acc.index);
+  std::uint64_t c[3] = {0, 0, 0};
+  const double limit = Check ? repro_limit(acc.index) : 0.0;
+  const bool done = window.scale == 1.0  // all but the top two bins of the grid: no multiplication
+                        ? repro_deposit_run<Check, false>(map, i0, i1, window, limit, c)
+                        : repro_deposit_run<Check, true>(map, i0, i1, window, limit, c);
+  if (!done) return false;
+  const std::uint64_t n = static_cast<std::uint64_t>(i1 - i0);
+  for (int k = 0; k < 3; ++k) acc.bin[k] += c[k] - n * window.m_bits[k];
+  return true;
+}
+
+/// Folds map(i0) .. map(i1 - 1) into acc on the host, in one pass when the
+/// block's values all fit acc's window (what a block after the first
+/// usually finds): deposited as read, with |x| checked against the
+/// window's limit. Otherwise (the first block, a larger value, a NaN or an
+/// infinity) the block is read again: one pass for its largest exponent (a
+/// signed 32-bit maximum of the high words of |x|, which SSE2 vectorizes),
+/// then, with the window raised to it, one depositing the block, now in
+/// cache. Either way each value is deposited with the window of the
+/// largest top index of acc and the block, as one value at a time would be.
 template <class Map>
 void repro_fold_block(const Map& map, std::int64_t i0, std::int64_t i1, repro_sum& acc) {
-  std::int32_t top = 0;
-  for (std::int64_t i = i0; i < i1; ++i) {
-    const auto high = static_cast<std::int32_t>((bits_of(static_cast<double>(map(i))) >> 32) & 0x7fffffffu);
-    top = high > top ? high : top;
+  if (repro_deposit_block<true>(map, i0, i1, acc)) return;
+  std::int32_t tops[repro_lanes] = {};
+  const std::int64_t lanes_end = i0 + (i1 - i0) / repro_lanes * repro_lanes;
+  for (std::int64_t i = i0; i < lanes_end; i += repro_lanes) {
+    WEFT_DETAIL_UNROLL_BLOCK
+    for (std::int64_t l = 0; l < repro_lanes; ++l) {
+      const auto high = static_cast<std::int32_t>((bits_of(static_cast<double>(map(i + l))) >> 32) & 0x7fffffffu);
+      tops[l] = high > tops[l] ? high : tops[l];
+    }
   }
+  for (std::int64_t i = lanes_end; i < i1; ++i) {
+    const auto high = static_cast<std::int32_t>((bits_of(static_cast<double>(map(i))) >> 32) & 0x7fffffffu);
+    tops[0] = high > tops[0] ? high : tops[0];
+  }
+  std::int32_t top = 0;
+  for (std::int64_t l = 0; l < repro_lanes; ++l) top = tops[l] > top ? tops[l] : top;
   const auto exponent = static_cast<std::uint64_t>(top) >> 20;
   if (exponent == 0x7ff) {  // a NaN or an infinity: value by value
     for (std::int64_t i = i0; i < i1; ++i) repro_add(acc, static_cast<double>(map(i)));
     return;
   }
   repro_raise(acc, index_of_exponent(exponent));
-  const repro_window window(acc.index);
-  std::uint64_t c0 = 0, c1 = 0, c2 = 0;
-  if (window.scale == 1.0) {  // all but the top two bins of the grid: no multiplication
-    for (std::int64_t i = i0; i < i1; ++i) window.deposit_offset_unscaled(c0, c1, c2, static_cast<double>(map(i)));
-  } else {
-    for (std::int64_t i = i0; i < i1; ++i) window.deposit_offset(c0, c1, c2, static_cast<double>(map(i)));
-  }
-  const std::uint64_t n = static_cast<std::uint64_t>(i1 - i0);
-  acc.bin[0] += c0 - n * window.m_bits[0];
-  acc.bin[1] += c1 - n * window.m_bits[1];
-  acc.bin[2] += c2 - n * window.m_bits[2];
+  repro_deposit_block<false>(map, i0, i1, acc);
 }
 
 /// Host: each work item folds one block.
