@@ -125,6 +125,22 @@ int MPI_Barrier(MPI_Comm comm) {
   collective(0);
   return PMPI_Barrier(comm);
 }
+// Communicators made (each also counts as a collective).
+int MPI_Comm_dup(MPI_Comm comm, MPI_Comm* out) {
+  if (counting) ++tally.communicators;
+  collective(0);
+  return PMPI_Comm_dup(comm, out);
+}
+int MPI_Cart_create(MPI_Comm comm, int n, const int dims[], const int periods[], int reorder, MPI_Comm* out) {
+  if (counting) ++tally.communicators;
+  collective(0);
+  return PMPI_Cart_create(comm, n, dims, periods, reorder, out);
+}
+int MPI_Comm_split(MPI_Comm comm, int color, int key, MPI_Comm* out) {
+  if (counting) ++tally.communicators;
+  collective(0);
+  return PMPI_Comm_split(comm, color, key, out);
+}
 }
 
 namespace {
