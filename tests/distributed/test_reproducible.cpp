@@ -14,6 +14,7 @@
 #include "distributed.hpp"
 #include "exact.hpp"
 
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -72,7 +73,9 @@ TEST_CASE("reproducible distributed sums and scans: the same bits under every pa
 
 TEST_CASE("reproducible sums on distributed grids equal the local sum", "[reproducible][distributed]") {
   weft::communicator comm(MPI_COMM_WORLD);
-  const std::int64_t rows = 37, cols = 29, depth = 5;
+  // At least a row per rank for the 2-D grid's P x 1 process grid below
+  // (the stress run goes to 64 ranks).
+  const std::int64_t rows = std::max<std::int64_t>(37, comm.size()), cols = 29, depth = 5;
   const auto values = wide_range_data(rows * cols * depth, 41);
   const weft::reproducible_plus plus;
   const double want = weft::reduce(exec{}, to_view<exec>(values), 0.0, plus);
