@@ -40,6 +40,15 @@ def run(binary, ranks):
     return rows, builds
 
 
+def markdown_table(first, table, ranks, cell):
+    """One row per name of table (name -> P -> counts), one column per P."""
+    lines = [f"| {first} | " + " | ".join(f"P = {p}" for p in ranks) + " |", "|:--|" + "--:|" * len(ranks)]
+    for name, by_ranks in table.items():
+        cells = ["" if by_ranks.get(p) is None else cell(by_ranks[p]) for p in ranks]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("binary", nargs="?", default=str(ROOT / "build/bench/bench/weft-collective-counts"))
@@ -47,18 +56,13 @@ def main():
     parser.add_argument("--output", default=str(ROOT / "bench/results/collectives.md"))
     args = parser.parse_args()
     ranks = [int(r) for r in args.ranks.split(",")]
-    table, built = defaultdict(dict), defaultdict(dict)
-    order, built_order = [], []
+    table, built = defaultdict(dict), defaultdict(dict)  # name -> P -> counts, in first-seen order
     for p in ranks:
         print(f"counting at {p} ranks", file=sys.stderr)
         rows, builds = run(args.binary, p)
         for name, counts in rows.items():
-            if name not in order:
-                order.append(name)
             table[name][p] = counts
         for name, counts in builds.items():
-            if name not in built_order:
-                built_order.append(name)
             built[name][p] = counts
     lines = [
         "# Messages and bytes per rank of weft's collective algorithms",
@@ -72,29 +76,15 @@ def main():
         "",
         "Each cell: messages received / bytes received / MPI collective calls.",
         "",
-        "| algorithm | " + " | ".join(f"P = {p}" for p in ranks) + " |",
-        "|:--|" + "--:|" * len(ranks),
     ]
-    for name in order:
-        cells = []
-        for p in ranks:
-            c = table[name].get(p)
-            cells.append("" if c is None else f"{c[1]} / {c[2]} / {c[3]}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += markdown_table("algorithm", table, ranks, lambda c: f"{c[1]} / {c[2]} / {c[3]}")
     lines += [
         "",
         "Building grids (64 x 64 cells per rank): communicators made (MPI_Comm_dup, MPI_Cart_create, "
         "MPI_Comm_split) / MPI collective calls, the most on any rank.",
         "",
-        "| built | " + " | ".join(f"P = {p}" for p in ranks) + " |",
-        "|:--|" + "--:|" * len(ranks),
     ]
-    for name in built_order:
-        cells = []
-        for p in ranks:
-            c = built[name].get(p)
-            cells.append("" if c is None else f"{c[0]} / {c[1]}")
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += markdown_table("built", built, ranks, lambda c: f"{c[0]} / {c[1]}")
     Path(args.output).write_text("\n".join(lines) + "\n")
     print(f"wrote {args.output}", file=sys.stderr)
 
