@@ -94,7 +94,7 @@ int run(const weft::communicator& comm, const Exec& exec, const settings& s) {
   const int me = comm.rank(), ranks = comm.size();
   const double slowdown = s.slowdown[std::size_t(me) % s.slowdown.size()];
   const auto even = weft::partition::block(s.n, ranks);
-  vector u(comm, even, weft::ghosts{1}), v(comm, even, weft::ghosts{1});
+  vector u(comm, even, weft::halo{1}), v(comm, even, weft::halo{1});
   weft::for_each_index(exec, u, set_initial{});
 
   weft::balancer balance(comm, even);
@@ -110,7 +110,7 @@ int run(const weft::communicator& comm, const Exec& exec, const settings& s) {
     // slow ones. Only the work after it measures a rank's speed.
     u.exchange_halo(exec, weft::periodic{});
     const bool move = balance.observe(exec, [&] {
-      weft::stencil(exec, u.local_with_ghosts(), v.local_with_ghosts(), 1, weft::interior_only{}, diffuse{});
+      weft::stencil(exec, u.with_halo(), v.with_halo(), 1, weft::interior_only{}, diffuse{});
       exec.fence();
       const double wait_ns = slowdown * s.ns_per_element * double(u.local_size());
       std::this_thread::sleep_for(std::chrono::nanoseconds(static_cast<std::int64_t>(wait_ns)));

@@ -66,7 +66,7 @@ namespace poisson {
 
 using grid = weft::distributed_grid<double, 2>;
 /// A rank's block of a grid (interior()), as the kernels capture it.
-using block_view = decltype(std::declval<const grid&>().interior());
+using block_view = decltype(std::declval<const grid&>().local());
 
 inline void require(bool condition, const std::string& what) {
   if (!condition) throw std::invalid_argument("poisson: " + what);
@@ -246,22 +246,21 @@ inline void apply(const five_point& op, const grid& in, const grid& out) {
 /// r = b - A x; x needs a halo of 1. Collective.
 inline void residual(const five_point& op, const grid& x, const grid& b, const grid& r) {
   require(b.splits() == x.splits(), "residual: b is laid out differently from x");
-  weft::stencil(x, r, weft::cross(1), weft::constant{0.0}, residual_function{op, b.interior()});
+  weft::stencil(x, r, weft::cross(1), weft::constant{0.0}, residual_function{op, b.local()});
 }
 
 /// One weighted Jacobi sweep for A x = b: out = x + omega D^-1 (b - A x),
 /// D the diagonal of A; x needs a halo of 1. Collective.
 inline void jacobi(const five_point& op, double omega, const grid& x, const grid& b, const grid& out) {
   require(b.splits() == x.splits(), "jacobi: b is laid out differently from x");
-  weft::stencil(x, out, weft::cross(1), weft::constant{0.0},
-                jacobi_function{op, jacobi_weights(op, omega), b.interior()});
+  weft::stencil(x, out, weft::cross(1), weft::constant{0.0}, jacobi_function{op, jacobi_weights(op, omega), b.local()});
 }
 
 /// The Jacobi sweep from x = 0: out = omega D^-1 b. Local.
 inline void jacobi_from_zero(const five_point& op, double omega, const grid& b, const grid& out) {
   require(b.splits() == out.splits(), "jacobi_from_zero: b is laid out differently from out");
-  weft::for_each_index(
-      out, first_jacobi_function{op, jacobi_weights(op, omega), b.interior(), out.offset(0), out.offset(1)});
+  weft::for_each_index(out,
+                       first_jacobi_function{op, jacobi_weights(op, omega), b.local(), out.offset(0), out.offset(1)});
 }
 
 /// coarse = R fine (full weighting, with t = transfer_below(the fine

@@ -102,8 +102,8 @@ void check_once(const std::string& name, const fields_data& d, std::int64_t n, S
 
 void register_gray_scott(std::int64_t n) {
   auto halo_traffic = [](const fields_data& d) {
-    const auto& plan = d.u.halo_plan_for(weft::constant{0.0});
-    return traffic{2.0 * double(plan.messages_sent()), 2.0 * 8.0 * double(plan.elements_sent())};
+    const auto plan = d.u.describe_halo(weft::constant{0.0});
+    return traffic{2.0 * double(plan.messages_sent), 2.0 * 8.0 * double(plan.elements_sent)};
   };
   add("dist_gray_scott", "weft", n, [n, halo_traffic](benchmark::State& state, const std::string& name) {
     auto& d = fields(n);
@@ -120,7 +120,7 @@ void register_gray_scott(std::int64_t n) {
     auto& d = fields(n);
     const exec_space exec;
     auto step = [&] {
-      const auto u_block = d.u.interior(), v_block = d.v.interior();
+      const auto u_block = d.u.local(), v_block = d.v.local();
       weft::stencil(exec, d.u, d.u2, 1, weft::interior_only{}, u_step<decltype(v_block)>{v_block});
       weft::stencil(exec, d.v, d.v2, 1, weft::interior_only{}, v_step<decltype(u_block)>{u_block});
     };
@@ -136,7 +136,7 @@ void register_gray_scott(std::int64_t n) {
         d.u.exchange_halo(exec, weft::constant{0.0});
         d.v.exchange_halo(exec, weft::constant{0.0});
         const auto u = d.u.with_halo(), v = d.v.with_halo();
-        const auto u2 = d.u2.interior(), v2 = d.v2.interior();
+        const auto u2 = d.u2.local(), v2 = d.v2.local();
         // Block points off the global ring, in block coordinates; storage is shifted by the halo (1).
         const std::int64_t o0 = d.u.offset(0), o1 = d.u.offset(1), m0 = d.u.local_extent(0), m1 = d.u.local_extent(1);
         const std::int64_t lo0 = std::max<std::int64_t>(0, 1 - o0), hi0 = std::min<std::int64_t>(m0, n - 1 - o0);

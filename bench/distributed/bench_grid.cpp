@@ -243,8 +243,8 @@ void register_stencil(std::int64_t n) {
   const std::string primitive = Rank == 2 ? "dist_stencil2d" : "dist_stencil3d";
   // What one exchange of u sends (the same plan in every variant that exchanges).
   auto halo_traffic = [](const grid_data<Rank>& d) {
-    const auto& plan = d.u.halo_plan_for(weft::periodic{});
-    return traffic{double(plan.messages_sent()), 8.0 * double(plan.elements_sent())};
+    const auto plan = d.u.describe_halo(weft::periodic{});
+    return traffic{double(plan.messages_sent), 8.0 * double(plan.elements_sent)};
   };
   // The block's stencil with no messages: the local stencil over the
   // storage including the halo, writing only the block (interior_only).
@@ -274,8 +274,8 @@ void register_stencil(std::int64_t n) {
     auto step = [&] { weft::stencil(exec, d.u, d.v, weft::cross(1), weft::periodic{}, stencil_of<Rank>{}); };
     check_once<Rank>(name, d, n, step);
     time_loop(state, step);
-    const auto& plan = d.u.halo_plan_for(weft::periodic{});
-    return traffic{double(plan.messages_sent()), 8.0 * double(plan.elements_sent())};
+    const auto plan = d.u.describe_halo(weft::periodic{});
+    return traffic{double(plan.messages_sent), 8.0 * double(plan.elements_sent)};
   });
   add(primitive, "no_overlap", n, [n, halo_traffic, compute](benchmark::State& state, const std::string& name) {
     auto& d = grids<Rank>(n);
@@ -308,8 +308,8 @@ void register_stencil(std::int64_t n) {
     const exec_space exec;
     check_exchange<Rank>(name, d.u, n, true, [&] { d.u.exchange_halo(exec, weft::periodic{}); });
     time_loop(state, [&] { d.u.exchange_halo(exec, weft::periodic{}); });
-    const auto& plan = d.u.halo_plan_for(weft::periodic{});
-    return traffic{double(plan.messages_sent()), 8.0 * double(plan.elements_sent())};
+    const auto plan = d.u.describe_halo(weft::periodic{});
+    return traffic{double(plan.messages_sent), 8.0 * double(plan.elements_sent)};
   });
   add(primitive, "box_exchange_mpi", n, [n](benchmark::State& state, const std::string& name) {
     auto& d = grids<Rank>(n, weft::argument_checks::agreed, weft::stencil_shape::box);

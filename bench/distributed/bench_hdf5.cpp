@@ -71,7 +71,7 @@ io_data<Rank>& io_grids(std::int64_t n) {
     Kokkos::fence();
     // The block packed (outside the timed loop: the raw variants get the
     // contiguous buffer MPI-IO likes best).
-    auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, d.u.interior());
+    auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, d.u.local());
     std::int64_t points = 1;
     for (int dim = 0; dim < Rank; ++dim) points *= d.u.local_extent(dim);
     d.packed.resize(points);

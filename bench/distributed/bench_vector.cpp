@@ -33,7 +33,7 @@ vector_data& vectors(std::int64_t n, int ghosts) {
   return cached<vector_data>("vector/" + std::to_string(n) + "/" + std::to_string(ghosts), [n, ghosts] {
     weft::communicator comm(MPI_COMM_WORLD);
     const auto p = weft::partition::block(n, comm.size());
-    vector_data d{comm, dvector(comm, p, weft::ghosts{ghosts}), dvector(comm, p, weft::ghosts{ghosts})};
+    vector_data d{comm, dvector(comm, p, weft::halo{ghosts}), dvector(comm, p, weft::halo{ghosts})};
     weft::for_each_index(d.x, KOKKOS_LAMBDA(std::int64_t i, double& v) { v = pattern(i, 1); });
     weft::for_each_index(d.y, KOKKOS_LAMBDA(std::int64_t i, double& v) { v = pattern(i, 2); });
     Kokkos::fence();
@@ -170,8 +170,8 @@ void register_stencil1d(std::int64_t n) {
     auto step = [&] { weft::stencil(exec, d.x, d.y, 1, weft::periodic{}, three_point{}); };
     check_stencil1d_once(name, d, step);
     time_loop(state, step);
-    const auto& plan = d.x.halo_plan_for(weft::periodic{});
-    return traffic{double(plan.messages_sent()), 8.0 * double(plan.elements_sent())};
+    const auto plan = d.x.describe_halo(weft::periodic{});
+    return traffic{double(plan.messages_sent), 8.0 * double(plan.elements_sent)};
   });
   if constexpr (!host_default) return;
   add("dist_stencil1d", "kokkos", n, [n](benchmark::State& state, const std::string& name) {
@@ -180,7 +180,7 @@ void register_stencil1d(std::int64_t n) {
     const int p = world_size(), me = world_rank();
     const int left = (me + p - 1) % p, right = (me + 1) % p;
     auto step = [&] {
-      const auto all = d.x.local_with_ghosts();
+      const auto all = d.x.with_halo();
       const std::int64_t m = d.x.local_size();
       double* data = all.data();  // host memory: this baseline runs only on host spaces
       exec.fence();
@@ -208,8 +208,8 @@ void register_halo(std::int64_t g) {
     const exec_space exec;
     d.x.exchange_halo(exec, weft::periodic{});  // builds the plan (once per vector), untimed
     time_loop(state, [&] { d.x.exchange_halo(exec, weft::periodic{}); });
-    const auto& plan = d.x.halo_plan_for(weft::periodic{});
-    return traffic{double(plan.messages_sent()), 8.0 * double(plan.elements_sent())};
+    const auto plan = d.x.describe_halo(weft::periodic{});
+    return traffic{double(plan.messages_sent), 8.0 * double(plan.elements_sent)};
   });
   if constexpr (!host_default) return;
   add("halo1d", "mpi", g, [n, g](benchmark::State& state, const std::string&) {
@@ -217,7 +217,7 @@ void register_halo(std::int64_t g) {
     const int p = world_size(), me = world_rank();
     const int left = (me + p - 1) % p, right = (me + 1) % p, count = static_cast<int>(g);
     time_loop(state, [&] {
-      double* data = d.x.local_with_ghosts().data();
+      double* data = d.x.with_halo().data();
       const std::int64_t m = d.x.local_size();
       MPI_Sendrecv(data + g, count, MPI_DOUBLE, left, 1, data + g + m, count, MPI_DOUBLE, right, 1, MPI_COMM_WORLD,
                    MPI_STATUS_IGNORE);

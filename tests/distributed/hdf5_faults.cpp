@@ -35,7 +35,7 @@ struct fields {
 };
 
 fields make(const weft::communicator& comm, std::int64_t n, int version) {
-  fields f{weft::distributed_vector<double, memory>(comm, weft::partition::block(n, comm.size()), weft::ghosts{1}),
+  fields f{weft::distributed_vector<double, memory>(comm, weft::partition::block(n, comm.size()), weft::halo{1}),
            weft::distributed_grid<double, 2, memory>(comm, {40, 30}, {.halo = 1, .periodic = {}, .dims = {}})};
   weft::for_each_index(
       f.x, KOKKOS_LAMBDA(std::int64_t i, double& v) { v = value(i, version); });

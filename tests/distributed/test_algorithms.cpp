@@ -300,7 +300,7 @@ TEST_CASE("distributed algorithms reject bad input on every rank", "[errors][dis
   using Catch::Matchers::ContainsSubstring;
   weft::communicator comm(MPI_COMM_WORLD);
   const int size = comm.size();
-  weft::distributed_vector<double> x(comm, weft::partition::block(20, size), weft::ghosts{1});
+  weft::distributed_vector<double> x(comm, weft::partition::block(20, size), weft::halo{1});
   weft::distributed_vector<double> y(comm, weft::partition::weighted(20, std::vector<double>(size, 1.0)));
   weft::distributed_vector<double> z(comm, weft::partition::from_sizes([&] {
                                        std::vector<std::int64_t> s(size, 0);
@@ -321,7 +321,7 @@ TEST_CASE("distributed algorithms reject bad input on every rank", "[errors][dis
                     ContainsSubstring("radius 2 needs 2 ghost cells but the input has 1"));
   CHECK_THROWS_WITH(weft::stencil(x, x, 1, weft::periodic{}, centre), ContainsSubstring("same vector"));
   CHECK_THROWS_WITH(weft::stencil(x, y, -1, weft::periodic{}, centre), ContainsSubstring("negative radius -1"));
-  weft::distributed_vector<double> tiny(comm, weft::partition::block(2, size), weft::ghosts{3});
+  weft::distributed_vector<double> tiny(comm, weft::partition::block(2, size), weft::halo{3});
   weft::distributed_vector<double> tiny_out(comm, 2);
   CHECK_THROWS_WITH(weft::stencil(tiny, tiny_out, 3, weft::periodic{}, centre),
                     ContainsSubstring("periodic radius 3 is wider than extent 2"));

@@ -222,12 +222,12 @@ TEMPLATE_LIST_TEST_CASE("redistribute moves several vectors in one exchange, and
       const auto [u, v] = weft::redistribute(std::tie(x, y), to);
       CHECK(u.partition() == to);
       CHECK(v.partition() == to);
-      CHECK(u.ghost_width() == 1);
-      CHECK(v.ghost_width() == 0);
+      CHECK(u.halo_width() == 1);
+      CHECK(v.halo_width() == 0);
       CHECK(weft::all_gather(u) == a);
       CHECK(weft::all_gather(v) == b);
       // The new vectors skip initialising what is overwritten, not their ghosts.
-      auto with_ghosts = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, u.local_with_ghosts());
+      auto with_ghosts = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, u.with_halo());
       CHECK(with_ghosts(0) == 0.0);
       CHECK(with_ghosts(with_ghosts.extent(0) - 1) == 0.0);
     }
@@ -248,7 +248,7 @@ TEMPLATE_LIST_TEST_CASE("redistribute moves several vectors in one exchange, and
     CHECK(x.partition() == balance.proposed());
     CHECK(balance.current() == balance.proposed());
     CHECK(y.partition() == balance.current());
-    CHECK(x.ghost_width() == 2);
+    CHECK(x.halo_width() == 2);
     CHECK(weft::all_gather(x) == a);
     CHECK(weft::all_gather(y) == b);
     CHECK_FALSE(x.same_data(x_before));
@@ -418,7 +418,7 @@ outcome run_everything(const weft::communicator& comm, const Exec& exec, std::in
   auto k = make_vector<std::int64_t, M>(comm, p, keys);
   auto x = make_vector<double, M>(comm, p, values, 1);
   // Map and stencil (exact element by element).
-  weft::distributed_vector<double, M> y(comm, p, weft::ghosts{1}), z(comm, p);
+  weft::distributed_vector<double, M> y(comm, p, weft::halo{1}), z(comm, p);
   weft::transform(exec, x, y, twice_plus_one{});
   weft::stencil(exec, y, z, 1, weft::periodic{}, three_point{});
   append(o.exact, weft::all_gather(z));

@@ -291,7 +291,7 @@ TEST_CASE(
   const int size = comm.size(), me = comm.rank(), last = size - 1;
   if (size < 2) return;  // nothing to disagree with
   const std::int64_t n = 10 * size;
-  weft::distributed_vector<double> x(comm, weft::partition::block(n, size), weft::ghosts{1}),
+  weft::distributed_vector<double> x(comm, weft::partition::block(n, size), weft::halo{1}),
       y(comm, weft::partition::block(n, size));
   weft::for_each_index(
       x, KOKKOS_LAMBDA(std::int64_t i, double& v) { v = static_cast<double>(i % 7); });

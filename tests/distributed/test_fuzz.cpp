@@ -238,9 +238,8 @@ bool vector_case(fuzz_rng& rng, const weft::communicator& comm, std::string& wha
           weft::distributed_vector<double, M> z(comm, weft::partition::block(n + (me == victim), ranks));
         });
       case 3:
-        return throws_everywhere(comm, [&] {
-          weft::distributed_vector<double, M> z(comm, p, weft::ghosts{g + (me == victim)});
-        });
+        return throws_everywhere(
+            comm, [&] { weft::distributed_vector<double, M> z(comm, p, weft::halo{g + (me == victim)}); });
       case 4:
         return throws_everywhere(comm, [&] { run_stencil(x, y, me == victim ? 1 : 0, bc_kind::clamp, 0, centre); });
       default:

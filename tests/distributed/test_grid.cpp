@@ -33,7 +33,7 @@ TEMPLATE_LIST_TEST_CASE("grid layout follows the Cartesian process grid", "[grid
   MPI_Allreduce(&cells, &total, 1, MPI_INT64_T, MPI_SUM, comm.native());
   CHECK(total == n0 * n1);
   CHECK(g.with_halo().extent(0) == std::size_t(g.local_extent(0) + 4));
-  CHECK(g.interior().extent(1) == std::size_t(g.local_extent(1)));
+  CHECK(g.local().extent(1) == std::size_t(g.local_extent(1)));
   for (int d = 0; d < 2; ++d) CHECK(g.offset(d) == g.split(d).offset(g.coords()[d]));
 
   weft::distributed_grid<float, 3, M> h(comm, {5, grown(6, comm.size()), grown(7, comm.size())},
@@ -78,6 +78,13 @@ TEMPLATE_LIST_TEST_CASE("grids on one layout share its communicator and equal gr
   fill_from(fields[1], other);
   fill_from(alone, field);
   for (auto* g : {&fields[0], &fields[1], &alone}) g->exchange_halo(Exec{}, weft::constant{-3.0});
+  // The layout built the plans for that exchange once, for both fields:
+  // the others' first exchanges build none.
+  const auto plans_built = weft::detail::halo_access::plans_built(layout);
+  CHECK(plans_built > 0);
+  for (const auto& f : fields) f.exchange_halo(Exec{}, weft::constant{-3.0});
+  CHECK(weft::detail::halo_access::plans_built(layout) == plans_built);
+  CHECK(weft::detail::halo_access::plans_built(alone.layout()) == plans_built);
   CHECK(wrong_halo_cells(fields[0], field, bc_kind::constant, -3.0) == 0);
   CHECK(wrong_halo_cells(fields[1], other, bc_kind::constant, -3.0) == 0);
   CHECK(wrong_halo_cells(alone, field, bc_kind::constant, -3.0) == 0);
@@ -118,8 +125,9 @@ TEMPLATE_LIST_TEST_CASE("grid halo exchange: faces, corners, every boundary", "[
     // Each message is one face, edge or corner of the halo: a box of the
     // storage on both sides, sent and received in place from host memory.
     // (Clamped ghosts repeat their source, which is then no box.)
-    const auto& plan = g.halo_plan_for(weft::constant{0.0});
-    if (plan.direct() && Kokkos::SpaceAccessibility<Kokkos::HostSpace, M>::accessible) CHECK(plan.messages_unbuffered() == plan.messages_sent() + plan.messages_received());
+    const auto plan = g.describe_halo(weft::constant{0.0});
+    if (plan.direct && Kokkos::SpaceAccessibility<Kokkos::HostSpace, M>::accessible)
+      CHECK(plan.messages_unbuffered == plan.messages_sent + plan.messages_received);
     if (periodic_mask == 3) {
       auto pending = g.start_halo_exchange(Exec{}, weft::periodic{});
       pending.wait();
@@ -140,8 +148,54 @@ TEMPLATE_LIST_TEST_CASE("grid halo exchange: faces, corners, every boundary", "[
     // Each message is one face, edge or corner of the halo: a box of the
     // storage on both sides, sent and received in place from host memory.
     // (Clamped ghosts repeat their source, which is then no box.)
-    const auto& plan = g.halo_plan_for(weft::constant{0.0});
-    if (plan.direct() && Kokkos::SpaceAccessibility<Kokkos::HostSpace, M>::accessible) CHECK(plan.messages_unbuffered() == plan.messages_sent() + plan.messages_received());
+    const auto plan = g.describe_halo(weft::constant{0.0});
+    if (plan.direct && Kokkos::SpaceAccessibility<Kokkos::HostSpace, M>::accessible)
+      CHECK(plan.messages_unbuffered == plan.messages_sent + plan.messages_received);
+  }
+}
+
+TEMPLATE_LIST_TEST_CASE("grid halo exchange: the shape chosen per call", "[grid][halo][distributed]", enabled_spaces) {
+  using Exec = TestType;
+  using M = typename Exec::memory_space;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const auto default_shape = GENERATE(weft::stencil_shape::cross, weft::stencil_shape::box);
+  const int periodic_mask = GENERATE(0, 3);
+  const weft::grid_options opt{
+      .halo = 2, .periodic = {(periodic_mask & 1) != 0, (periodic_mask & 2) != 0, false}, .shape = default_shape};
+  CAPTURE(int(default_shape), periodic_mask);
+  const ext<2> n{grown(10, comm.size()), grown(13, comm.size())};
+  const auto field = random_vector<double>(volume<2>(n), 904);
+  weft::distributed_grid<double, 2, M> g(comm, n, opt);
+  fill_from(g, field);
+  // Corners from a box exchange on any grid; then a cross exchange leaves
+  // the corners as they were (the box's values), and fills the faces anew.
+  g.exchange_halo(Exec{}, weft::constant{-2.0}, weft::stencil_shape::box);
+  CHECK(wrong_halo_cells(g, field, bc_kind::constant, -2.0, weft::stencil_shape::box) == 0);
+  auto with_halo = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, g.with_halo());
+  const double corner_before = with_halo(0, 0);
+  g.exchange_halo(Exec{}, weft::clamp{}, weft::stencil_shape::cross);
+  CHECK(wrong_halo_cells(g, field, bc_kind::clamp, 0, weft::stencil_shape::cross) == 0);
+  with_halo = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, g.with_halo());
+  CHECK(with_halo(0, 0) == corner_before);
+  // Split phase with a shape, and the default shape when none is given.
+  g.start_halo_exchange(Exec{}, weft::clamp{}, weft::stencil_shape::box).wait();
+  CHECK(wrong_halo_cells(g, field, bc_kind::clamp, 0, weft::stencil_shape::box) == 0);
+  g.exchange_halo(Exec{}, weft::constant{4.0});
+  CHECK(wrong_halo_cells(g, field, bc_kind::constant, 4.0, default_shape) == 0);
+  // A cross moves no more than a box: its faces are the box's faces.
+  const auto cross = g.describe_halo(weft::constant{0.0}, weft::stencil_shape::cross);
+  const auto box = g.describe_halo(weft::constant{0.0}, weft::stencil_shape::box);
+  CHECK(cross.messages_sent <= box.messages_sent);
+  CHECK(cross.elements_sent <= box.elements_sent);
+  CHECK(cross.remote_faces == box.remote_faces);
+  // Every rank must pass the same shape: a rank that differs is caught
+  // before any message moves, and (at a grid's first exchange, settled
+  // across all ranks) every rank throws.
+  if (comm.size() > 1) {
+    const weft::distributed_grid<double, 2, M> fresh(g.layout());
+    const auto mine = comm.rank() == 0 ? weft::stencil_shape::box : weft::stencil_shape::cross;
+    CHECK_THROWS_WITH(fresh.exchange_halo(Exec{}, weft::constant{0.0}, mine),
+                      Catch::Matchers::ContainsSubstring("halo shape"));
   }
 }
 

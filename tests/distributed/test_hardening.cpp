@@ -75,7 +75,7 @@ TEST_CASE("layouts are agreed exactly, not by a hash", "[hardening][distributed]
         comm,
         [&] {
           const auto p = rank == 0 ? weft::partition::from_sizes({1000, 1000}) : weft::partition::from_sizes({39, 1961});
-          weft::distributed_vector<double> x(comm, p, weft::ghosts{rank == 0 ? 0 : 30});
+          weft::distributed_vector<double> x(comm, p, weft::halo{rank == 0 ? 0 : 30});
         },
         "ranks disagree on");
   }
@@ -129,7 +129,7 @@ TEST_CASE("layouts are agreed exactly, not by a hash", "[hardening][distributed]
 TEST_CASE("a check that fails on one rank throws on every rank", "[hardening][distributed]") {
   weft::communicator comm(MPI_COMM_WORLD);
   const int size = comm.size(), rank = comm.rank();
-  weft::distributed_vector<double> x(comm, weft::partition::block(40, size), weft::ghosts{2});
+  weft::distributed_vector<double> x(comm, weft::partition::block(40, size), weft::halo{2});
   weft::distributed_vector<double> y(comm, weft::partition::block(40, size));
   const centre_1d centre;
 
@@ -302,7 +302,7 @@ TEST_CASE("the smaller items: halo exchanges of two kinds, communicators, init, 
   const int size = comm.size(), rank = comm.rank();
 
   SECTION("a second exchange of one vector with another boundary kind is refused") {
-    weft::distributed_vector<double> x(comm, weft::partition::block(30, size), weft::ghosts{1});
+    weft::distributed_vector<double> x(comm, weft::partition::block(30, size), weft::halo{1});
     auto first = x.start_halo_exchange(weft::periodic{});
     throws_on_every_rank(comm, [&] { auto second = x.start_halo_exchange(weft::clamp{}); }, "already in flight");
     first.wait();
@@ -363,7 +363,7 @@ TEST_CASE("trusted argument checks skip the agreement but keep layouts exact", "
   weft::communicator trusted(MPI_COMM_WORLD, weft::argument_checks::trusted);
   CHECK(trusted.checks() == weft::argument_checks::trusted);
   const int size = trusted.size();
-  weft::distributed_vector<double> x(trusted, weft::partition::block(40, size), weft::ghosts{1});
+  weft::distributed_vector<double> x(trusted, weft::partition::block(40, size), weft::halo{1});
   weft::distributed_vector<double> y(trusted, weft::partition::block(40, size));
   weft::iota(x, 0.0);
   // The same arguments everywhere: the same answers as with checks.
@@ -538,7 +538,7 @@ TEST_CASE("constant boundaries of any value type are agreed bitwise across ranks
   const C wall(2, 3), stray(2, 4);
 
   // A vector: its halo exchange, and a stencil reading across the ends.
-  weft::distributed_vector<C> x(comm, weft::partition::block(10 * size, size), weft::ghosts{1});
+  weft::distributed_vector<C> x(comm, weft::partition::block(10 * size, size), weft::halo{1});
   weft::distributed_vector<C> y(comm, x.partition());
   weft::fill(x, C(1, 1));
   if (size > 1) {
@@ -555,7 +555,7 @@ TEST_CASE("constant boundaries of any value type are agreed bitwise across ranks
   }
   x.exchange_halo(weft::constant{wall});
   {
-    auto ghosts = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, x.local_with_ghosts());
+    auto ghosts = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, x.with_halo());
     const std::int64_t m = x.local_size();
     CHECK(ghosts(0) == (rank == 0 ? wall : C(1, 1)));
     CHECK(ghosts(m + 1) == (rank == size - 1 ? wall : C(1, 1)));
@@ -590,7 +590,7 @@ TEST_CASE("constant boundaries of any value type are agreed bitwise across ranks
 
   // A type with padding bytes: compared with == against rank 0's, so
   // different padding is no difference, a different member is.
-  weft::distributed_vector<padded> p(comm, weft::partition::block(4 * size, size), weft::ghosts{1});
+  weft::distributed_vector<padded> p(comm, weft::partition::block(4 * size, size), weft::halo{1});
   padded value;
   std::memset(static_cast<void*>(&value), 0x11 * (rank + 1), sizeof value);  // padding differs between ranks
   value.a = 1.5;

@@ -43,7 +43,7 @@ TEMPLATE_LIST_TEST_CASE("vectors round-trip bitwise under every partition, with 
   {
     weft::hdf5_file f(comm, path, weft::hdf5_file::create);
     for (std::size_t k = 0; k < ps.size(); ++k) {
-      weft::distributed_vector<T, memory> x(comm, ps[k].partition, weft::ghosts{int(k % 3)});
+      weft::distributed_vector<T, memory> x(comm, ps[k].partition, weft::halo{int(k % 3)});
       fill_pattern(x, 10 + k);
       weft::save(f, "x" + std::to_string(k), x);
       CHECK(count_wrong(x, 10 + k) == 0);  // saving changes nothing
@@ -54,7 +54,7 @@ TEMPLATE_LIST_TEST_CASE("vectors round-trip bitwise under every partition, with 
   for (std::size_t k = 0; k < ps.size(); ++k) {
     const auto& [name, p] = ps[(k + 1) % ps.size()];  // another partition, other ghosts
     CAPTURE(n, k, name, staged);
-    weft::distributed_vector<T, memory> y(comm, p, weft::ghosts{int((k + 1) % 2) * 2});
+    weft::distributed_vector<T, memory> y(comm, p, weft::halo{int((k + 1) % 2) * 2});
     fill_pattern(y, 1);  // ghosts to the sentinel; the owned elements are overwritten
     weft::load(f, "x" + std::to_string(k), y);
     CHECK(count_wrong(y, 10 + k) == 0);
@@ -121,7 +121,7 @@ TEST_CASE("saved at N ranks, loaded at M ranks, for every N and M up to the run'
       // Uneven partition and process grids chosen by MPI.
       std::vector<double> weights(comm.size());
       for (int r = 0; r < comm.size(); ++r) weights[r] = 1.0 + 2 * r;
-      weft::distributed_vector<double, memory> x(comm, weft::partition::weighted(n, weights), weft::ghosts{1});
+      weft::distributed_vector<double, memory> x(comm, weft::partition::weighted(n, weights), weft::halo{1});
       dgrid<float, 2> g2(comm, {20, 17}, {.halo = 1, .periodic = {true, false, false}, .dims = {}});
       dgrid<std::int64_t, 3> g3(comm, {9, 8, 7});
       fill_pattern(x, 1);
@@ -139,7 +139,7 @@ TEST_CASE("saved at N ranks, loaded at M ranks, for every N and M up to the run'
         std::vector<std::int64_t> sizes(comm.size(), 0);
         sizes.back() = n;
         for (const auto& p : {weft::partition::block(n, comm.size()), weft::partition::from_sizes(sizes)}) {
-          weft::distributed_vector<double, memory> x(comm, p, weft::ghosts{2});
+          weft::distributed_vector<double, memory> x(comm, p, weft::halo{2});
           fill_pattern(x, 0);
           weft::load(path, "x", x);
           CHECK(count_wrong(x, 1) == 0);
@@ -450,8 +450,8 @@ TEST_CASE("a checkpoint abandoned by an exception leaves the previous one and no
 TEST_CASE("files for the h5py check", "[.h5py]") {
   weft::communicator comm(MPI_COMM_WORLD);
   const std::string path = test_path("weft.h5");
-  weft::distributed_vector<std::int64_t, memory> v(comm, weft::partition::weighted(1000, std::vector<double>(comm.size(), 1.0)),
-                                                   weft::ghosts{1});
+  weft::distributed_vector<std::int64_t, memory> v(
+      comm, weft::partition::weighted(1000, std::vector<double>(comm.size(), 1.0)), weft::halo{1});
   weft::for_each_index(v, KOKKOS_LAMBDA(std::int64_t i, std::int64_t & value) { value = 3 * i - 7; });
   dgrid<double, 2> u(comm, {37, 23}, {.halo = 1, .periodic = {true, true}, .dims = {}});
   weft::for_each_index(u, KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, double& value) { value = i * 100 + j + 0.25; });

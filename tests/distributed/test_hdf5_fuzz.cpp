@@ -141,13 +141,13 @@ void one_case(const weft::communicator& comm, dice& d, const std::string& path, 
   switch (d.between(0, 2)) {
     case 0: {
       const std::int64_t n = d.coin() ? d.between(0, 20) : d.between(21, 5000);
-      weft::distributed_vector<T, memory> x(comm, vector_partition(d, n, ranks), weft::ghosts{int(d.between(0, 2))});
+      weft::distributed_vector<T, memory> x(comm, vector_partition(d, n, ranks), weft::halo{int(d.between(0, 2))});
       fill_pattern(x, seed);
       const auto p = vector_partition(d, n, ranks);
       const int ghosts = int(d.between(0, 2));
       CAPTURE(n);
       round_trip(
-          comm, d, path, index, [&] { return weft::distributed_vector<T, memory>(comm, p, weft::ghosts{ghosts}); }, x,
+          comm, d, path, index, [&] { return weft::distributed_vector<T, memory>(comm, p, weft::halo{ghosts}); }, x,
           seed);
       break;
     }

@@ -56,7 +56,7 @@ TEMPLATE_LIST_TEST_CASE("redistribute keeps the global contents under any new pa
       auto x = make_vector<std::int64_t, M>(comm, from, global, 2);
       const auto y = weft::redistribute(x, to);
       CHECK(y.partition() == to);
-      CHECK(y.ghost_width() == 2);
+      CHECK(y.halo_width() == 2);
       // Each rank holds exactly its new block.
       auto mine = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, y.local());
       int wrong = 0;

@@ -92,7 +92,7 @@ void check_layout(const G& g, const std::array<weft::partition, G::rank>& splits
     CHECK(g.local_extent(d) == splits[d].local_size(g.coords()[d]));
     CHECK(g.offset(d) == splits[d].offset(g.coords()[d]));
     CHECK(std::int64_t(g.with_halo().extent(d)) == g.local_extent(d) + 2 * halo);
-    CHECK(std::int64_t(g.interior().extent(d)) == g.local_extent(d));
+    CHECK(std::int64_t(g.local().extent(d)) == g.local_extent(d));
   }
 }
 
@@ -469,7 +469,7 @@ TEMPLATE_LIST_TEST_CASE("redistribute moves grids between any two layouts, bitwi
         CHECK(congruent(y.comm(), g.comm()));
         CHECK_FALSE(y.same_data(g));
         // Each rank's block, read back point by point, and the whole field.
-        auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, y.interior());
+        auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, y.local());
         int wrong = 0;
         if constexpr (R == 2) {
           for (std::int64_t i = 0; i < y.local_extent(0); ++i)

@@ -155,7 +155,7 @@ void local_rank23(const Exec& exec) {
 template <class T>
 void distributed_calls(const weft::communicator& comm) {
   const std::int64_t n = 100;
-  weft::distributed_vector<T> x(comm, n), y(comm, n), z(comm, weft::partition::block(n, comm.size()), weft::ghosts{1});
+  weft::distributed_vector<T> x(comm, n), y(comm, n), z(comm, weft::partition::block(n, comm.size()), weft::halo{1});
   weft::iota(x, T(0));
   weft::fill(y, T(1));
   weft::copy(x, z);

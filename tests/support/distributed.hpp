@@ -44,11 +44,19 @@ inline std::vector<named_partition> test_partitions(std::int64_t n, int ranks) {
 template <class T, class MemorySpace>
 weft::distributed_vector<T, MemorySpace> make_vector(const weft::communicator& comm, const weft::partition& p,
                                                      const std::vector<T>& global, int ghost_width = 0) {
-  weft::distributed_vector<T, MemorySpace> x(comm, p, weft::ghosts{ghost_width});
+  weft::distributed_vector<T, MemorySpace> x(comm, p, weft::halo{ghost_width});
   auto host = Kokkos::create_mirror_view(x.local());
   for (std::int64_t i = 0; i < x.local_size(); ++i) host(i) = global[x.offset() + i];
   Kokkos::deep_copy(x.local(), host);
   return x;
+}
+
+/// Sets x's owned elements to global[offset .. offset + local_size).
+template <class X, class T>
+void fill_vector(const X& x, const std::vector<T>& global) {
+  auto host = Kokkos::create_mirror_view(x.local());
+  for (std::int64_t i = 0; i < x.local_size(); ++i) host(i) = global[static_cast<std::size_t>(x.offset() + i)];
+  Kokkos::deep_copy(x.local(), host);
 }
 
 /// While in scope, messages go through host buffers even for host memory

@@ -140,19 +140,19 @@ inline std::int64_t sum_over(const weft::communicator& comm, std::int64_t mine) 
 // Owned elements from value_at(global index, seed); ghosts the sentinel.
 template <class T>
 void fill_pattern(const weft::distributed_vector<T, memory>& x, std::uint64_t seed) {
-  auto all = Kokkos::create_mirror_view(x.local_with_ghosts());
+  auto all = Kokkos::create_mirror_view(x.with_halo());
   for (std::size_t k = 0; k < all.extent(0); ++k) all(k) = sentinel<T>();
-  for (std::int64_t i = 0; i < x.local_size(); ++i) all(x.ghost_width() + i) = value_at<T>(x.offset() + i, seed);
-  Kokkos::deep_copy(x.local_with_ghosts(), all);
+  for (std::int64_t i = 0; i < x.local_size(); ++i) all(x.halo_width() + i) = value_at<T>(x.offset() + i, seed);
+  Kokkos::deep_copy(x.with_halo(), all);
 }
 
 // Elements, over all ranks, that are not what fill_pattern(x, seed) put there
 // (ghosts must still hold the sentinel). The same count on every rank.
 template <class T>
 std::int64_t count_wrong(const weft::distributed_vector<T, memory>& x, std::uint64_t seed) {
-  auto all = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, x.local_with_ghosts());
+  auto all = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, x.with_halo());
   std::int64_t bad = 0;
-  const std::int64_t g = x.ghost_width();
+  const std::int64_t g = x.halo_width();
   for (std::int64_t k = 0; k < static_cast<std::int64_t>(all.extent(0)); ++k) {
     const bool owned = k >= g && k < g + x.local_size();
     bad += !same_bits(all(k), owned ? value_at<T>(x.offset() + k - g, seed) : sentinel<T>());

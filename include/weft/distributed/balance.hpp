@@ -142,7 +142,7 @@ struct balance_layout<partition> {
     check.same_each("the partition's block boundaries", boundaries);
   }
   template <class X>
-  static constexpr bool movable = distributed<X>;
+  static constexpr bool movable = distributed_1d<X>;
   template <class X>
   static bool holds(const partition& p, const X& x) {
     return x.partition() == p;

@@ -163,34 +163,34 @@ auto distributed_reduce_by_key(const Exec& exec, const Keys& keys, const Values&
 /// be partitioned alike. op need only be associative; it and eq are called
 /// on the device and, to join runs across ranks, on the host. Collective.
 ///   auto [cells, mass] = weft::reduce_by_key(cell, particle_mass);
-template <execution_space Exec, distributed Keys, distributed Values, class Op, class Eq>
+template <execution_space Exec, distributed_1d Keys, distributed_1d Values, class Op, class Eq>
 auto reduce_by_key(const Exec& exec, const Keys& keys, const Values& values, Op op, Eq eq) {
   detail::static_check_device_callable<Exec, Op, Eq>();
   return detail::distributed_reduce_by_key(exec, keys, values, op, eq);
 }
 
-template <execution_space Exec, distributed Keys, distributed Values, class Op>
+template <execution_space Exec, distributed_1d Keys, distributed_1d Values, class Op>
 auto reduce_by_key(const Exec& exec, const Keys& keys, const Values& values, Op op) {
   detail::static_check_device_callable<Exec, Op>();
   return detail::distributed_reduce_by_key(exec, keys, values, op, equal_to<>{});
 }
 
-template <execution_space Exec, distributed Keys, distributed Values>
+template <execution_space Exec, distributed_1d Keys, distributed_1d Values>
 auto reduce_by_key(const Exec& exec, const Keys& keys, const Values& values) {
   return detail::distributed_reduce_by_key(exec, keys, values, plus<>{}, equal_to<>{});
 }
 
-template <distributed Keys, distributed Values, class Op, class Eq>
+template <distributed_1d Keys, distributed_1d Values, class Op, class Eq>
 auto reduce_by_key(const Keys& keys, const Values& values, Op op, Eq eq) {
   return detail::distributed_reduce_by_key(detail::dist_exec_t<Values>{}, keys, values, op, eq);
 }
 
-template <distributed Keys, distributed Values, class Op>
+template <distributed_1d Keys, distributed_1d Values, class Op>
 auto reduce_by_key(const Keys& keys, const Values& values, Op op) {
   return detail::distributed_reduce_by_key(detail::dist_exec_t<Values>{}, keys, values, op, equal_to<>{});
 }
 
-template <distributed Keys, distributed Values>
+template <distributed_1d Keys, distributed_1d Values>
 auto reduce_by_key(const Keys& keys, const Values& values) {
   return detail::distributed_reduce_by_key(detail::dist_exec_t<Values>{}, keys, values, plus<>{}, equal_to<>{});
 }

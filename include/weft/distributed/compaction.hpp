@@ -74,24 +74,24 @@ std::remove_cvref_t<X> distributed_copy_if(const Exec& exec, const X& x, Pred pr
 /// with a block partition (or `to`, whose global size must be their number:
 /// else weft::error on every rank). Collective.
 ///   auto positive = weft::copy_if(x, KOKKOS_LAMBDA(double v) { return v > 0; });
-template <execution_space Exec, distributed X, class Pred>
+template <execution_space Exec, distributed_1d X, class Pred>
 std::remove_cvref_t<X> copy_if(const Exec& exec, const X& x, Pred pred) {
   detail::static_check_device_callable<Exec, Pred>();
   return detail::distributed_copy_if(exec, x, pred, std::nullopt);
 }
 
-template <execution_space Exec, distributed X, class Pred>
+template <execution_space Exec, distributed_1d X, class Pred>
 std::remove_cvref_t<X> copy_if(const Exec& exec, const X& x, Pred pred, const partition& to) {
   detail::static_check_device_callable<Exec, Pred>();
   return detail::distributed_copy_if(exec, x, pred, to);
 }
 
-template <distributed X, class Pred>
+template <distributed_1d X, class Pred>
 std::remove_cvref_t<X> copy_if(const X& x, Pred pred) {
   return detail::distributed_copy_if(detail::dist_exec_t<X>{}, x, pred, std::nullopt);
 }
 
-template <distributed X, class Pred>
+template <distributed_1d X, class Pred>
 std::remove_cvref_t<X> copy_if(const X& x, Pred pred, const partition& to) {
   return detail::distributed_copy_if(detail::dist_exec_t<X>{}, x, pred, to);
 }

@@ -97,18 +97,18 @@ point<G::rank> global_extents(const G& g) {
 }  // namespace detail
 
 /// f(x_i) for every owned element, in place.
-template <execution_space Exec, distributed X, class F>
+template <execution_space Exec, distributed_1d X, class F>
 void for_each(const Exec& exec, const X& x, F f) {
   weft::for_each(exec, x.local(), f);
 }
-template <distributed X, class F>
+template <distributed_1d X, class F>
 void for_each(const X& x, F f) {
   weft::for_each(detail::dist_exec_t<X>{}, x, f);
 }
 
 /// f(global_index, x_i) for every owned element.
 ///   weft::for_each_index(x, KOKKOS_LAMBDA(std::int64_t i, double& v) { v = std::sin(h * i); });
-template <execution_space Exec, distributed X, class F>
+template <execution_space Exec, distributed_1d X, class F>
 void for_each_index(const Exec& exec, const X& x, F f) {
   detail::static_check_device_callable<Exec, F>();
   auto local = x.local();
@@ -116,57 +116,57 @@ void for_each_index(const Exec& exec, const X& x, F f) {
   Kokkos::parallel_for("weft::for_each_index", detail::range(exec, x.local_size()),
                        detail::for_each_index_functor<decltype(local), F>{local, f, x.offset()});
 }
-template <distributed X, class F>
+template <distributed_1d X, class F>
 void for_each_index(const X& x, F f) {
   weft::for_each_index(detail::dist_exec_t<X>{}, x, f);
 }
 
 /// out_i = f(in_i); the vectors must be partitioned alike.
-template <execution_space Exec, distributed In, distributed Out, class F>
+template <execution_space Exec, distributed_1d In, distributed_1d Out, class F>
 void transform(const Exec& exec, const In& in, const Out& out, F f) {
   detail::require_same_layout("weft::transform", in, out);
   weft::transform(exec, in.local(), out.local(), f);
 }
-template <distributed In, distributed Out, class F>
+template <distributed_1d In, distributed_1d Out, class F>
 void transform(const In& in, const Out& out, F f) {
   weft::transform(detail::dist_exec_t<Out>{}, in, out, f);
 }
 
 /// out_i = f(in1_i, in2_i); all three partitioned alike.
-template <execution_space Exec, distributed In1, distributed In2, distributed Out, class F>
+template <execution_space Exec, distributed_1d In1, distributed_1d In2, distributed_1d Out, class F>
 void transform(const Exec& exec, const In1& in1, const In2& in2, const Out& out, F f) {
   detail::require_same_layout("weft::transform", in1, out);
   detail::require_same_layout("weft::transform", in2, out);
   weft::transform(exec, in1.local(), in2.local(), out.local(), f);
 }
-template <distributed In1, distributed In2, distributed Out, class F>
+template <distributed_1d In1, distributed_1d In2, distributed_1d Out, class F>
 void transform(const In1& in1, const In2& in2, const Out& out, F f) {
   weft::transform(detail::dist_exec_t<Out>{}, in1, in2, out, f);
 }
 
 /// x_i = value for every element.
-template <execution_space Exec, distributed X, class T>
+template <execution_space Exec, distributed_1d X, class T>
 void fill(const Exec& exec, const X& x, const T& value) {
   weft::fill(exec, x.local(), value);
 }
-template <distributed X, class T>
+template <distributed_1d X, class T>
 void fill(const X& x, const T& value) {
   weft::fill(detail::dist_exec_t<X>{}, x, value);
 }
 
 /// dst_i = src_i; partitioned alike.
-template <execution_space Exec, distributed Src, distributed Dst>
+template <execution_space Exec, distributed_1d Src, distributed_1d Dst>
 void copy(const Exec& exec, const Src& src, const Dst& dst) {
   detail::require_same_layout("weft::copy", src, dst);
   weft::copy(exec, src.local(), dst.local());
 }
-template <distributed Src, distributed Dst>
+template <distributed_1d Src, distributed_1d Dst>
 void copy(const Src& src, const Dst& dst) {
   weft::copy(detail::dist_exec_t<Dst>{}, src, dst);
 }
 
 /// x_i = start + i, i the global index.
-template <execution_space Exec, distributed X, class T>
+template <execution_space Exec, distributed_1d X, class T>
 void iota(const Exec& exec, const X& x, const T& start) {
   using value_type = typename std::remove_cvref_t<X>::value_type;
   auto local = x.local();
@@ -174,7 +174,7 @@ void iota(const Exec& exec, const X& x, const T& start) {
                        detail::global_iota_functor<decltype(local), value_type>{local, static_cast<value_type>(start),
                                                                                 x.offset()});
 }
-template <distributed X, class T>
+template <distributed_1d X, class T>
 void iota(const X& x, const T& start) {
   weft::iota(detail::dist_exec_t<X>{}, x, start);
 }
@@ -184,7 +184,7 @@ void iota(const X& x, const T& start) {
 /// f(v) for every owned point of the grid, in place.
 template <execution_space Exec, grid G, class F>
 void for_each(const Exec& exec, const G& g, F f) {
-  weft::for_each(exec, g.interior(), f);
+  weft::for_each(exec, g.local(), f);
 }
 template <grid G, class F>
 void for_each(const G& g, F f) {
@@ -196,7 +196,7 @@ void for_each(const G& g, F f) {
 template <execution_space Exec, grid G, class F>
 void for_each_index(const Exec& exec, const G& g, F f) {
   detail::static_check_device_callable<Exec, F>();
-  auto in = g.interior();
+  auto in = g.local();
   detail::static_check_accessible<Exec, decltype(in)>();
   detail::launch_over(exec, "weft::for_each_index", in,
                       detail::md_for_each_index_functor<decltype(in), F, G::rank>{in, f, detail::block_offsets(g)});
@@ -210,7 +210,7 @@ void for_each_index(const G& g, F f) {
 template <execution_space Exec, grid In, grid Out, class F>
 void transform(const Exec& exec, const In& in, const Out& out, F f) {
   detail::require_same_layout("weft::transform", in, out);
-  weft::transform(exec, in.interior(), out.interior(), f);
+  weft::transform(exec, in.local(), out.local(), f);
 }
 template <grid In, grid Out, class F>
 void transform(const In& in, const Out& out, F f) {
@@ -222,7 +222,7 @@ template <execution_space Exec, grid In1, grid In2, grid Out, class F>
 void transform(const Exec& exec, const In1& in1, const In2& in2, const Out& out, F f) {
   detail::require_same_layout("weft::transform", in1, out);
   detail::require_same_layout("weft::transform", in2, out);
-  weft::transform(exec, in1.interior(), in2.interior(), out.interior(), f);
+  weft::transform(exec, in1.local(), in2.local(), out.local(), f);
 }
 template <grid In1, grid In2, grid Out, class F>
 void transform(const In1& in1, const In2& in2, const Out& out, F f) {
@@ -232,7 +232,7 @@ void transform(const In1& in1, const In2& in2, const Out& out, F f) {
 /// Every owned point = value.
 template <execution_space Exec, grid G, class T>
 void fill(const Exec& exec, const G& g, const T& value) {
-  weft::fill(exec, g.interior(), value);
+  weft::fill(exec, g.local(), value);
 }
 template <grid G, class T>
 void fill(const G& g, const T& value) {
@@ -243,7 +243,7 @@ void fill(const G& g, const T& value) {
 template <execution_space Exec, grid Src, grid Dst>
 void copy(const Exec& exec, const Src& src, const Dst& dst) {
   detail::require_same_layout("weft::copy", src, dst);
-  weft::copy(exec, src.interior(), dst.interior());
+  weft::copy(exec, src.local(), dst.local());
 }
 template <grid Src, grid Dst>
 void copy(const Src& src, const Dst& dst) {

@@ -11,7 +11,9 @@
 #include "../error.hpp"
 #include "../stencil.hpp"  // stencil_shape
 #include "communicator.hpp"
+#include "detail/halo_boxes.hpp"
 #include "detail/mpi.hpp"
+#include "halo.hpp"
 #include "partition.hpp"
 
 #include <mpi.h>
@@ -35,10 +37,11 @@ struct grid_options {
   std::array<bool, 3> periodic{};
   /// The process grid; 0 entries are chosen by MPI_Dims_create.
   std::array<int, 3> dims{};
-  /// Which halo cells an exchange fills: faces, edges and corners (box,
-  /// the default: right for every stencil, 9- and 27-point ones included),
-  /// or faces only (cross: enough for 5- and 7-point stencils, fewer
-  /// messages; stencils on such a grid must then say weft::cross(r)).
+  /// Which halo cells exchange_halo fills when not told: faces, edges and
+  /// corners (box, the default: right for every stencil, 9- and 27-point
+  /// ones included), or faces only (cross: enough for 5- and 7-point
+  /// stencils, fewer messages). exchange_halo takes a shape per call, and
+  /// the distributed stencils fill what their reach reads, whatever this says.
   stencil_shape shape = stencil_shape::box;
 };
 
@@ -49,7 +52,8 @@ struct grid_options {
 /// Immutable; copies share it. Building one is collective: the ranks'
 /// arguments are compared exactly, and the Cartesian communicator (a
 /// duplicate, so weft's messages stay apart) is made once. Grids built on
-/// it (distributed_grid(layout)) share that communicator and make no other.
+/// it (distributed_grid(layout)) share that communicator and make no other,
+/// and share the halo plans it builds (one per boundary kind and shape).
 ///   weft::grid_layout<2> layout(comm, {4096, 4096}, {.halo = 1, .periodic = {true, true}});
 ///   weft::distributed_grid<double, 2> u(layout), v(layout);
 template <int Rank>
@@ -105,7 +109,7 @@ class grid_layout {
   const splits_type& splits() const { return state_->splits; }
 
   /// Whether `other` is this layout (a copy of it): grids on it share its
-  /// communicator. The same answer on every rank.
+  /// communicator and plans. The same answer on every rank.
   bool is(const grid_layout& other) const { return state_ == other.state_; }
   /// The same global extents, process grid, block boundaries and halo
   /// width (whether or not built separately).
@@ -115,6 +119,7 @@ class grid_layout {
   }
 
  private:
+  friend struct detail::halo_access;
   struct agreed {};
   struct state {
     extents_type n;
@@ -132,6 +137,20 @@ class grid_layout {
   grid_layout(const communicator& comm, const splits_type& splits, const grid_options& opt, agreed) {
     const auto dims = check_layout(comm, splits, opt);
     state_ = std::make_shared<const state>(make_state(comm, splits, opt, dims));
+    cache_ = std::make_shared<detail::plan_cache>();
+  }
+
+  detail::copy_plan build_halo_geometry(const detail::halo_spec& spec) const {
+    return detail::grid_halo_plan(*this, spec);
+  }
+  // The neighbours of every specification together: the boxes' (a cross
+  // talks to fewer), under every boundary kind (a clamped corner may come
+  // from a face neighbour).
+  static std::vector<detail::halo_spec> halo_peer_specs() {
+    using detail::boundary_kind;
+    return {{boundary_kind::periodic, stencil_shape::box},
+            {boundary_kind::constant, stencil_shape::box},
+            {boundary_kind::clamp, stencil_shape::box}};
   }
 
   static state make_state(const communicator& comm, const splits_type& splits, const grid_options& opt,
@@ -286,6 +305,7 @@ class grid_layout {
   }
 
   std::shared_ptr<const state> state_;
+  std::shared_ptr<detail::plan_cache> cache_;
 };
 
 }  // namespace weft

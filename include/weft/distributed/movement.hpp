@@ -75,7 +75,7 @@ inline std::vector<int> displacements_of(const std::vector<int>& counts, const c
 
 /// The whole vector, in global order, on `root`; an empty vector elsewhere.
 ///   auto all = weft::gather(x, 0);
-template <distributed X>
+template <distributed_1d X>
 std::vector<typename X::value_type> gather(const X& x, int root = 0) {
   using T = typename X::value_type;
   const char* algorithm = "weft::gather";
@@ -97,7 +97,7 @@ std::vector<typename X::value_type> gather(const X& x, int root = 0) {
 }
 
 /// The whole vector, in global order, on every rank.
-template <distributed X>
+template <distributed_1d X>
 std::vector<typename X::value_type> all_gather(const X& x) {
   using T = typename X::value_type;
   const char* algorithm = "weft::all_gather";
@@ -236,8 +236,9 @@ void require_movable_together(const Tuple& xs, const partition& to, std::index_s
 /// Collective.
 ///   std::tie(u, v) = weft::redistribute(std::tie(u, v), weft::partition::weighted(n, speeds));
 template <class... X>
-  requires(sizeof...(X) > 0 && (distributed<X> && ...))
-std::tuple<std::remove_cvref_t<X>...> redistribute(const std::tuple<X...>& xs, const partition& to) {
+requires(sizeof...(X) > 0 &&
+         (distributed_1d<X> && ...)) std::tuple<std::remove_cvref_t<X>...> redistribute(const std::tuple<X...>& xs,
+                                                                                        const partition& to) {
   const char* algorithm = "weft::redistribute";
   const auto& first = std::get<0>(xs);
   const partition& from = first.partition();
@@ -245,7 +246,7 @@ std::tuple<std::remove_cvref_t<X>...> redistribute(const std::tuple<X...>& xs, c
   auto ys = std::apply(
       [&](const auto&... x) {  // each agrees on `to`, exactly, on every rank
         return std::tuple<std::remove_cvref_t<X>...>(
-            std::remove_cvref_t<X>(x.comm(), to, ghosts{x.ghost_width()}, uninitialized)...);
+            std::remove_cvref_t<X>(x.comm(), to, halo{x.halo_width()}, uninitialized)...);
       },
       xs);
   detail::require_movable_together(xs, to, std::index_sequence_for<X...>{}, algorithm);
@@ -341,7 +342,7 @@ std::tuple<std::remove_cvref_t<X>...> redistribute(const std::tuple<X...>& xs, c
 /// be the same on every rank and have x's global size; otherwise every
 /// rank throws weft::error. Collective.
 ///   auto balanced = weft::redistribute(x, weft::partition::weighted(n, speeds));
-template <distributed X>
+template <distributed_1d X>
 std::remove_cvref_t<X> redistribute(const X& x, const partition& to) {
   return std::get<0>(redistribute(std::tie(x), to));
 }
@@ -560,9 +561,9 @@ std::remove_cvref_t<G> redistribute(const G& g, const std::array<partition, std:
   std::int64_t at = 0;
   for (const auto& b : sends) {
     if (b.peer == me) {
-      Kokkos::deep_copy(detail::box_of(y.interior(), b, new_origin), detail::box_of(g.interior(), b, old_origin));
+      Kokkos::deep_copy(detail::box_of(y.local(), b, new_origin), detail::box_of(g.local(), b, old_origin));
     } else {
-      Kokkos::deep_copy(detail::packed_box<V>(send_buffer->data() + at, b), detail::box_of(g.interior(), b, old_origin));
+      Kokkos::deep_copy(detail::packed_box<V>(send_buffer->data() + at, b), detail::box_of(g.local(), b, old_origin));
       at += b.points;
     }
   }
@@ -599,7 +600,7 @@ std::remove_cvref_t<G> redistribute(const G& g, const std::array<partition, std:
   at = 0;
   for (const auto& b : recvs) {
     if (b.peer == me) continue;
-    Kokkos::deep_copy(detail::box_of(y.interior(), b, new_origin), detail::packed_box<V>(recv_buffer->data() + at, b));
+    Kokkos::deep_copy(detail::box_of(y.local(), b, new_origin), detail::packed_box<V>(recv_buffer->data() + at, b));
     at += b.points;
   }
   return y;
@@ -621,7 +622,7 @@ std::vector<typename G::value_type> gather(const G& g, int root = 0) {
     // This rank's block, packed row-major, then in host memory.
     mine.resize(static_cast<std::size_t>(detail::block_points(g)));
     auto packed = detail::packed_block(g, "weft::gather");
-    Kokkos::deep_copy(packed, g.interior());
+    Kokkos::deep_copy(packed, g.local());
     Kokkos::View<T*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> host(mine.data(), mine.size());
     Kokkos::View<T*, typename G::memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> flat(packed.data(),
                                                                                               mine.size());
@@ -679,7 +680,7 @@ void scatter(const std::vector<typename G::value_type>& field, const G& g, int r
   Kokkos::View<T*, typename G::memory_space, Kokkos::MemoryTraits<Kokkos::Unmanaged>> flat(packed->data(),
                                                                                             mine.size());
   Kokkos::deep_copy(flat, host);
-  Kokkos::deep_copy(g.interior(), *packed);
+  Kokkos::deep_copy(g.local(), *packed);
 }
 
 }  // namespace weft

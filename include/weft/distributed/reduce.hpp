@@ -165,7 +165,7 @@ void all_reduce(const communicator& comm, const View& v, Op op = {}) {
 }
 
 /// init op f(x_0) op ... op f(x_{n-1}) over all ranks; the same on every rank.
-template <execution_space Exec, distributed X, class T, class ReduceOp, class UnaryOp>
+template <execution_space Exec, distributed_1d X, class T, class ReduceOp, class UnaryOp>
 T transform_reduce(const Exec& exec, const X& x, T init, ReduceOp reduce_op, UnaryOp unary_op) {
   detail::static_check_device_callable<Exec, ReduceOp, UnaryOp>();
   auto local = x.local();
@@ -174,7 +174,7 @@ T transform_reduce(const Exec& exec, const X& x, T init, ReduceOp reduce_op, Una
   return detail::all_fold_range(x.comm(), exec, init, reduce_op, "weft::transform_reduce", x.global_size(),
                                 x.local_size(), detail::unary_map<decltype(local), UnaryOp>{local, unary_op});
 }
-template <distributed X, class T, class ReduceOp, class UnaryOp>
+template <distributed_1d X, class T, class ReduceOp, class UnaryOp>
 T transform_reduce(const X& x, T init, ReduceOp reduce_op, UnaryOp unary_op) {
   return weft::transform_reduce(detail::dist_exec_t<X>{}, x, init, reduce_op, unary_op);
 }
@@ -182,7 +182,7 @@ T transform_reduce(const X& x, T init, ReduceOp reduce_op, UnaryOp unary_op) {
 /// init op f(a_0, b_0) op ...: with plus and multiplies, the distributed dot
 /// product. a and b must be partitioned alike.
 ///   double dot = weft::transform_reduce(a, b, 0.0, weft::plus{}, weft::multiplies{});
-template <execution_space Exec, distributed A, distributed B, class T, class ReduceOp, class BinaryOp>
+template <execution_space Exec, distributed_1d A, distributed_1d B, class T, class ReduceOp, class BinaryOp>
 T transform_reduce(const Exec& exec, const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
   detail::static_check_device_callable<Exec, ReduceOp, BinaryOp>();
   detail::require_same_layout("weft::transform_reduce", a, b);
@@ -194,13 +194,13 @@ T transform_reduce(const Exec& exec, const A& a, const B& b, T init, ReduceOp re
                                 a.local_size(),
                                 detail::binary_map<decltype(la), decltype(lb), BinaryOp>{la, lb, binary_op});
 }
-template <distributed A, distributed B, class T, class ReduceOp, class BinaryOp>
+template <distributed_1d A, distributed_1d B, class T, class ReduceOp, class BinaryOp>
 T transform_reduce(const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
   return weft::transform_reduce(detail::dist_exec_t<A>{}, a, b, init, reduce_op, binary_op);
 }
 
 /// init op x_0 op ... op x_{n-1} over all ranks; the same on every rank.
-template <execution_space Exec, distributed X, class T, class Op>
+template <execution_space Exec, distributed_1d X, class T, class Op>
 T reduce(const Exec& exec, const X& x, T init, Op op) {
   detail::static_check_device_callable<Exec, Op>();
   auto local = x.local();
@@ -208,45 +208,45 @@ T reduce(const Exec& exec, const X& x, T init, Op op) {
   return detail::all_fold_range(x.comm(), exec, init, op, "weft::reduce", x.global_size(), x.local_size(),
                                 detail::element_map<decltype(local)>{local});
 }
-template <distributed X, class T, class Op>
+template <distributed_1d X, class T, class Op>
 T reduce(const X& x, T init, Op op) {
   return weft::reduce(detail::dist_exec_t<X>{}, x, init, op);
 }
-template <execution_space Exec, distributed X, class T>
+template <execution_space Exec, distributed_1d X, class T>
 T reduce(const Exec& exec, const X& x, T init) {
   return weft::reduce(exec, x, init, plus<>{});
 }
-template <distributed X, class T>
+template <distributed_1d X, class T>
 T reduce(const X& x, T init) {
   return weft::reduce(detail::dist_exec_t<X>{}, x, init, plus<>{});
 }
 /// The global sum.
-template <execution_space Exec, distributed X>
+template <execution_space Exec, distributed_1d X>
 typename X::value_type reduce(const Exec& exec, const X& x) {
   return weft::reduce(exec, x, typename X::value_type{}, plus<>{});
 }
-template <distributed X>
+template <distributed_1d X>
 typename X::value_type reduce(const X& x) {
   return weft::reduce(detail::dist_exec_t<X>{}, x);
 }
 
 /// The smallest element and its global index (smallest index on ties), on
 /// every rank. Throws weft::error, on every rank, for an empty vector.
-template <execution_space Exec, distributed X>
+template <execution_space Exec, distributed_1d X>
 loc<typename X::value_type> min_loc(const Exec& exec, const X& x) {
   return detail::all_extremum<false>(exec, x, "weft::min_loc");
 }
-template <distributed X>
+template <distributed_1d X>
 loc<typename X::value_type> min_loc(const X& x) {
   return weft::min_loc(detail::dist_exec_t<X>{}, x);
 }
 
 /// The largest element and its global index (smallest index on ties).
-template <execution_space Exec, distributed X>
+template <execution_space Exec, distributed_1d X>
 loc<typename X::value_type> max_loc(const Exec& exec, const X& x) {
   return detail::all_extremum<true>(exec, x, "weft::max_loc");
 }
-template <distributed X>
+template <distributed_1d X>
 loc<typename X::value_type> max_loc(const X& x) {
   return weft::max_loc(detail::dist_exec_t<X>{}, x);
 }
@@ -265,11 +265,11 @@ T grid_fold(const Exec& exec, const G& g, const T& init, Op op, Map map, const c
     std::array<std::int64_t, G::rank> extents{};
     for (int d = 0; d < G::rank; ++d) extents[static_cast<std::size_t>(d)] = g.global_extent(d);
     return all_fold_reproducible(g.comm(), init, algorithm, saturated_product(extents), [&] {
-      return repro_fold_box<Exec, G::rank>(exec, algorithm, extents_of(g.interior()), map);
+      return repro_fold_box<Exec, G::rank>(exec, algorithm, extents_of(g.local()), map);
     });
   } else {
     return all_fold(g.comm(), init, op, algorithm, [&] {
-      const auto in = g.interior();
+      const auto in = g.local();
       return fold_partial_md<T, Exec, G::rank>(exec, algorithm, extents_of(in), first_dimension_fastest(in), op, map);
     });
   }
@@ -278,7 +278,7 @@ T grid_fold(const Exec& exec, const G& g, const T& init, Op op, Map map, const c
 template <bool Largest, class Exec, class G>
 grid_loc<typename G::value_type, G::rank> grid_extremum(const Exec& exec, const G& g, const char* algorithm) {
   constexpr int R = G::rank;
-  auto in = g.interior();
+  auto in = g.local();
   using functor_type = md_extremum_functor<decltype(in), Largest, R>;
   const point<R> global = global_extents(g);
   require(points_in<R>(global) > 0, algorithm, ": empty grid (0 points) has no ", Largest ? "maximum" : "minimum");
@@ -301,7 +301,7 @@ grid_loc<typename G::value_type, G::rank> grid_extremum(const Exec& exec, const 
 template <execution_space Exec, grid G, class T, class ReduceOp, class UnaryOp>
 T transform_reduce(const Exec& exec, const G& g, T init, ReduceOp reduce_op, UnaryOp unary_op) {
   detail::static_check_device_callable<Exec, ReduceOp, UnaryOp>();
-  auto in = g.interior();
+  auto in = g.local();
   detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<decltype(in)>>>();
   return detail::grid_fold<T>(exec, g, init, reduce_op, detail::md_unary_map<decltype(in), UnaryOp>{in, unary_op},
                               "weft::transform_reduce");
@@ -316,8 +316,8 @@ template <execution_space Exec, grid A, grid B, class T, class ReduceOp, class B
 T transform_reduce(const Exec& exec, const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
   detail::static_check_device_callable<Exec, ReduceOp, BinaryOp>();
   detail::require_same_layout("weft::transform_reduce", a, b);
-  auto ia = a.interior();
-  auto ib = b.interior();
+  auto ia = a.local();
+  auto ib = b.local();
   detail::static_check_accumulator<T, std::invoke_result_t<const BinaryOp&, detail::const_reference_t<decltype(ia)>,
                                                            detail::const_reference_t<decltype(ib)>>>();
   return detail::grid_fold<T>(exec, a, init, reduce_op,
@@ -333,7 +333,7 @@ T transform_reduce(const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp 
 template <execution_space Exec, grid G, class T, class Op>
 T reduce(const Exec& exec, const G& g, T init, Op op) {
   detail::static_check_device_callable<Exec, Op>();
-  auto in = g.interior();
+  auto in = g.local();
   detail::static_check_accumulator<T, typename G::value_type>();
   return detail::grid_fold<T>(exec, g, init, op, detail::md_element_map<decltype(in)>{in}, "weft::reduce");
 }

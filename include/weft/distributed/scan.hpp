@@ -69,7 +69,7 @@ T distributed_scan(const Exec& exec, const In& in, const Out& out, const optiona
 
 /// out_i = f(in_0) op ... op f(in_i) over global indices; returns the global
 /// total (T{} when empty). in and out partitioned alike; may be the same.
-template <execution_space Exec, distributed In, distributed Out, class Op, class UnaryOp>
+template <execution_space Exec, distributed_1d In, distributed_1d Out, class Op, class UnaryOp>
 typename Out::value_type transform_inclusive_scan(const Exec& exec, const In& in, const Out& out, Op op,
                                                   UnaryOp unary_op) {
   detail::static_check_device_callable<Exec, Op, UnaryOp>();
@@ -79,13 +79,13 @@ typename Out::value_type transform_inclusive_scan(const Exec& exec, const In& in
                                             detail::unary_map<decltype(local), UnaryOp>{local, unary_op},
                                             "weft::transform_inclusive_scan");
 }
-template <distributed In, distributed Out, class Op, class UnaryOp>
+template <distributed_1d In, distributed_1d Out, class Op, class UnaryOp>
 typename Out::value_type transform_inclusive_scan(const In& in, const Out& out, Op op, UnaryOp unary_op) {
   return weft::transform_inclusive_scan(detail::dist_exec_t<Out>{}, in, out, op, unary_op);
 }
 
 /// out_i = in_0 op ... op in_i over global indices; returns the global total.
-template <execution_space Exec, distributed In, distributed Out, class Op>
+template <execution_space Exec, distributed_1d In, distributed_1d Out, class Op>
 typename Out::value_type inclusive_scan(const Exec& exec, const In& in, const Out& out, Op op) {
   detail::static_check_device_callable<Exec, Op>();
   using T = typename Out::value_type;
@@ -93,21 +93,21 @@ typename Out::value_type inclusive_scan(const Exec& exec, const In& in, const Ou
   return detail::distributed_scan<false, T>(exec, in, out, detail::optional_value<T>{T{}, false}, op,
                                             detail::element_map<decltype(local)>{local}, "weft::inclusive_scan");
 }
-template <distributed In, distributed Out, class Op>
+template <distributed_1d In, distributed_1d Out, class Op>
 typename Out::value_type inclusive_scan(const In& in, const Out& out, Op op) {
   return weft::inclusive_scan(detail::dist_exec_t<Out>{}, in, out, op);
 }
-template <execution_space Exec, distributed In, distributed Out>
+template <execution_space Exec, distributed_1d In, distributed_1d Out>
 typename Out::value_type inclusive_scan(const Exec& exec, const In& in, const Out& out) {
   return weft::inclusive_scan(exec, in, out, plus<>{});
 }
-template <distributed In, distributed Out>
+template <distributed_1d In, distributed_1d Out>
 typename Out::value_type inclusive_scan(const In& in, const Out& out) {
   return weft::inclusive_scan(detail::dist_exec_t<Out>{}, in, out, plus<>{});
 }
 
 /// out_i = init op f(in_0) op ... op f(in_{i-1}); returns init op the global total.
-template <execution_space Exec, distributed In, distributed Out, class T, class Op, class UnaryOp>
+template <execution_space Exec, distributed_1d In, distributed_1d Out, class T, class Op, class UnaryOp>
 T transform_exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op, UnaryOp unary_op) {
   detail::static_check_device_callable<Exec, Op, UnaryOp>();
   auto local = in.local();
@@ -116,13 +116,13 @@ T transform_exclusive_scan(const Exec& exec, const In& in, const Out& out, T ini
                                            detail::unary_map<decltype(local), UnaryOp>{local, unary_op},
                                            "weft::transform_exclusive_scan");
 }
-template <distributed In, distributed Out, class T, class Op, class UnaryOp>
+template <distributed_1d In, distributed_1d Out, class T, class Op, class UnaryOp>
 T transform_exclusive_scan(const In& in, const Out& out, T init, Op op, UnaryOp unary_op) {
   return weft::transform_exclusive_scan(detail::dist_exec_t<Out>{}, in, out, init, op, unary_op);
 }
 
 /// out_i = init op in_0 op ... op in_{i-1}; returns init op the global total.
-template <execution_space Exec, distributed In, distributed Out, class T, class Op>
+template <execution_space Exec, distributed_1d In, distributed_1d Out, class T, class Op>
 T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op) {
   detail::static_check_device_callable<Exec, Op>();
   auto local = in.local();
@@ -130,15 +130,15 @@ T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op) 
   return detail::distributed_scan<true, T>(exec, in, out, detail::optional_value<T>{init, true}, op,
                                            detail::element_map<decltype(local)>{local}, "weft::exclusive_scan");
 }
-template <distributed In, distributed Out, class T, class Op>
+template <distributed_1d In, distributed_1d Out, class T, class Op>
 T exclusive_scan(const In& in, const Out& out, T init, Op op) {
   return weft::exclusive_scan(detail::dist_exec_t<Out>{}, in, out, init, op);
 }
-template <execution_space Exec, distributed In, distributed Out, class T>
+template <execution_space Exec, distributed_1d In, distributed_1d Out, class T>
 T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init) {
   return weft::exclusive_scan(exec, in, out, init, plus<>{});
 }
-template <distributed In, distributed Out, class T>
+template <distributed_1d In, distributed_1d Out, class T>
 T exclusive_scan(const In& in, const Out& out, T init) {
   return weft::exclusive_scan(detail::dist_exec_t<Out>{}, in, out, init, plus<>{});
 }

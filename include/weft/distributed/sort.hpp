@@ -283,24 +283,24 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
 /// partition. Collective; every rank passes the same comp, which is called
 /// on the device and on the host (it orders the samples).
 ///   weft::sort(x);   // x(0) <= x(1) <= ... across all ranks
-template <execution_space Exec, distributed X, class Comp>
+template <execution_space Exec, distributed_1d X, class Comp>
 void sort(const Exec& exec, const X& x, Comp comp) {
   detail::static_check_device_callable<Exec, Comp>();
   detail::static_check_comparison<decltype(x.local()), Comp>();
   detail::distributed_sort(exec, x, detail::no_values{}, comp, "weft::sort");
 }
 
-template <execution_space Exec, distributed X>
+template <execution_space Exec, distributed_1d X>
 void sort(const Exec& exec, const X& x) {
   weft::sort(exec, x, less<>{});
 }
 
-template <distributed X, class Comp>
+template <distributed_1d X, class Comp>
 void sort(const X& x, Comp comp) {
   weft::sort(detail::dist_exec_t<X>{}, x, comp);
 }
 
-template <distributed X>
+template <distributed_1d X>
 void sort(const X& x) {
   weft::sort(detail::dist_exec_t<X>{}, x, less<>{});
 }
@@ -308,7 +308,7 @@ void sort(const X& x) {
 /// Sorts keys as weft::sort does and moves values(i) along with keys(i);
 /// keys and values must be partitioned alike. Collective.
 ///   weft::sort_by_key(cell, particle_id);
-template <execution_space Exec, distributed Keys, distributed Values, class Comp>
+template <execution_space Exec, distributed_1d Keys, distributed_1d Values, class Comp>
 void sort_by_key(const Exec& exec, const Keys& keys, const Values& values, Comp comp) {
   detail::static_check_device_callable<Exec, Comp>();
   detail::static_check_comparison<decltype(keys.local()), Comp>();
@@ -318,17 +318,17 @@ void sort_by_key(const Exec& exec, const Keys& keys, const Values& values, Comp 
   detail::distributed_sort(exec, keys, values, comp, "weft::sort_by_key");
 }
 
-template <execution_space Exec, distributed Keys, distributed Values>
+template <execution_space Exec, distributed_1d Keys, distributed_1d Values>
 void sort_by_key(const Exec& exec, const Keys& keys, const Values& values) {
   weft::sort_by_key(exec, keys, values, less<>{});
 }
 
-template <distributed Keys, distributed Values, class Comp>
+template <distributed_1d Keys, distributed_1d Values, class Comp>
 void sort_by_key(const Keys& keys, const Values& values, Comp comp) {
   weft::sort_by_key(detail::dist_exec_t<Keys>{}, keys, values, comp);
 }
 
-template <distributed Keys, distributed Values>
+template <distributed_1d Keys, distributed_1d Values>
 void sort_by_key(const Keys& keys, const Values& values) {
   weft::sort_by_key(detail::dist_exec_t<Keys>{}, keys, values, less<>{});
 }

@@ -85,13 +85,12 @@ struct stencil_layout<distributed_vector<T, M>> {
   static point<1> offset(const object& x) { return point_at(x.offset()); }
   static point<1> whole(const object& x) { return point_at(x.global_size()); }
   static bool periodic(const object&, int) { return false; }
-  static int halo(const object& x) { return x.ghost_width(); }
+  static int halo(const object& x) { return x.halo_width(); }
   static std::string halo_problem(int r, const object& x) {
     return "radius " + std::to_string(r) + " needs " + std::to_string(r) + " ghost cells but the input has " +
-           std::to_string(x.ghost_width()) + "; construct it with weft::ghosts{" + std::to_string(r) + "}";
+           std::to_string(x.halo_width()) + "; construct it with weft::halo{" + std::to_string(r) + "}";
   }
-  static stencil_shape shape(const object&) { return stencil_shape::box; }  // 1-D: both are the same
-  static auto storage(const object& x) { return x.local_with_ghosts(); }
+  static auto storage(const object& x) { return x.with_halo(); }
   static auto owned(const object& x) { return x.local(); }
 };
 
@@ -112,9 +111,8 @@ struct stencil_layout<distributed_grid<T, R, M>> {
     return "radius " + std::to_string(r) + " needs a halo of " + std::to_string(r) + " but the input grid has " +
            std::to_string(g.halo_width()) + "; set grid_options::halo";
   }
-  static stencil_shape shape(const object& g) { return g.options().shape; }
   static auto storage(const object& g) { return g.with_halo(); }
-  static auto owned(const object& g) { return g.interior(); }
+  static auto owned(const object& g) { return g.local(); }
 };
 
 /// Whether output K is the same object as any later output.
@@ -149,11 +147,6 @@ void distributed_stencil(const Exec& exec, const tuple<X...>& in, const tuple<Y.
   auto input_checks = [&](const auto& x) {
     using L = stencil_layout<std::remove_cvref_t<decltype(x)>>;
     if (L::halo(x) < r.radius) check.require(false, "weft::stencil: ", L::halo_problem(r.radius, x));
-    check.require(r.shape == stencil_shape::cross || L::shape(x) == stencil_shape::box,
-                  "weft::stencil: the input grid exchanges the faces of its halo only (grid_options::shape = "
-                  "stencil_shape::cross), and a box stencil reads its edges and corners; pass weft::cross(",
-                  r.radius, ") if the function reads only along the axes, or build the grid with the default "
-                  "stencil_shape::box");
     ((check.require(!x.same_data(get<O>(out)), "weft::stencil: an input and an output are the same ",
                     R == 1 ? "vector" : "grid", "; the stencil reads neighbours while writing")),
      ...);
@@ -169,21 +162,24 @@ void distributed_stencil(const Exec& exec, const tuple<X...>& in, const tuple<Y.
   }
   const auto exchange_bcs =
       tuple<decltype(exchange_boundary<typename X::value_type>(bc))...>(exchange_boundary<typename X::value_type>(bc)...);
-  const tuple<typename X::halo_plan_type*...> plans(
-      get<I>(in).prepare_halo_exchange(check, get<I>(exchange_bcs), r.radius > 0)...);
+  // Each input's halo is filled in the shape the stencil reads (a cross
+  // reach needs faces only), whatever its grid_options::shape says.
+  const tuple<halo_exchanger<typename X::value_type, typename X::memory_space>*...> plans(
+      halo_access::prepare(get<I>(in), check, get<I>(exchange_bcs), r.shape, r.radius > 0)...);
   // Once every input has had an exchange settled across all ranks, the
   // check goes to the neighbours only, with the halo messages (see
   // detail::neighbour_agreement): no global synchronisation per step. The
   // inputs are laid out alike, so they have the same neighbours.
   std::shared_ptr<neighbour_check> neighbours;
-  if (lead.comm().checks() == argument_checks::agreed && (get<I>(in).halo_state().peers && ...)) {
-    neighbours = std::make_shared<neighbour_check>(check, lead.comm(), *lead.halo_state().peers, "weft::stencil");
+  if (lead.comm().checks() == argument_checks::agreed && (halo_access::state(get<I>(in)).peers && ...)) {
+    neighbours =
+        std::make_shared<neighbour_check>(check, lead.comm(), *halo_access::state(lead).peers, "weft::stencil");
     (agree_on_boundary_value<typename X::value_type>(lead.comm(), get<I>(exchange_bcs), "weft::stencil"), ...);
     if (check.failed_here() || r.radius == 0) neighbours->conclude();  // throws if any disagreed or failed
   } else {
     check.settle_arguments(lead.comm());
     (agree_on_boundary_value<typename X::value_type>(lead.comm(), get<I>(exchange_bcs), "weft::stencil"), ...);
-    if (r.radius > 0) (get<I>(in).learn_halo_peers(*get<I>(plans)), ...);
+    if (r.radius > 0) (halo_access::learn_peers(get<I>(in)), ...);
   }
 
   // Which block points are written: all, or with interior_only those whose
@@ -228,14 +224,15 @@ void distributed_stencil(const Exec& exec, const tuple<X...>& in, const tuple<Y.
   // Every input's exchange starts together; the interior overlaps them all.
   std::vector<halo_exchange> halos;
   halos.reserve(sizeof...(X));
-  (halos.push_back(get<I>(in).begin_halo_exchange(exec, get<I>(exchange_bcs), *get<I>(plans), neighbours)), ...);
+  (halos.push_back(halo_access::begin(get<I>(in), exec, get<I>(exchange_bcs), *get<I>(plans), neighbours)), ...);
   // Only the bands along faces whose halo comes from other ranks (for any
   // input) wait for the messages; faces this rank supplies itself (a
   // periodic dimension it spans alone, an outer boundary) are ready once
   // the exchanges have started.
   point<R> low{}, high{};
   bool messages = false;
-  auto faces_of = [&](const auto& plan) {
+  auto faces_of = [&](const auto& exchanger) {
+    const auto& plan = exchanger.plan();
     for (int d = 0; d < R; ++d) {
       if (plan.remote_face(d, 0)) low[d] = r.radius;
       if (plan.remote_face(d, 1)) high[d] = r.radius;
@@ -256,8 +253,6 @@ void distributed_stencil(const Exec& exec, const tuple<X...>& in, const tuple<Y.
   }
 }
 
-template <class X>
-inline constexpr bool is_distributed_object = distributed<X> || grid<X>;
 }  // namespace detail
 
 /// A stencil over distributed vectors or grids, of one field or several
@@ -266,9 +261,9 @@ inline constexpr bool is_distributed_object = distributed<X> || grid<X>;
 /// ranks through its halo (nb(di[, dj[, dk]]) within the stencil's reach;
 /// nb.index() the global point, nb.local_index() the point in the block),
 /// and returns the output's value (weft::values{...}, one per output, for
-/// several). Inputs need a halo (ghost width) of at least the radius; on
-/// grids built with grid_options::shape = stencil_shape::cross (faces only)
-/// the reach must be weft::cross(r). At the global edges `bc` applies as in
+/// several). Inputs need a halo width of at least the radius; their halos
+/// are filled in the stencil's shape (faces only for weft::cross(r), else
+/// faces, edges and corners). At the global edges `bc` applies as in
 /// the local stencil (interior_only leaves the radius-wide band along
 /// non-periodic outer faces unwritten; weft::periodic{} on grids only if
 /// every dimension is periodic). Inputs and outputs laid out alike; no
@@ -278,18 +273,18 @@ inline constexpr bool is_distributed_object = distributed<X> || grid<X>;
 ///   weft::stencil(u, v, 1, weft::constant{0.0}, KOKKOS_LAMBDA(const auto& nb) {
 ///     return nb(0, 0) + a * (nb(-1, 0) + nb(1, 0) + nb(0, -1) + nb(0, 1) - 4 * nb(0, 0)); });
 template <execution_space Exec, class... X, class... Y, boundary Boundary, class F>
-  requires((detail::is_distributed_object<X> && ...) && (detail::is_distributed_object<Y> && ...))
-void stencil(const Exec& exec, const detail::field_set<X...>& in, const detail::field_set<Y...>& out, reach r,
-             const Boundary& bc, F f) {
+requires((distributed<X> && ...) &&
+         (distributed<Y> && ...)) void stencil(const Exec& exec, const detail::field_set<X...>& in,
+                                               const detail::field_set<Y...>& out, reach r, const Boundary& bc, F f) {
   detail::static_check_device_callable<Exec, F>();
   detail::distributed_stencil(exec, in.items, out.items, r, bc, f, std::index_sequence_for<X...>{},
                               std::index_sequence_for<Y...>{});
 }
 
 template <class... X, class... Y, boundary Boundary, class F>
-  requires((detail::is_distributed_object<X> && ...) && (detail::is_distributed_object<Y> && ...))
-void stencil(const detail::field_set<X...>& in, const detail::field_set<Y...>& out, reach r, const Boundary& bc,
-             F f) {
+requires((distributed<X> && ...) && (distributed<Y> && ...)) void stencil(const detail::field_set<X...>& in,
+                                                                          const detail::field_set<Y...>& out, reach r,
+                                                                          const Boundary& bc, F f) {
   using first_out = std::remove_cvref_t<decltype(detail::get<0>(out.items))>;
   weft::stencil(detail::dist_exec_t<first_out>{}, in, out, r, bc, f);
 }
@@ -298,14 +293,13 @@ void stencil(const detail::field_set<X...>& in, const detail::field_set<Y...>& o
 /// f(nb of in) on grids.
 ///   weft::stencil(u, v, 1, weft::periodic{}, KOKKOS_LAMBDA(const auto& nb) { return nb(-1) - 2 * nb(0) + nb(1); });
 template <execution_space Exec, class X, class Y, boundary Boundary, class F>
-  requires(detail::is_distributed_object<X> && detail::is_distributed_object<Y>)
-void stencil(const Exec& exec, const X& x, const Y& y, reach r, const Boundary& bc, F f) {
+requires(distributed<X>&& distributed<Y>) void stencil(const Exec& exec, const X& x, const Y& y, reach r,
+                                                       const Boundary& bc, F f) {
   weft::stencil(exec, weft::fields(x), weft::fields(y), r, bc, f);
 }
 
 template <class X, class Y, boundary Boundary, class F>
-  requires(detail::is_distributed_object<X> && detail::is_distributed_object<Y>)
-void stencil(const X& x, const Y& y, reach r, const Boundary& bc, F f) {
+requires(distributed<X>&& distributed<Y>) void stencil(const X& x, const Y& y, reach r, const Boundary& bc, F f) {
   weft::stencil(detail::dist_exec_t<Y>{}, x, y, r, bc, f);
 }
 

@@ -117,7 +117,7 @@ class checkpoint_writer {
   /// weft::save); a name already written is an error. Collective over the
   /// ranks of x, which must be those of comm.
   template <class X>
-  requires(distributed<X> || grid<X>) void write(const std::string& name, const X& x, const attributes& extra = {}) {
+  requires(distributed<X>) void write(const std::string& name, const X& x, const attributes& extra = {}) {
     const detail::h5_write_settings settings{.overwrite = false, .verify = options_.verify, .sync = options_.sync};
     if (auto field = detail::h5_write(file_, name, x, extra, settings, "weft::checkpoint_writer::write"))
       sidecars_.push_back(*field);

@@ -67,8 +67,8 @@ struct load_options {
 ///   weft::save(f, "u", u, {{"step", 1000}, {"time", 0.5}});
 ///   weft::save(f, "u", u, {}, {.overwrite = true});
 template <class X>
-requires(distributed<X> || grid<X>) void save(hdf5_file& file, const std::string& name, const X& x,
-                                              const attributes& extra = {}, const save_options& options = {}) {
+requires(distributed<X>) void save(hdf5_file& file, const std::string& name, const X& x, const attributes& extra = {},
+                                   const save_options& options = {}) {
   const detail::h5_write_settings settings{.overwrite = options.overwrite, .verify = options.verify, .sync = false};
   const auto field = detail::h5_write(file, name, x, extra, settings, "weft::save");
   if (!field) return;  // the same on every rank: it depends on types only
@@ -149,8 +149,8 @@ inline void h5_check_replaceable(const communicator& comm, const std::string& pa
 /// ranks of x.
 ///   weft::save("u.h5", "u", u);
 template <class X>
-requires(distributed<X> || grid<X>) void save(const std::string& path, const std::string& name, const X& x,
-                                              const attributes& extra = {}, const save_options& options = {}) {
+requires(distributed<X>) void save(const std::string& path, const std::string& name, const X& x,
+                                   const attributes& extra = {}, const save_options& options = {}) {
   detail::h5_check_replaceable(x.comm(), path, name, options.overwrite, "weft::save");
   checkpoint_writer writer(x.comm(), path, {.sync = true, .verify = options.verify});
   writer.write(name, x, extra);
@@ -169,16 +169,16 @@ requires(distributed<X> || grid<X>) void save(const std::string& path, const std
 /// Collective over the ranks of x, which must be those of the file.
 ///   weft::load(f, "u", u);   u.exchange_halo(weft::periodic{});
 template <class X>
-requires(distributed<X> || grid<X>) void load(const hdf5_file& file, const std::string& name, const X& x,
-                                              const load_options& options = {}) {
+requires(distributed<X>) void load(const hdf5_file& file, const std::string& name, const X& x,
+                                   const load_options& options = {}) {
   detail::h5_read(file, name, x, options.verify, "weft::load");
 }
 
 /// Opens `path` read-only on the ranks of x and loads dataset `name` into x.
 ///   weft::load("u.h5", "u", u);
 template <class X>
-requires(distributed<X> || grid<X>) void load(const std::string& path, const std::string& name, const X& x,
-                                              const load_options& options = {}) {
+requires(distributed<X>) void load(const std::string& path, const std::string& name, const X& x,
+                                   const load_options& options = {}) {
   hdf5_file file(x.comm(), path, hdf5_file::read);
   load(file, name, x, options);
   file.close();

@@ -2,23 +2,26 @@
 #pragma once
 // The halo exchange engine shared by distributed vectors and grids.
 //
-// A halo_plan is built once per (layout, boundary kind) from lists of
-// "send storage element e to rank p" and "the k-th element from rank p lands
-// in storage element s"; both sides list them in the same order, so messages
-// need no headers. Exchanging is then: pack (one kernel), one Isend/Irecv per
-// peer, wait, unpack (one kernel). A message whose elements are one
-// contiguous run of storage (a 1-D vector's ghosts and edge blocks) skips
-// the buffers when MPI can use the memory: it is sent from, or received
-// into, the storage itself. Ghosts a rank supplies to itself (a
-// periodic dimension it spans alone, a clamped edge) and boundary constants
-// never go through MPI: one copy kernel writes them when the exchange
-// starts, so work that reads only those ghosts can run before wait().
-// Buffers live as long as the plan: nothing is allocated per exchange.
-// Device memory goes to MPI directly when the MPI is GPU-aware, else through
-// host mirrors of the buffers.
+// A halo_plan turns a layout's copy_plan (boxes per message, in the order
+// both sides of a pair derive alike, so messages need no headers) into what
+// one value type and memory space need: an MPI datatype per message that
+// MPI can take from the storage itself, and for the rest a list of boxes
+// that one kernel packs into (or unpacks from) a buffer. Where MPI can use
+// the memory, a message that is one contiguous run of the storage goes in
+// place, and in host memory so does one box of it (an MPI subarray); device
+// memory is packed by weft's kernel, one launch, from the box list (no index
+// per element). Ghosts a rank supplies to itself (a periodic dimension it
+// spans alone, a clamped edge) and boundary constants never go through MPI:
+// one kernel writes them when the exchange starts, so work that reads only
+// those ghosts can run before wait(). The plan is immutable and shared by
+// every field of its type on the layout; each field's halo_exchanger holds
+// the buffers and requests of its own exchanges, allocated once. Device
+// memory goes to MPI directly when the MPI is GPU-aware, else through host
+// mirrors of the buffers.
 
 #include "../../detail/policy.hpp"
 #include "../communicator.hpp"
+#include "copy_plan.hpp"
 #include "mpi.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -35,66 +38,92 @@
 
 namespace weft::detail {
 
-/// One side's message lists, keyed by peer rank (this rank included), in
-/// message order, and where the ghosts from other ranks lie.
-struct halo_lists {
-  std::map<int, std::vector<std::int64_t>> send;  // storage elements to send to each peer
-  std::map<int, std::vector<std::int64_t>> recv;  // storage elements each peer's values land in
-  std::vector<std::int64_t> constant;             // storage elements set to the boundary constant
-  /// Where a peer's list splits into separate messages (positions in the
-  /// list, ascending), the same on both sides of each pair: a 1-D vector
-  /// sends a neighbour's left and right ghosts apart, so each part can be
-  /// one contiguous run on both sides even when one rank supplies both.
-  std::map<int, std::vector<std::int64_t>> send_breaks, recv_breaks;
-  /// A grid's storage extents (row-major), so that a message that is a box
-  /// of the storage can go in place as an MPI subarray; empty for vectors.
-  std::vector<std::int64_t> storage_extents;
-  /// Per dimension, {low face, high face}: whether any ghost of that face
-  /// comes from another rank. Work near a face without any can run before
-  /// the exchange completes.
-  std::vector<std::array<bool, 2>> remote_faces;
+/// A storage_box as kernels read it, with the position of its first element
+/// in the concatenation of a list's boxes (a buffer offset, for messages).
+struct device_box {
+  std::int64_t lo[3], extent[3], step[3];
+  std::int64_t first;
 };
 
-/// The ranks other than `self` that the lists send to or receive from, ascending.
-inline std::vector<int> peers_of(const halo_lists& lists, int self) {
-  std::vector<int> out;
-  for (const auto* by_peer : {&lists.send, &lists.recv})
-    for (const auto& [peer, elements] : *by_peer)
-      if (peer != self && !elements.empty()) out.push_back(peer);
-  std::sort(out.begin(), out.end());
-  out.erase(std::unique(out.begin(), out.end()), out.end());
-  return out;
+/// The box of a list holding element k of the concatenation: the last whose
+/// first element is at or before k (binary search: a plan has few boxes).
+template <class Boxes>
+KOKKOS_INLINE_FUNCTION const device_box& box_holding(const Boxes& boxes, std::int64_t k) {
+  std::int64_t lo = 0, hi = static_cast<std::int64_t>(boxes.extent(0));
+  while (hi - lo > 1) {
+    const std::int64_t mid = (lo + hi) / 2;
+    if (boxes(mid).first <= k)
+      lo = mid;
+    else
+      hi = mid;
+  }
+  return boxes(lo);
 }
 
-template <class Buffer, class Storage, class Index>
-struct pack_functor {
+/// The storage element of element i of box b (row-major over the box) in a
+/// storage whose last two extents are e1 and e2.
+KOKKOS_INLINE_FUNCTION std::int64_t box_element(const device_box& b, std::int64_t i, std::int64_t e1, std::int64_t e2) {
+  const std::int64_t i2 = i % b.extent[2];
+  i /= b.extent[2];
+  const std::int64_t i1 = i % b.extent[1], i0 = i / b.extent[1];
+  return ((b.lo[0] + b.step[0] * i0) * e1 + b.lo[1] + b.step[1] * i1) * e2 + b.lo[2] + b.step[2] * i2;
+}
+
+template <class Buffer, class Storage, class Boxes>
+struct box_pack_functor {
   Buffer buffer;
   Storage storage;
-  Index index;
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const { buffer(k) = storage(index(k)); }
+  Boxes boxes;
+  std::int64_t e1, e2;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const {
+    const device_box& b = box_holding(boxes, k);
+    buffer(k) = storage(box_element(b, k - b.first, e1, e2));
+  }
 };
 
-template <class Buffer, class Storage, class Index>
-struct unpack_functor {
+template <class Buffer, class Storage, class Boxes>
+struct box_unpack_functor {
   Buffer buffer;
   Storage storage;
-  Index index;
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const { storage(index(k)) = buffer(k); }
+  Boxes boxes;
+  std::int64_t e1, e2;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const {
+    const device_box& b = box_holding(boxes, k);
+    storage(box_element(b, k - b.first, e1, e2)) = buffer(k);
+  }
 };
 
-template <class Storage, class Index>
-struct local_copy_functor {
+/// Copies within the storage: box `from(i)` into box `to(i)`, element by
+/// element in the same order (the two lists have the same firsts).
+template <class Storage, class Boxes>
+struct box_copy_functor {
   Storage storage;
-  Index from, to;
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const { storage(to(k)) = storage(from(k)); }
+  Boxes from, to;
+  std::int64_t e1, e2;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const {
+    std::int64_t lo = 0, hi = static_cast<std::int64_t>(to.extent(0));
+    while (hi - lo > 1) {
+      const std::int64_t mid = (lo + hi) / 2;
+      if (to(mid).first <= k)
+        lo = mid;
+      else
+        hi = mid;
+    }
+    const std::int64_t i = k - to(lo).first;
+    storage(box_element(to(lo), i, e1, e2)) = storage(box_element(from(lo), i, e1, e2));
+  }
 };
 
-template <class Storage, class Index, class T>
-struct set_functor {
+template <class Storage, class Boxes, class T>
+struct box_set_functor {
   Storage storage;
-  Index index;
+  Boxes boxes;
   T value;
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const { storage(index(k)) = value; }
+  std::int64_t e1, e2;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const {
+    const device_box& b = box_holding(boxes, k);
+    storage(box_element(b, k - b.first, e1, e2)) = value;
+  }
 };
 
 /// The argument check of one halo exchange, carried to the neighbours
@@ -271,23 +300,22 @@ std::shared_ptr<neighbour_check> neighbour_check_for(const communicator& comm, c
 }
 
 template <class T, class MemorySpace>
-class halo_plan;
+class halo_exchanger;
 
-/// The boundary kinds a halo can be filled with: each needs its own plan.
-enum class boundary_kind { periodic, constant, clamp };
-
-/// The plans of one vector or grid, built on first use and shared by its
-/// copies, and whether an exchange of it is in flight (of any kind: two
-/// at once would mix their messages).
+/// The halo state of one vector or grid, shared by its copies: an exchanger
+/// per halo specification it has used (buffers and requests; the plans
+/// themselves belong to the layout), and whether an exchange is in flight
+/// (of any kind: two at once would mix their messages).
 template <class T, class MemorySpace>
-struct halo_plans {
-  std::optional<halo_plan<T, MemorySpace>> plans[3];
+struct field_halo_state {
+  std::vector<std::pair<halo_spec, std::unique_ptr<halo_exchanger<T, MemorySpace>>>> exchangers;
   bool in_flight = false;
-  /// The ranks this object exchanges halo messages with under any boundary
-  /// kind, known once an exchange has been settled across all ranks: later
-  /// calls agree with these neighbours only (neighbour_agreement), so both
-  /// sides of every pair that any kind connects hear each other even when
-  /// the ranks pass different kinds.
+  /// The ranks this object exchanges halo messages with under any
+  /// specification, known once an exchange has been settled across all
+  /// ranks: later calls agree with these neighbours only
+  /// (neighbour_agreement), so both sides of every pair that any
+  /// specification connects hear each other even when the ranks pass
+  /// different ones.
   std::optional<std::vector<int>> peers;
 };
 
@@ -316,41 +344,37 @@ template <class T, class MemorySpace>
 class halo_plan {
  public:
   using storage_view = Kokkos::View<T*, MemorySpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>;
-  using index_view = Kokkos::View<std::int64_t*, MemorySpace>;
-  using buffer_view = Kokkos::View<T*, MemorySpace>;
-  using host_buffer_view = typename buffer_view::HostMirror;
+  using boxes_view = Kokkos::View<device_box*, MemorySpace>;
 
-  /// `self` is this rank: its entries in the lists become local copies.
-  halo_plan(const halo_lists& lists, int self, const char* algorithm)
-      : direct_(mpi_can_use_directly<MemorySpace>()), remote_faces_(lists.remote_faces) {
-    auto without_self = [self](std::map<int, std::vector<std::int64_t>> by_peer) {
-      by_peer.erase(self);
-      return by_peer;
-    };
-    auto own = [self](const std::map<int, std::vector<std::int64_t>>& by_peer) {
-      const auto it = by_peer.find(self);
-      return it == by_peer.end() ? std::vector<std::int64_t>{} : it->second;
-    };
-    send_index_ = plan_messages(without_self(lists.send), lists.send_breaks, lists.storage_extents, sends_,
-                                "weft::halo send index", algorithm);
-    recv_index_ = plan_messages(without_self(lists.recv), lists.recv_breaks, lists.storage_extents, recvs_,
-                                "weft::halo recv index", algorithm);
-    const auto local_from = own(lists.send), local_to = own(lists.recv);
-    require(local_from.size() == local_to.size(), algorithm, ": inconsistent halo lists (", local_from.size(),
-            " local sources for ", local_to.size(), " local ghosts)");
-    local_from_ = to_device(local_from, "weft::halo local sources");
-    local_to_ = to_device(local_to, "weft::halo local ghosts");
-    constant_index_ = to_device(lists.constant, "weft::halo constant index");
-    send_buffer_ = buffer_view(Kokkos::view_alloc("weft::halo send buffer", Kokkos::WithoutInitializing),
-                               send_index_.extent(0));
-    recv_buffer_ = buffer_view(Kokkos::view_alloc("weft::halo recv buffer", Kokkos::WithoutInitializing),
-                               recv_index_.extent(0));
-    if (!direct_) {
-      send_host_ = Kokkos::create_mirror(send_buffer_);
-      recv_host_ = Kokkos::create_mirror(recv_buffer_);
+  // One message to or from a peer: `count` elements, either the storage
+  // run starting at `run_start`, or one box of the storage `box` (an MPI
+  // subarray type, run_start 0), or (run_start < 0) through the buffer from
+  // `buffer_offset`.
+  struct message {
+    int peer;
+    std::int64_t count, run_start, buffer_offset;
+    MPI_Datatype box = MPI_DATATYPE_NULL;
+  };
+
+  halo_plan(std::shared_ptr<const copy_plan> geometry, const char* algorithm)
+      : geometry_(std::move(geometry)), direct_(mpi_can_use_directly<MemorySpace>()) {
+    const copy_plan& g = *geometry_;
+    send_boxes_ = plan_messages(g.sends, sends_, send_elements_, "weft::halo send boxes", algorithm);
+    recv_boxes_ = plan_messages(g.recvs, recvs_, recv_elements_, "weft::halo recv boxes", algorithm);
+    std::vector<device_box> from, to;
+    for (const auto& c : g.local) {
+      from.push_back(to_device_box(c.from, local_elements_));
+      to.push_back(to_device_box(c.to, local_elements_));
+      local_elements_ += c.to.size();
     }
-    for (const auto& m : sends_) mpi_count(m.count, algorithm);
-    for (const auto& m : recvs_) mpi_count(m.count, algorithm);
+    local_from_ = to_device(from, "weft::halo local sources");
+    local_to_ = to_device(to, "weft::halo local ghosts");
+    std::vector<device_box> constant;
+    for (const auto& b : g.constant) {
+      constant.push_back(to_device_box(b, constant_elements_));
+      constant_elements_ += b.size();
+    }
+    constant_boxes_ = to_device(constant, "weft::halo constant boxes");
   }
   ~halo_plan() {
     int finalized = 0;
@@ -363,6 +387,173 @@ class halo_plan {
   halo_plan(const halo_plan&) = delete;
   halo_plan& operator=(const halo_plan&) = delete;
 
+  const std::vector<message>& sends() const { return sends_; }
+  const std::vector<message>& recvs() const { return recvs_; }
+  MPI_Datatype element_type() const { return type_.get(); }
+  bool direct() const { return direct_; }
+  /// Elements packed into the send buffer and unpacked from the receive
+  /// buffer per exchange.
+  std::int64_t send_buffer_size() const { return send_elements_; }
+  std::int64_t recv_buffer_size() const { return recv_elements_; }
+
+  /// Enqueues on `exec` the pack of the buffered sends.
+  template <class Exec, class Buffer>
+  void pack(const Exec& exec, const Buffer& buffer, const storage_view& storage) const {
+    if (send_elements_ == 0) return;
+    Kokkos::parallel_for("weft::halo_pack", range(exec, send_elements_),
+                         box_pack_functor<Buffer, storage_view, boxes_view>{buffer, storage, send_boxes_, e1(), e2()});
+  }
+  /// Enqueues on `exec` the unpack of the buffered receives.
+  template <class Exec, class Buffer>
+  void unpack(const Exec& exec, const Buffer& buffer, const storage_view& storage) const {
+    if (recv_elements_ == 0) return;
+    Kokkos::parallel_for(
+        "weft::halo_unpack", range(exec, recv_elements_),
+        box_unpack_functor<Buffer, storage_view, boxes_view>{buffer, storage, recv_boxes_, e1(), e2()});
+  }
+  /// Enqueues on `exec` the ghosts this rank supplies itself, and the
+  /// boundary constants (with one).
+  template <class Exec>
+  void fill_locally(const Exec& exec, const storage_view& storage, const std::optional<T>& constant) const {
+    if (local_elements_ > 0) {
+      Kokkos::parallel_for("weft::halo_local", range(exec, local_elements_),
+                           box_copy_functor<storage_view, boxes_view>{storage, local_from_, local_to_, e1(), e2()});
+    }
+    if (constant && constant_elements_ > 0) {
+      Kokkos::parallel_for(
+          "weft::halo_constant", range(exec, constant_elements_),
+          box_set_functor<storage_view, boxes_view, T>{storage, constant_boxes_, *constant, e1(), e2()});
+    }
+  }
+
+  /// The ranks this plan exchanges messages with, ascending.
+  std::vector<int> peers() const { return geometry_->peers(); }
+  std::int64_t messages_sent() const { return static_cast<std::int64_t>(sends_.size()); }
+  std::int64_t messages_received() const { return static_cast<std::int64_t>(recvs_.size()); }
+  std::int64_t elements_sent() const {
+    std::int64_t total = 0;
+    for (const auto& m : sends_) total += m.count;
+    return total;
+  }
+  /// Messages sent from or received into the storage itself (no buffer).
+  std::int64_t messages_unbuffered() const {
+    std::int64_t k = 0;
+    for (const auto* messages : {&sends_, &recvs_})
+      for (const auto& m : *messages) k += m.run_start >= 0;
+    return k;
+  }
+  std::int64_t elements_copied_locally() const { return local_elements_; }
+  /// Whether any ghost on face `side` (0 low, 1 high) of dimension d comes
+  /// from another rank, i.e. is only valid after wait().
+  bool remote_face(int d, int side) const {
+    return geometry_->remote_faces.at(static_cast<std::size_t>(d))[static_cast<std::size_t>(side)];
+  }
+
+ private:
+  std::int64_t e1() const { return geometry_->extents[1]; }
+  std::int64_t e2() const { return geometry_->extents[2]; }
+
+  static device_box to_device_box(const storage_box& b, std::int64_t first) {
+    device_box d{};
+    for (int k = 0; k < 3; ++k) {
+      d.lo[k] = b.lo[static_cast<std::size_t>(k)];
+      d.extent[k] = b.extent[static_cast<std::size_t>(k)];
+      d.step[k] = b.step[static_cast<std::size_t>(k)];
+    }
+    d.first = first;
+    return d;
+  }
+
+  static boxes_view to_device(const std::vector<device_box>& host, const char* label) {
+    boxes_view v(Kokkos::view_alloc(std::string(label), Kokkos::WithoutInitializing), host.size());
+    Kokkos::View<const device_box*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(host.data(),
+                                                                                                  host.size());
+    Kokkos::deep_copy(v, h);
+    return v;
+  }
+
+  // The subarray type of box b of the storage (three dimensions, padded).
+  MPI_Datatype subarray(const storage_box& b, const char* algorithm) const {
+    int sizes[3], subsizes[3], starts[3];
+    for (std::size_t d = 0; d < 3; ++d) {
+      sizes[d] = mpi_count(geometry_->extents[d], algorithm);
+      subsizes[d] = static_cast<int>(b.extent[d]);
+      starts[d] = static_cast<int>(b.lo[d]);
+    }
+    MPI_Datatype type = MPI_DATATYPE_NULL;
+    check_mpi(MPI_Type_create_subarray(3, sizes, subsizes, starts, MPI_ORDER_C, type_.get(), &type),
+              "MPI_Type_create_subarray", algorithm);
+    check_mpi(MPI_Type_commit(&type), "MPI_Type_commit", algorithm);
+    return type;
+  }
+
+  // The messages, in plan order, and the box list of the buffered ones.
+  // Where MPI can use the memory, a message that is one contiguous run of
+  // the storage goes in place, and in host memory one box of it too (MPI's
+  // datatype engine copies device memory piece by piece, where weft's pack
+  // kernel is one launch).
+  boxes_view plan_messages(const std::vector<box_message>& planned, std::vector<message>& messages,
+                           std::int64_t& buffered, const char* label, const char* algorithm) const {
+    std::vector<device_box> boxes;
+    for (const auto& m : planned) {
+      const std::int64_t count = m.count();
+      mpi_count(count, algorithm);
+      if (count == 0) continue;
+      if (direct_ && m.boxes.size() == 1 && !m.boxes[0].repeats()) {
+        const storage_box& b = m.boxes[0];
+        if (b.contiguous_in(geometry_->extents)) {
+          messages.push_back({m.peer, count, b.first_element(geometry_->extents), 0});
+          continue;
+        }
+        if (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible) {
+          messages.push_back({m.peer, count, 0, 0, subarray(b, algorithm)});
+          continue;
+        }
+      }
+      messages.push_back({m.peer, count, -1, buffered});
+      for (const auto& b : m.boxes) {
+        if (b.size() == 0) continue;
+        boxes.push_back(to_device_box(b, buffered));
+        buffered += b.size();
+      }
+    }
+    return to_device(boxes, label);
+  }
+
+  std::shared_ptr<const copy_plan> geometry_;
+  bool direct_;
+  mpi_element_type<T> type_{"weft::halo_exchange"};
+  std::vector<message> sends_, recvs_;
+  boxes_view send_boxes_, recv_boxes_, local_from_, local_to_, constant_boxes_;
+  std::int64_t send_elements_ = 0, recv_elements_ = 0, local_elements_ = 0, constant_elements_ = 0;
+};
+
+/// One field's exchanges under one plan: the buffers (allocated once) and
+/// the requests of the exchange in flight.
+template <class T, class MemorySpace>
+class halo_exchanger {
+ public:
+  using plan_type = halo_plan<T, MemorySpace>;
+  using storage_view = typename plan_type::storage_view;
+  using buffer_view = Kokkos::View<T*, MemorySpace>;
+  using host_buffer_view = typename buffer_view::HostMirror;
+
+  explicit halo_exchanger(std::shared_ptr<const plan_type> plan)
+      : plan_(std::move(plan)),
+        send_buffer_(Kokkos::view_alloc("weft::halo send buffer", Kokkos::WithoutInitializing),
+                     static_cast<std::size_t>(plan_->send_buffer_size())),
+        recv_buffer_(Kokkos::view_alloc("weft::halo recv buffer", Kokkos::WithoutInitializing),
+                     static_cast<std::size_t>(plan_->recv_buffer_size())) {
+    if (!plan_->direct()) {
+      send_host_ = Kokkos::create_mirror(send_buffer_);
+      recv_host_ = Kokkos::create_mirror(recv_buffer_);
+    }
+  }
+  halo_exchanger(const halo_exchanger&) = delete;
+  halo_exchanger& operator=(const halo_exchanger&) = delete;
+
+  const plan_type& plan() const { return *plan_; }
+
   /// Packs and posts the messages to other ranks, and enqueues on `exec` the
   /// ghosts this rank supplies itself and the boundary constants. `exec`
   /// must be the instance that wrote `storage`; it is fenced before MPI
@@ -373,40 +564,31 @@ class halo_plan {
   template <class Exec>
   void start(const Exec& exec, const storage_view& storage, const std::optional<T>& constant, MPI_Comm comm,
              const char* algorithm, neighbour_agreement* agreement = nullptr) {
-    if (send_index_.extent(0) > 0) {
-      Kokkos::parallel_for("weft::halo_pack", range(exec, static_cast<std::int64_t>(send_index_.extent(0))),
-                           pack_functor<buffer_view, storage_view, index_view>{send_buffer_, storage, send_index_});
-    }
-    if (local_to_.extent(0) > 0) {
-      Kokkos::parallel_for("weft::halo_local", range(exec, static_cast<std::int64_t>(local_to_.extent(0))),
-                           local_copy_functor<storage_view, index_view>{storage, local_from_, local_to_});
-    }
-    if (constant && constant_index_.extent(0) > 0) {
-      Kokkos::parallel_for("weft::halo_constant", range(exec, static_cast<std::int64_t>(constant_index_.extent(0))),
-                           set_functor<storage_view, index_view, T>{storage, constant_index_, *constant});
-    }
-    recv_requests_.assign(recvs_.size(), MPI_REQUEST_NULL);
-    send_requests_.assign(sends_.size(), MPI_REQUEST_NULL);
+    const plan_type& plan = *plan_;
+    plan.pack(exec, send_buffer_, storage);
+    plan.fill_locally(exec, storage, constant);
+    recv_requests_.assign(plan.recvs().size(), MPI_REQUEST_NULL);
+    send_requests_.assign(plan.sends().size(), MPI_REQUEST_NULL);
     agreement_ = agreement;
     decided_.clear();
-    if (sends_.empty() && recvs_.empty()) return;  // nothing for MPI: no fence either
-    if (!direct_ && send_host_.extent(0) > 0) Kokkos::deep_copy(exec, send_host_, send_buffer_);
+    if (plan.sends().empty() && plan.recvs().empty()) return;  // nothing for MPI: no fence either
+    if (!plan.direct() && send_host_.extent(0) > 0) Kokkos::deep_copy(exec, send_host_, send_buffer_);
     exec.fence();
     comm_ = comm;
     storage_ = storage.data();
-    T* recv = direct_ ? recv_buffer_.data() : recv_host_.data();
-    for (std::size_t k = 0; k < recvs_.size(); ++k) {
-      const auto& m = recvs_[k];
+    T* recv = plan.direct() ? recv_buffer_.data() : recv_host_.data();
+    for (std::size_t k = 0; k < plan.recvs().size(); ++k) {
+      const auto& m = plan.recvs()[k];
       if (m.box != MPI_DATATYPE_NULL) {
         check_mpi(MPI_Irecv(storage.data(), 1, m.box, m.peer, tag, comm, &recv_requests_[k]), "MPI_Irecv", algorithm);
         continue;
       }
       T* at = m.run_start >= 0 ? storage.data() + m.run_start : recv + m.buffer_offset;
-      check_mpi(MPI_Irecv(at, static_cast<int>(m.count), type_.get(), m.peer, tag, comm, &recv_requests_[k]),
+      check_mpi(MPI_Irecv(at, static_cast<int>(m.count), plan.element_type(), m.peer, tag, comm, &recv_requests_[k]),
                 "MPI_Irecv", algorithm);
     }
     if (!agreement_) {
-      for (const int peer : peers()) post_sends(peer, algorithm);
+      for (const int peer : peers_) post_sends(peer, algorithm);
     }
   }
 
@@ -425,11 +607,8 @@ class halo_plan {
                   algorithm);
       requests->clear();
     }
-    if (!direct_ && recv_host_.extent(0) > 0) Kokkos::deep_copy(exec, recv_buffer_, recv_host_);
-    if (recv_index_.extent(0) > 0) {
-      Kokkos::parallel_for("weft::halo_unpack", range(exec, static_cast<std::int64_t>(recv_index_.extent(0))),
-                           unpack_functor<buffer_view, storage_view, index_view>{recv_buffer_, storage, recv_index_});
-    }
+    if (!plan_->direct() && recv_host_.extent(0) > 0) Kokkos::deep_copy(exec, recv_buffer_, recv_host_);
+    plan_->unpack(exec, recv_buffer_, storage);
   }
 
   /// Whether every message has arrived, letting MPI progress them meanwhile.
@@ -463,165 +642,22 @@ class halo_plan {
     }
   }
 
-  /// The ranks this plan exchanges messages with, ascending.
-  std::vector<int> peers() const {
-    std::vector<int> out;
-    for (const auto* messages : {&sends_, &recvs_})
-      for (const auto& m : *messages) out.push_back(m.peer);
-    std::sort(out.begin(), out.end());
-    out.erase(std::unique(out.begin(), out.end()), out.end());
-    return out;
-  }
-
-  /// Messages and elements this plan sends to other ranks per exchange
-  /// (for cost models), and the ghosts it copies locally.
-  std::int64_t messages_sent() const { return static_cast<std::int64_t>(sends_.size()); }
-  std::int64_t messages_received() const { return static_cast<std::int64_t>(recvs_.size()); }
-  std::int64_t elements_sent() const {
-    std::int64_t total = 0;
-    for (const auto& m : sends_) total += m.count;
-    return total;
-  }
-  /// Messages sent from or received into the storage itself (no buffer).
-  std::int64_t messages_unbuffered() const {
-    std::int64_t k = 0;
-    for (const auto& m : sends_) k += m.run_start >= 0;
-    for (const auto& m : recvs_) k += m.run_start >= 0;
-    return k;
-  }
-  std::int64_t elements_copied_locally() const { return static_cast<std::int64_t>(local_to_.extent(0)); }
-  bool direct() const { return direct_; }
-
-  /// Whether any ghost on face `side` (0 low, 1 high) of dimension d comes
-  /// from another rank, i.e. is only valid after wait().
-  bool remote_face(int d, int side) const { return remote_faces_.at(static_cast<std::size_t>(d))[static_cast<std::size_t>(side)]; }
-
  private:
   static constexpr int tag = 0x7ef7;
 
-  static index_view to_device(const std::vector<std::int64_t>& host, const char* label) {
-    index_view v(Kokkos::view_alloc(std::string(label), Kokkos::WithoutInitializing), host.size());
-    Kokkos::View<const std::int64_t*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> h(host.data(),
-                                                                                                     host.size());
-    Kokkos::deep_copy(v, h);
-    return v;
-  }
-
-  // One message to or from a peer: `count` elements, either the storage
-  // run starting at `run_start`, or the box of the storage `box` (an MPI
-  // subarray type, run_start 0), or (run_start < 0) through the buffer from
-  // `buffer_offset`.
-  struct message {
-    int peer;
-    std::int64_t count, run_start, buffer_offset;
-    MPI_Datatype box = MPI_DATATYPE_NULL;
-  };
-
-  // The subarray type of the storage elements [first, last) of a storage of
-  // `extents` (row-major), if they are one box of it listed in row-major
-  // order; MPI_DATATYPE_NULL otherwise.
-  MPI_Datatype box_type(std::vector<std::int64_t>::const_iterator first,
-                        std::vector<std::int64_t>::const_iterator last, const std::vector<std::int64_t>& extents,
-                        const char* algorithm) const {
-    const std::size_t rank = extents.size();
-    if (rank < 2 || rank > 3) return MPI_DATATYPE_NULL;
-    auto coords = [&](std::int64_t flat) {
-      std::array<std::int64_t, 3> c{};
-      for (std::size_t d = rank; d-- > 0;) {
-        c[d] = flat % extents[d];
-        flat /= extents[d];
-      }
-      return c;
-    };
-    std::array<std::int64_t, 3> lo = coords(*first), hi = lo;
-    for (auto it = first; it != last; ++it) {
-      const auto c = coords(*it);
-      for (std::size_t d = 0; d < rank; ++d) {
-        lo[d] = std::min(lo[d], c[d]);
-        hi[d] = std::max(hi[d], c[d]);
-      }
-    }
-    std::int64_t points = 1;
-    for (std::size_t d = 0; d < rank; ++d) points *= hi[d] - lo[d] + 1;
-    if (points != last - first) return MPI_DATATYPE_NULL;
-    // Row-major order over the box, element by element.
-    std::array<std::int64_t, 3> c = lo;
-    for (auto it = first; it != last; ++it) {
-      std::int64_t flat = 0;
-      for (std::size_t d = 0; d < rank; ++d) flat = flat * extents[d] + c[d];
-      if (flat != *it) return MPI_DATATYPE_NULL;
-      for (std::size_t d = rank; d-- > 0;) {
-        if (++c[d] <= hi[d]) break;
-        c[d] = lo[d];
-      }
-    }
-    int sizes[3], subsizes[3], starts[3];
-    for (std::size_t d = 0; d < rank; ++d) {
-      sizes[d] = mpi_count(extents[d], algorithm);
-      subsizes[d] = static_cast<int>(hi[d] - lo[d] + 1);
-      starts[d] = static_cast<int>(lo[d]);
-    }
-    MPI_Datatype type = MPI_DATATYPE_NULL;
-    check_mpi(MPI_Type_create_subarray(static_cast<int>(rank), sizes, subsizes, starts, MPI_ORDER_C, type_.get(),
-                                       &type),
-              "MPI_Type_create_subarray", algorithm);
-    check_mpi(MPI_Type_commit(&type), "MPI_Type_commit", algorithm);
-    return type;
-  }
-
-  // The messages, in peer order (split at the breaks, which both sides of
-  // a pair apply whatever their memory, so their messages match), and the
-  // index list of the buffered ones. Where MPI can use the memory, a run of
-  // consecutive storage elements goes in place, and in host memory a box of
-  // a grid's storage too.
-  index_view plan_messages(const std::map<int, std::vector<std::int64_t>>& by_peer,
-                           const std::map<int, std::vector<std::int64_t>>& breaks,
-                           const std::vector<std::int64_t>& storage_extents, std::vector<message>& messages,
-                           const char* label, const char* algorithm) const {
-    std::vector<std::int64_t> buffered;
-    for (const auto& [peer, list] : by_peer) {
-      std::vector<std::int64_t> cuts{0};
-      if (const auto it = breaks.find(peer); it != breaks.end())
-        for (std::int64_t b : it->second)
-          if (b > cuts.back() && b < static_cast<std::int64_t>(list.size())) cuts.push_back(b);
-      cuts.push_back(static_cast<std::int64_t>(list.size()));
-      for (std::size_t part = 0; part + 1 < cuts.size(); ++part) {
-        const auto first = list.begin() + cuts[part], last = list.begin() + cuts[part + 1];
-        if (first == last) continue;
-        bool run = direct_;
-        for (auto it = first + 1; it < last && run; ++it) run = *it == *(it - 1) + 1;
-        const auto count = static_cast<std::int64_t>(last - first);
-        if (run) {
-          messages.push_back({peer, count, *first, 0});
-          continue;
-        }
-        // Boxes in host memory only: MPI's datatype engine copies device
-        // memory piece by piece, where weft's pack kernel is one launch.
-        if (direct_ && Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible) {
-          if (const MPI_Datatype box = box_type(first, last, storage_extents, algorithm); box != MPI_DATATYPE_NULL) {
-            messages.push_back({peer, count, 0, 0, box});
-            continue;
-          }
-        }
-        messages.push_back({peer, count, -1, static_cast<std::int64_t>(buffered.size())});
-        buffered.insert(buffered.end(), first, last);
-      }
-    }
-    return to_device(buffered, label);
-  }
-
   // Posts the messages to `peer`.
   void post_sends(int peer, const char* algorithm) {
-    T* send = direct_ ? send_buffer_.data() : send_host_.data();
-    for (std::size_t k = 0; k < sends_.size(); ++k) {
-      const auto& m = sends_[k];
+    const plan_type& plan = *plan_;
+    T* send = plan.direct() ? send_buffer_.data() : send_host_.data();
+    for (std::size_t k = 0; k < plan.sends().size(); ++k) {
+      const auto& m = plan.sends()[k];
       if (m.peer != peer) continue;
       if (m.box != MPI_DATATYPE_NULL) {
         check_mpi(MPI_Isend(storage_, 1, m.box, m.peer, tag, comm_, &send_requests_[k]), "MPI_Isend", algorithm);
         continue;
       }
       T* at = m.run_start >= 0 ? storage_ + m.run_start : send + m.buffer_offset;
-      check_mpi(MPI_Isend(at, static_cast<int>(m.count), type_.get(), m.peer, tag, comm_, &send_requests_[k]),
+      check_mpi(MPI_Isend(at, static_cast<int>(m.count), plan.element_type(), m.peer, tag, comm_, &send_requests_[k]),
                 "MPI_Isend", algorithm);
     }
   }
@@ -630,7 +666,7 @@ class halo_plan {
   // if it agrees; otherwise it sends nothing here either, and the receives
   // from it are cancelled.
   void apply_decisions(const char* algorithm) {
-    for (const int peer : peers()) {
+    for (const int peer : peers_) {
       if (std::find(decided_.begin(), decided_.end(), peer) != decided_.end()) continue;
       const auto agreed = agreement_->decision(peer);
       if (!agreed) continue;
@@ -639,19 +675,16 @@ class halo_plan {
         post_sends(peer, algorithm);
         continue;
       }
-      for (std::size_t k = 0; k < recvs_.size(); ++k) {
-        if (recvs_[k].peer != peer || recv_requests_[k] == MPI_REQUEST_NULL) continue;
+      for (std::size_t k = 0; k < plan_->recvs().size(); ++k) {
+        if (plan_->recvs()[k].peer != peer || recv_requests_[k] == MPI_REQUEST_NULL) continue;
         check_mpi(MPI_Cancel(&recv_requests_[k]), "MPI_Cancel", algorithm);
         check_mpi(MPI_Wait(&recv_requests_[k], MPI_STATUS_IGNORE), "MPI_Wait", algorithm);
       }
     }
   }
 
-  bool direct_;
-  std::vector<std::array<bool, 2>> remote_faces_;
-  mpi_element_type<T> type_{"weft::halo_exchange"};
-  std::vector<message> sends_, recvs_;
-  index_view send_index_, recv_index_, local_from_, local_to_, constant_index_;
+  std::shared_ptr<const plan_type> plan_;
+  std::vector<int> peers_ = plan_->peers();
   buffer_view send_buffer_, recv_buffer_;
   host_buffer_view send_host_, recv_host_;
   std::vector<MPI_Request> recv_requests_, send_requests_;

@@ -151,9 +151,9 @@ std::uint64_t h5_local_checksum(const X& x, const h5_element_hash<typename X::va
   using exec = typename X::execution_space;
   constexpr bool host = host_kernels<exec>;
   std::uint64_t sum = 0;
-  if constexpr (distributed<X>) {
-    const auto v = x.local_with_ghosts();
-    const std::int64_t g = x.ghost_width(), first = x.offset(), n = x.local_size();
+  if constexpr (distributed_1d<X>) {
+    const auto v = x.with_halo();
+    const std::int64_t g = x.halo_width(), first = x.offset(), n = x.local_size();
     if constexpr (host) {
       constexpr std::int64_t chunk = 4096;  // a local sum per chunk (see below)
       Kokkos::parallel_reduce(

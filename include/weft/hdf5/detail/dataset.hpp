@@ -60,13 +60,13 @@ struct h5_block {
   std::vector<std::int64_t> extents() const { return {global.begin(), global.end()}; }
 };
 
-template <distributed X>
+template <distributed_1d X>
 h5_block h5_block_of(const X& x) {
-  const auto g = static_cast<hsize_t>(x.ghost_width());
+  const auto g = static_cast<hsize_t>(x.halo_width());
   return {{static_cast<hsize_t>(x.global_size())},
           {static_cast<hsize_t>(x.offset())},
           {static_cast<hsize_t>(x.local_size())},
-          {static_cast<hsize_t>(x.local_with_ghosts().extent(0))},
+          {static_cast<hsize_t>(x.with_halo().extent(0))},
           {g},
           "distributed_vector"};
 }
@@ -87,15 +87,15 @@ h5_block h5_block_of(const G& g) {
 
 template <class X>
 const auto& h5_storage_of(const X& x) {
-  if constexpr (distributed<X>)
-    return x.local_with_ghosts();
+  if constexpr (distributed_1d<X>)
+    return x.with_halo();
   else
     return x.with_halo();
 }
 
 template <class X>
 std::string h5_object_text(const X&) {
-  if constexpr (distributed<X>)
+  if constexpr (distributed_1d<X>)
     return "the vector";
   else
     return "the grid";
