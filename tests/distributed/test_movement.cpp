@@ -9,6 +9,7 @@
 
 #include "data.hpp"
 #include "distributed.hpp"
+#include "grids.hpp"
 #include "spaces.hpp"
 
 #include <cstdint>
@@ -65,6 +66,51 @@ TEMPLATE_LIST_TEST_CASE("redistribute keeps the global contents under any new pa
     }
   }
   unsetenv("WEFT_MPI_STAGING");
+}
+
+TEMPLATE_LIST_TEST_CASE("halo exchanges and redistribution split large messages into pieces, in order",
+                        "[movement][halo][distributed]", enabled_spaces) {
+  using Exec = TestType;
+  using M = typename Exec::memory_space;
+  weft::communicator comm(MPI_COMM_WORLD);
+  // Pieces of 24 bytes (3 doubles) on every rank, as 1 GiB pieces go
+  // beyond: every message of more than 3 values goes as several, which
+  // arrive in order. Staged and direct.
+  const bool staged = GENERATE(false, true);
+  CAPTURE(staged);
+  setenv("WEFT_MESSAGE_PIECE_BYTES", "24", 1);
+  mpi_staging staging(staged);
+  // A vector: its halo of 5 goes in 2 pieces a side, its blocks in many.
+  const std::int64_t n = 1009;
+  const auto global = random_vector<double>(n, 1201);
+  const auto p = weft::partition::block(n, comm.size());
+  auto x = make_vector<double, M>(comm, p, global, 5);
+  x.exchange_halo(Exec{}, weft::periodic{});
+  auto with_halo = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, x.with_halo());
+  int wrong = 0;
+  for (std::int64_t s = 0; s < x.local_size() + 10; ++s) {
+    const std::int64_t i = ((x.offset() + s - 5) % n + n) % n;
+    wrong += with_halo(s) != global[static_cast<std::size_t>(i)];
+  }
+  CHECK(wrong == 0);
+  std::vector<double> weights(static_cast<std::size_t>(comm.size()));
+  for (std::size_t r = 0; r < weights.size(); ++r) weights[r] = 1.0 + double(r % 3);
+  const auto y = weft::redistribute(x, weft::partition::weighted(n, weights));
+  CHECK(everything(y) == global);
+  // A grid: faces of 2 x 37 or more cells go in pieces (buffered, or from
+  // the storage where it is one run), and so does its redistribution.
+  const ext<2> e{grown(23, comm.size()), 37};
+  const auto field = random_vector<double>(volume<2>(e), 1202);
+  weft::distributed_grid<double, 2, M> g(comm, e, {.halo = 2, .periodic = {true, false}});
+  fill_from(g, field);
+  g.exchange_halo(Exec{}, weft::clamp{});
+  CHECK(wrong_halo_cells(g, field, bc_kind::clamp, 0) == 0);
+  std::array<weft::partition, 2> to{
+      weft::partition::weighted(e[0], std::vector<double>(weights.begin(), weights.begin() + g.dims()[0])),
+      weft::partition::weighted(e[1], std::vector<double>(weights.begin(), weights.begin() + g.dims()[1]))};
+  const auto h = weft::redistribute(g, to);
+  CHECK(weft::gather(h, 0) == weft::gather(g, 0));
+  unsetenv("WEFT_MESSAGE_PIECE_BYTES");
 }
 
 TEST_CASE("data movement rejects bad input on every rank", "[errors][distributed]") {

@@ -466,7 +466,8 @@ TEMPLATE_LIST_TEST_CASE("redistribute moves grids between any two layouts, bitwi
         CHECK(y.halo_width() == halo);
         CHECK(y.options().periodic == opt.periodic);
         CHECK(y.options().shape == opt.shape);
-        CHECK(congruent(y.comm(), g.comm()));
+        CHECK(y.comm().native() == g.comm().native());  // g's communicator: none made
+        CHECK_FALSE(y.layout().is(g.layout()));
         CHECK_FALSE(y.same_data(g));
         // Each rank's block, read back point by point, and the whole field.
         auto host = Kokkos::create_mirror_view_and_copy(Kokkos::HostSpace{}, y.local());
@@ -525,6 +526,12 @@ TEST_CASE("redistribute of grids rejects other process grids and sizes on every 
     thin[1] = 8;
     REQUIRE_THROWS_AS(weft::redistribute(g, {weft::partition::from_sizes(thin), one}), weft::error);
   }
+  // A layout on the same process grid with other splits: its checks.
+  CHECK_THROWS_WITH(g.layout().with_splits({weft::partition::block(4 * size, size), weft::partition::block(5, 2)}),
+                    ContainsSubstring("split 1 has 2 blocks but the process grid has 1"));
+  const auto same = g.layout().with_splits(g.splits());
+  CHECK(same.same_layout(g.layout()));
+  CHECK(same.comm().native() == g.comm().native());
   CHECK(weft::reduce(g, 1.0) == 1.0);  // still in step
 }
 

@@ -89,6 +89,22 @@ class grid_layout {
   grid_layout(const communicator& comm, const splits_type& splits, const grid_options& opt = {})
       : grid_layout(comm, agreed_splits(comm, splits, opt), opt, agreed{}) {}
 
+  /// Collective over comm(): a layout on the same process grid, Cartesian
+  /// communicator and options, with dimension d split as splits[d] says
+  /// (e.g. weighted splits that follow measured speeds): no new
+  /// communicator. Every rank must pass the same splits (compared exactly),
+  /// with dims()[d] blocks along dimension d, making a valid layout (see the
+  /// constructor from splits); otherwise every rank throws weft::error.
+  ///   weft::distributed_grid<double, 2> w(u.layout().with_splits(weft::weighted_splits<2>(...)));
+  grid_layout with_splits(const splits_type& splits) const {
+    agreed_splits(comm(), splits, options());
+    for (std::size_t d = 0; d < dimensions_; ++d)
+      detail::require(splits[d].ranks() == state_->dims[d], "weft::grid_layout::with_splits: split ", d, " has ",
+                      splits[d].ranks(), " blocks but the process grid has ", state_->dims[d], " ranks along it");
+    check_layout(comm(), splits, options());
+    return grid_layout(*this, splits);
+  }
+
   /// The Cartesian communicator (row-major ranks, rank r of it is rank r
   /// of the communicator the layout was built on).
   const communicator& comm() const { return state_->comm; }
@@ -137,6 +153,20 @@ class grid_layout {
   grid_layout(const communicator& comm, const splits_type& splits, const grid_options& opt, agreed) {
     const auto dims = check_layout(comm, splits, opt);
     state_ = std::make_shared<const state>(make_state(comm, splits, opt, dims));
+    cache_ = std::make_shared<detail::plan_cache>();
+  }
+
+  // with_splits: the base's process grid and communicator, other blocks
+  // (agreed and checked by the caller).
+  grid_layout(const grid_layout& base, const splits_type& splits) {
+    state s = *base.state_;
+    s.n = extents_of(splits);
+    s.splits = splits;
+    for (std::size_t d = 0; d < dimensions_; ++d) {
+      s.local[d] = splits[d].local_size(s.coords[d]);
+      s.offset[d] = splits[d].offset(s.coords[d]);
+    }
+    state_ = std::make_shared<const state>(std::move(s));
     cache_ = std::make_shared<detail::plan_cache>();
   }
 

@@ -155,22 +155,6 @@ void for_each_overlap(const partition& p, std::int64_t begin, std::int64_t end, 
   }
 }
 
-/// Posts the messages that move elements [0, count) of `data` to or from
-/// `peer`, in pieces of at most 1 GiB each (so any count fits MPI's int),
-/// which arrive in order: MPI does not let messages with the same source,
-/// tag and communicator overtake each other.
-template <class T>
-void post_in_pieces(bool send, T* data, std::int64_t count, int peer, MPI_Datatype type, MPI_Comm comm,
-                    std::vector<MPI_Request>& requests, const char* algorithm) {
-  constexpr int tag = 0x7ef8;
-  const std::int64_t piece = std::max<std::int64_t>(1, (std::int64_t(1) << 30) / std::int64_t(sizeof(T)));
-  for (std::int64_t at = 0; at < count; at += piece) {
-    const int n = static_cast<int>(std::min(piece, count - at));
-    requests.emplace_back();
-    if (send) check_mpi(MPI_Isend(data + at, n, type, peer, tag, comm, &requests.back()), "MPI_Isend", algorithm);
-    else check_mpi(MPI_Irecv(data + at, n, type, peer, tag, comm, &requests.back()), "MPI_Irecv", algorithm);
-  }
-}
 }  // namespace detail
 
 namespace detail {
@@ -186,7 +170,7 @@ struct moving_block {
 /// Posts the messages that carry the elements [lo, hi) (global indices,
 /// the block starting at `begin`) of every vector to or from `peer`: one
 /// contiguous message per vector straight from or into its memory (pieces
-/// of at most 1 GiB), all in the caller's one round of requests. Sender and
+/// of at most message_piece_bytes()), all in the caller's one round of requests. Sender and
 /// receiver post them in the same order, and MPI keeps messages between
 /// two ranks with one tag in order, so they match one to one. (One
 /// message per peer through an MPI derived type over all the vectors was
@@ -196,7 +180,7 @@ inline void post_runs(bool send, const std::vector<moving_block>& blocks, std::i
                       std::int64_t hi, int peer, MPI_Comm comm, std::vector<MPI_Request>& requests,
                       const char* algorithm) {
   constexpr int tag = 0x7ef8;
-  constexpr std::int64_t most = std::int64_t(1) << 30;  // bytes per message: fits MPI's int
+  const std::int64_t most = message_piece_bytes();  // bytes per message: fits MPI's int
   for (const auto& b : blocks) {
     std::byte* at = (send ? b.old_data : b.new_data) + (lo - begin) * b.element_bytes;
     for (std::int64_t left = (hi - lo) * b.element_bytes; left > 0;) {
@@ -490,7 +474,8 @@ auto packed_box(typename G::value_type* data, const grid_box<R>& box) {
 
 /// The same global field under other splits of the same process grid (e.g.
 /// weft::weighted_splits from measured speeds): a new grid with g's
-/// options (halo, periodicity, shape) and process grid, each rank holding
+/// options (halo, periodicity, shape), process grid and communicator (its
+/// layout is g.layout().with_splits(to): no communicator is made), each rank holding
 /// its new block of g's interior values. Each rank sends every rank whose
 /// new block meets its old one the box they share, packed row-major in one
 /// message (in pieces past 1 GiB), and copies what it keeps directly. The
@@ -520,9 +505,9 @@ std::remove_cvref_t<G> redistribute(const G& g, const std::array<partition, std:
     }
     check.settle(comm);
   }
-  grid_options options = g.options();
-  for (std::size_t d = 0; d < R; ++d) options.dims[d] = g.dims()[d];
-  V y(comm, to, options);  // agrees on `to`, exactly, on every rank; rank r of y is rank r of g
+  // On g's process grid and communicator (no new one): agrees on `to`,
+  // exactly, on every rank; rank r of y is rank r of g.
+  V y(g.layout().with_splits(to));
 
   const int me = comm.rank();
   std::array<int, R> coords;
@@ -578,17 +563,20 @@ std::remove_cvref_t<G> redistribute(const G& g, const std::array<partition, std:
   }
   Kokkos::fence();  // the packed boxes are in place before MPI reads them
   detail::mpi_element_type<T> type(algorithm);
+  constexpr int redistribute_tag = 0x7ef8;
   std::vector<MPI_Request> requests;
   at = 0;
   for (const auto& b : recvs) {
     if (b.peer == me) continue;
-    detail::post_in_pieces(false, recv_data + at, b.points, b.peer, type.get(), comm.native(), requests, algorithm);
+    detail::post_in_pieces(false, recv_data + at, b.points, b.peer, type.get(), redistribute_tag, comm.native(),
+                           requests, algorithm);
     at += b.points;
   }
   at = 0;
   for (const auto& b : sends) {
     if (b.peer == me) continue;
-    detail::post_in_pieces(true, send_data + at, b.points, b.peer, type.get(), comm.native(), requests, algorithm);
+    detail::post_in_pieces(true, send_data + at, b.points, b.peer, type.get(), redistribute_tag, comm.native(),
+                           requests, algorithm);
     at += b.points;
   }
   if (!requests.empty())

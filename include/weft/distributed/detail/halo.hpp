@@ -29,6 +29,7 @@
 
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -349,11 +350,13 @@ class halo_plan {
   // One message to or from a peer: `count` elements, either the storage
   // run starting at `run_start`, or one box of the storage `box` (an MPI
   // subarray type, run_start 0), or (run_start < 0) through the buffer from
-  // `buffer_offset`.
+  // `buffer_offset`. A run or buffer goes in `pieces` MPI messages
+  // (message_pieces), whose requests start at `first_request`.
   struct message {
     int peer;
     std::int64_t count, run_start, buffer_offset;
     MPI_Datatype box = MPI_DATATYPE_NULL;
+    std::int64_t pieces = 1, first_request = 0;
   };
 
   halo_plan(std::shared_ptr<const copy_plan> geometry, const char* algorithm)
@@ -389,6 +392,11 @@ class halo_plan {
 
   const std::vector<message>& sends() const { return sends_; }
   const std::vector<message>& recvs() const { return recvs_; }
+  /// Elements per piece of a run or buffered message (message_pieces).
+  std::int64_t piece_elements() const { return piece_elements_; }
+  /// MPI requests an exchange posts: the messages' pieces.
+  std::int64_t send_requests() const { return requests_of(sends_); }
+  std::int64_t recv_requests() const { return requests_of(recvs_); }
   MPI_Datatype element_type() const { return type_.get(); }
   bool direct() const { return direct_; }
   /// Elements packed into the send buffer and unpacked from the receive
@@ -450,6 +458,9 @@ class halo_plan {
   }
 
  private:
+  static std::int64_t requests_of(const std::vector<message>& messages) {
+    return messages.empty() ? 0 : messages.back().first_request + messages.back().pieces;
+  }
   std::int64_t e1() const { return geometry_->extents[1]; }
   std::int64_t e2() const { return geometry_->extents[2]; }
 
@@ -472,11 +483,20 @@ class halo_plan {
     return v;
   }
 
+  // Whether box b can go as one MPI subarray of the storage: its bytes fit
+  // one message, and the storage's extents MPI's int.
+  bool fits_subarray(const storage_box& b) const {
+    if (b.size() > piece_elements_) return false;
+    for (const std::int64_t e : geometry_->extents)
+      if (e > INT_MAX) return false;
+    return true;
+  }
+
   // The subarray type of box b of the storage (three dimensions, padded).
   MPI_Datatype subarray(const storage_box& b, const char* algorithm) const {
     int sizes[3], subsizes[3], starts[3];
     for (std::size_t d = 0; d < 3; ++d) {
-      sizes[d] = mpi_count(geometry_->extents[d], algorithm);
+      sizes[d] = static_cast<int>(geometry_->extents[d]);
       subsizes[d] = static_cast<int>(b.extent[d]);
       starts[d] = static_cast<int>(b.lo[d]);
     }
@@ -495,22 +515,28 @@ class halo_plan {
   boxes_view plan_messages(const std::vector<box_message>& planned, std::vector<message>& messages,
                            std::int64_t& buffered, const char* label, const char* algorithm) const {
     std::vector<device_box> boxes;
+    std::int64_t requests = 0;
+    auto add = [&](message msg) {
+      msg.pieces = msg.box != MPI_DATATYPE_NULL ? 1 : (msg.count + piece_elements_ - 1) / piece_elements_;
+      msg.first_request = requests;
+      requests += msg.pieces;
+      messages.push_back(msg);
+    };
     for (const auto& m : planned) {
       const std::int64_t count = m.count();
-      mpi_count(count, algorithm);
       if (count == 0) continue;
       if (direct_ && m.boxes.size() == 1 && !m.boxes[0].repeats()) {
         const storage_box& b = m.boxes[0];
         if (b.contiguous_in(geometry_->extents)) {
-          messages.push_back({m.peer, count, b.first_element(geometry_->extents), 0});
+          add({m.peer, count, b.first_element(geometry_->extents), 0});
           continue;
         }
-        if (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible) {
-          messages.push_back({m.peer, count, 0, 0, subarray(b, algorithm)});
+        if (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible && fits_subarray(b)) {
+          add({m.peer, count, 0, 0, subarray(b, algorithm)});
           continue;
         }
       }
-      messages.push_back({m.peer, count, -1, buffered});
+      add({m.peer, count, -1, buffered});
       for (const auto& b : m.boxes) {
         if (b.size() == 0) continue;
         boxes.push_back(to_device_box(b, buffered));
@@ -522,6 +548,7 @@ class halo_plan {
 
   std::shared_ptr<const copy_plan> geometry_;
   bool direct_;
+  std::int64_t piece_elements_ = message_piece_elements<T>();
   mpi_element_type<T> type_{"weft::halo_exchange"};
   std::vector<message> sends_, recvs_;
   boxes_view send_boxes_, recv_boxes_, local_from_, local_to_, constant_boxes_;
@@ -567,8 +594,8 @@ class halo_exchanger {
     const plan_type& plan = *plan_;
     plan.pack(exec, send_buffer_, storage);
     plan.fill_locally(exec, storage, constant);
-    recv_requests_.assign(plan.recvs().size(), MPI_REQUEST_NULL);
-    send_requests_.assign(plan.sends().size(), MPI_REQUEST_NULL);
+    recv_requests_.assign(static_cast<std::size_t>(plan.recv_requests()), MPI_REQUEST_NULL);
+    send_requests_.assign(static_cast<std::size_t>(plan.send_requests()), MPI_REQUEST_NULL);
     agreement_ = agreement;
     decided_.clear();
     if (plan.sends().empty() && plan.recvs().empty()) return;  // nothing for MPI: no fence either
@@ -577,15 +604,17 @@ class halo_exchanger {
     comm_ = comm;
     storage_ = storage.data();
     T* recv = plan.direct() ? recv_buffer_.data() : recv_host_.data();
-    for (std::size_t k = 0; k < plan.recvs().size(); ++k) {
-      const auto& m = plan.recvs()[k];
+    for (const auto& m : plan.recvs()) {
+      MPI_Request* request = &recv_requests_[static_cast<std::size_t>(m.first_request)];
       if (m.box != MPI_DATATYPE_NULL) {
-        check_mpi(MPI_Irecv(storage.data(), 1, m.box, m.peer, tag, comm, &recv_requests_[k]), "MPI_Irecv", algorithm);
+        check_mpi(MPI_Irecv(storage.data(), 1, m.box, m.peer, tag, comm, request), "MPI_Irecv", algorithm);
         continue;
       }
       T* at = m.run_start >= 0 ? storage.data() + m.run_start : recv + m.buffer_offset;
-      check_mpi(MPI_Irecv(at, static_cast<int>(m.count), plan.element_type(), m.peer, tag, comm, &recv_requests_[k]),
-                "MPI_Irecv", algorithm);
+      for_each_piece(m, [&](std::int64_t offset, int n, std::int64_t piece) {
+        check_mpi(MPI_Irecv(at + offset, n, plan.element_type(), m.peer, tag, comm, request + piece), "MPI_Irecv",
+                  algorithm);
+      });
     }
     if (!agreement_) {
       for (const int peer : peers_) post_sends(peer, algorithm);
@@ -645,20 +674,29 @@ class halo_exchanger {
  private:
   static constexpr int tag = 0x7ef7;
 
+  // Calls f(offset, count, piece) for each piece of a run or buffered message.
+  template <class F>
+  void for_each_piece(const typename plan_type::message& m, F f) const {
+    const std::int64_t piece = plan_->piece_elements();
+    for (std::int64_t p = 0; p < m.pieces; ++p) f(p * piece, static_cast<int>(std::min(piece, m.count - p * piece)), p);
+  }
+
   // Posts the messages to `peer`.
   void post_sends(int peer, const char* algorithm) {
     const plan_type& plan = *plan_;
     T* send = plan.direct() ? send_buffer_.data() : send_host_.data();
-    for (std::size_t k = 0; k < plan.sends().size(); ++k) {
-      const auto& m = plan.sends()[k];
+    for (const auto& m : plan.sends()) {
       if (m.peer != peer) continue;
+      MPI_Request* request = &send_requests_[static_cast<std::size_t>(m.first_request)];
       if (m.box != MPI_DATATYPE_NULL) {
-        check_mpi(MPI_Isend(storage_, 1, m.box, m.peer, tag, comm_, &send_requests_[k]), "MPI_Isend", algorithm);
+        check_mpi(MPI_Isend(storage_, 1, m.box, m.peer, tag, comm_, request), "MPI_Isend", algorithm);
         continue;
       }
       T* at = m.run_start >= 0 ? storage_ + m.run_start : send + m.buffer_offset;
-      check_mpi(MPI_Isend(at, static_cast<int>(m.count), plan.element_type(), m.peer, tag, comm_, &send_requests_[k]),
-                "MPI_Isend", algorithm);
+      for_each_piece(m, [&](std::int64_t offset, int n, std::int64_t piece) {
+        check_mpi(MPI_Isend(at + offset, n, plan.element_type(), m.peer, tag, comm_, request + piece), "MPI_Isend",
+                  algorithm);
+      });
     }
   }
 
@@ -675,10 +713,14 @@ class halo_exchanger {
         post_sends(peer, algorithm);
         continue;
       }
-      for (std::size_t k = 0; k < plan_->recvs().size(); ++k) {
-        if (plan_->recvs()[k].peer != peer || recv_requests_[k] == MPI_REQUEST_NULL) continue;
-        check_mpi(MPI_Cancel(&recv_requests_[k]), "MPI_Cancel", algorithm);
-        check_mpi(MPI_Wait(&recv_requests_[k], MPI_STATUS_IGNORE), "MPI_Wait", algorithm);
+      for (const auto& m : plan_->recvs()) {
+        if (m.peer != peer) continue;
+        for (std::int64_t k = m.first_request; k < m.first_request + m.pieces; ++k) {
+          MPI_Request& r = recv_requests_[static_cast<std::size_t>(k)];
+          if (r == MPI_REQUEST_NULL) continue;
+          check_mpi(MPI_Cancel(&r), "MPI_Cancel", algorithm);
+          check_mpi(MPI_Wait(&r, MPI_STATUS_IGNORE), "MPI_Wait", algorithm);
+        }
       }
     }
   }

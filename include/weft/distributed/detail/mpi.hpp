@@ -55,6 +55,46 @@ class mpi_element_type {
   const char* algorithm_;
 };
 
+/// The most bytes weft puts in one message: 1 GiB, so any count of any type
+/// fits MPI's int, and larger transfers go as several messages
+/// (message_pieces). WEFT_MESSAGE_PIECE_BYTES=n sets a smaller piece (tests
+/// use it to send many pieces); it must be the same on every rank.
+inline std::int64_t message_piece_bytes() {
+  constexpr std::int64_t most = std::int64_t(1) << 30;
+  if (const char* env = std::getenv("WEFT_MESSAGE_PIECE_BYTES"); env && std::atoll(env) > 0)
+    return std::min<std::int64_t>(most, std::atoll(env));
+  return most;
+}
+
+/// The elements of T in one piece of a message, and how many pieces carry
+/// `count` elements: both sides of a transfer derive the same from the same
+/// count, and MPI keeps messages between two ranks on one tag in order.
+template <class T>
+std::int64_t message_piece_elements() {
+  return std::max<std::int64_t>(1, message_piece_bytes() / std::int64_t(sizeof(T)));
+}
+template <class T>
+std::int64_t message_pieces(std::int64_t count) {
+  const std::int64_t piece = message_piece_elements<T>();
+  return (count + piece - 1) / piece;
+}
+
+/// Posts the messages that move elements [0, count) of `data` to or from
+/// `peer` (message_pieces<T>(count) of them, appended to `requests`).
+template <class T>
+void post_in_pieces(bool send, T* data, std::int64_t count, int peer, MPI_Datatype type, int tag, MPI_Comm comm,
+                    std::vector<MPI_Request>& requests, const char* algorithm) {
+  const std::int64_t piece = message_piece_elements<T>();
+  for (std::int64_t at = 0; at < count; at += piece) {
+    const int n = static_cast<int>(std::min(piece, count - at));
+    requests.emplace_back();
+    if (send)
+      check_mpi(MPI_Isend(data + at, n, type, peer, tag, comm, &requests.back()), "MPI_Isend", algorithm);
+    else
+      check_mpi(MPI_Irecv(data + at, n, type, peer, tag, comm, &requests.back()), "MPI_Irecv", algorithm);
+  }
+}
+
 /// An element count as MPI's int, or weft::error naming the algorithm.
 inline int mpi_count(std::int64_t n, const char* algorithm) {
   require(n >= 0 && n <= INT_MAX, algorithm, ": ", n, " elements in one message exceed MPI's int count");
@@ -148,13 +188,22 @@ std::vector<T> all_gather_v_checked(const communicator& comm, const collective_c
   return all;
 }
 
-/// Whether MPI can take pointers to this memory directly. Host memory always;
-/// device memory when the MPI is CUDA-aware (MPIX_Query_cuda_support), or as
-/// WEFT_GPU_AWARE_MPI=0|1 says. WEFT_MPI_STAGING=1 forces host staging even
-/// for host memory (tests use it to exercise the staging path on CPUs).
+/// weft's one staging policy, for every mover of data (halo exchanges,
+/// redistribution, the all-to-all exchange, MPI-IO): WEFT_MPI_STAGING=1
+/// forces host staging even for host memory (tests use it to exercise the
+/// staging path on CPUs).
+inline bool staging_forced() {
+  const char* force = std::getenv("WEFT_MPI_STAGING");
+  return force && std::strcmp(force, "1") == 0;
+}
+
+/// Whether MPI can take pointers to this memory directly in messages. Host
+/// memory always; device memory when the MPI is CUDA-aware
+/// (MPIX_Query_cuda_support), or as WEFT_GPU_AWARE_MPI=0|1 says; never
+/// when staging is forced.
 template <class MemorySpace>
 bool mpi_can_use_directly() {
-  if (const char* force = std::getenv("WEFT_MPI_STAGING"); force && std::strcmp(force, "1") == 0) return false;
+  if (staging_forced()) return false;
   if constexpr (Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible) {
     return true;
   } else {
@@ -165,6 +214,14 @@ bool mpi_can_use_directly() {
     return false;
 #endif
   }
+}
+
+/// Whether MPI-IO (parallel HDF5) can read and write this memory directly:
+/// host memory only (a CUDA-aware MPI's messages do not make its MPI-IO
+/// device-aware), and never when staging is forced.
+template <class MemorySpace>
+bool mpi_io_can_use_directly() {
+  return Kokkos::SpaceAccessibility<Kokkos::HostSpace, MemorySpace>::accessible && !staging_forced();
 }
 
 template <class T>

@@ -12,6 +12,7 @@
 
 #include "../../detail/policy.hpp"
 #include "../../distributed/communicator.hpp"
+#include "../../distributed/detail/mpi.hpp"
 #include "../../distributed/grid.hpp"
 #include "../../distributed/vector.hpp"
 #include "../../version.hpp"
@@ -218,10 +219,9 @@ class h5_slabs {
       : x_(x), b_(b), element_(element), algorithm_(algorithm) {
     bool long_rows = true;
     if constexpr (grid<X>) long_rows = x.halo_width() == 0 || b.count[rank - 1] * sizeof(T) >= 8192;
-    // WEFT_MPI_STAGING=1 stages host memory too (as for MPI messages), so
-    // that tests on CPUs take the staged path.
-    const char* force = std::getenv("WEFT_MPI_STAGING");
-    direct_ = host_memory && long_rows && !staged_only && !(force && std::strcmp(force, "1") == 0);
+    // weft's staging policy (WEFT_MPI_STAGING=1 stages host memory too, as
+    // for MPI messages, so that tests on CPUs take the staged path).
+    direct_ = detail::mpi_io_can_use_directly<memory_space>() && long_rows && !staged_only;
     for (std::size_t d = 1; d < static_cast<std::size_t>(rank); ++d) inner_ *= b.count[d];
     const std::size_t row_bytes = std::max<std::size_t>(1, inner_ * sizeof(T));
     const std::size_t budget = direct_ ? (std::size_t{1} << 30) : h5_staging_bytes();
