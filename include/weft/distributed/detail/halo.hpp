@@ -39,35 +39,53 @@
 
 namespace weft::detail {
 
-/// A storage_box as kernels read it, with the position of its first element
-/// in the concatenation of a list's boxes (a buffer offset, for messages).
+/// A storage_box as kernels read it. Kernels walk a list of boxes by units
+/// of about row_piece elements: a piece of one row along the last
+/// dimension where rows are long, several whole rows where they are short
+/// (a face across the last dimension has rows of one cell). The index
+/// arithmetic (a search for the box, divisions) is paid per unit, and each
+/// unit is a plain loop. `first` is the position of the box's first element
+/// in the concatenation of the list's boxes (a buffer offset, for
+/// messages); `first_unit` its first unit; a unit covers `rows` rows of
+/// `piece` elements each; `units1` and `units2` are the units across
+/// dimensions 1 and 2.
 struct device_box {
   std::int64_t lo[3], extent[3], step[3];
-  std::int64_t first;
+  std::int64_t first, first_unit, rows, piece, units1, units2;
 };
+inline constexpr std::int64_t row_piece = 256;
 
-/// The box of a list holding element k of the concatenation: the last whose
-/// first element is at or before k (binary search: a plan has few boxes).
+/// The box of a list holding unit u: the last whose first unit is at or
+/// before u (binary search: a plan has few boxes).
 template <class Boxes>
-KOKKOS_INLINE_FUNCTION const device_box& box_holding(const Boxes& boxes, std::int64_t k) {
+KOKKOS_INLINE_FUNCTION std::int64_t box_holding(const Boxes& boxes, std::int64_t u) {
   std::int64_t lo = 0, hi = static_cast<std::int64_t>(boxes.extent(0));
   while (hi - lo > 1) {
     const std::int64_t mid = (lo + hi) / 2;
-    if (boxes(mid).first <= k)
+    if (boxes(mid).first_unit <= u)
       lo = mid;
     else
       hi = mid;
   }
-  return boxes(lo);
+  return lo;
 }
 
-/// The storage element of element i of box b (row-major over the box) in a
-/// storage whose last two extents are e1 and e2.
-KOKKOS_INLINE_FUNCTION std::int64_t box_element(const device_box& b, std::int64_t i, std::int64_t e1, std::int64_t e2) {
-  const std::int64_t i2 = i % b.extent[2];
-  i /= b.extent[2];
-  const std::int64_t i1 = i % b.extent[1], i0 = i / b.extent[1];
-  return ((b.lo[0] + b.step[0] * i0) * e1 + b.lo[1] + b.step[1] * i1) * e2 + b.lo[2] + b.step[2] * i2;
+/// Calls f(storage element, position in the box, i0, i1, j) for every
+/// element (i0, i1, j) of unit u of box b, in a storage whose last two
+/// extents are e1 and e2.
+template <class F>
+KOKKOS_INLINE_FUNCTION void for_each_in_unit(const device_box& b, std::int64_t u, std::int64_t e1, std::int64_t e2,
+                                             F f) {
+  const std::int64_t per_plane = b.units1 * b.units2, v = u - b.first_unit;
+  const std::int64_t i0 = v / per_plane, w = v % per_plane;
+  const std::int64_t r0 = (w / b.units2) * b.rows, j0 = (w % b.units2) * b.piece;
+  const std::int64_t r1 = r0 + b.rows < b.extent[1] ? r0 + b.rows : b.extent[1];
+  const std::int64_t j1 = j0 + b.piece < b.extent[2] ? j0 + b.piece : b.extent[2];
+  const std::int64_t plane = (b.lo[0] + b.step[0] * i0) * e1 + b.lo[1];
+  for (std::int64_t i1 = r0; i1 < r1; ++i1) {
+    const std::int64_t at = (plane + b.step[1] * i1) * e2 + b.lo[2], in_box = (i0 * b.extent[1] + i1) * b.extent[2];
+    for (std::int64_t j = j0; j < j1; ++j) f(at + b.step[2] * j, in_box + j, i0, i1, j);
+  }
 }
 
 template <class Buffer, class Storage, class Boxes>
@@ -76,9 +94,11 @@ struct box_pack_functor {
   Storage storage;
   Boxes boxes;
   std::int64_t e1, e2;
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const {
-    const device_box& b = box_holding(boxes, k);
-    buffer(k) = storage(box_element(b, k - b.first, e1, e2));
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t u) const {
+    const device_box b = boxes(box_holding(boxes, u));  // a copy: stores cannot alias it
+    for_each_in_unit(b, u, e1, e2, [&](std::int64_t s, std::int64_t k, std::int64_t, std::int64_t, std::int64_t) {
+      buffer(b.first + k) = storage(s);
+    });
   }
 };
 
@@ -88,30 +108,28 @@ struct box_unpack_functor {
   Storage storage;
   Boxes boxes;
   std::int64_t e1, e2;
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const {
-    const device_box& b = box_holding(boxes, k);
-    storage(box_element(b, k - b.first, e1, e2)) = buffer(k);
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t u) const {
+    const device_box b = boxes(box_holding(boxes, u));  // a copy: stores cannot alias it
+    for_each_in_unit(b, u, e1, e2, [&](std::int64_t s, std::int64_t k, std::int64_t, std::int64_t, std::int64_t) {
+      storage(s) = buffer(b.first + k);
+    });
   }
 };
 
-/// Copies within the storage: box `from(i)` into box `to(i)`, element by
-/// element in the same order (the two lists have the same firsts).
+/// Copies within the storage: box `from(i)` into box `to(i)` (the same
+/// extents), element by element in the same order: the element at position
+/// k of `to` takes the one at position k of `from`.
 template <class Storage, class Boxes>
 struct box_copy_functor {
   Storage storage;
   Boxes from, to;
   std::int64_t e1, e2;
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const {
-    std::int64_t lo = 0, hi = static_cast<std::int64_t>(to.extent(0));
-    while (hi - lo > 1) {
-      const std::int64_t mid = (lo + hi) / 2;
-      if (to(mid).first <= k)
-        lo = mid;
-      else
-        hi = mid;
-    }
-    const std::int64_t i = k - to(lo).first;
-    storage(box_element(to(lo), i, e1, e2)) = storage(box_element(from(lo), i, e1, e2));
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t u) const {
+    const std::int64_t i = box_holding(to, u);
+    const device_box t = to(i), f = from(i);  // copies: stores cannot alias them
+    for_each_in_unit(t, u, e1, e2, [&](std::int64_t s, std::int64_t, std::int64_t i0, std::int64_t i1, std::int64_t j) {
+      storage(s) = storage(((f.lo[0] + f.step[0] * i0) * e1 + f.lo[1] + f.step[1] * i1) * e2 + f.lo[2] + f.step[2] * j);
+    });
   }
 };
 
@@ -121,9 +139,11 @@ struct box_set_functor {
   Boxes boxes;
   T value;
   std::int64_t e1, e2;
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t k) const {
-    const device_box& b = box_holding(boxes, k);
-    storage(box_element(b, k - b.first, e1, e2)) = value;
+  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t u) const {
+    const device_box b = boxes(box_holding(boxes, u));  // a copy: stores cannot alias it
+    for_each_in_unit(b, u, e1, e2, [&](std::int64_t s, std::int64_t, std::int64_t, std::int64_t, std::int64_t) {
+      storage(s) = value;
+    });
   }
 };
 
@@ -362,20 +382,24 @@ class halo_plan {
   halo_plan(std::shared_ptr<const copy_plan> geometry, const char* algorithm)
       : geometry_(std::move(geometry)), direct_(mpi_can_use_directly<MemorySpace>()) {
     const copy_plan& g = *geometry_;
-    send_boxes_ = plan_messages(g.sends, sends_, send_elements_, "weft::halo send boxes", algorithm);
-    recv_boxes_ = plan_messages(g.recvs, recvs_, recv_elements_, "weft::halo recv boxes", algorithm);
+    send_boxes_ = plan_messages(g.sends, sends_, send_elements_, send_units_, "weft::halo send boxes", algorithm);
+    recv_boxes_ = plan_messages(g.recvs, recvs_, recv_elements_, recv_units_, "weft::halo recv boxes", algorithm);
     std::vector<device_box> from, to;
     for (const auto& c : g.local) {
-      from.push_back(to_device_box(c.from, local_elements_));
-      to.push_back(to_device_box(c.to, local_elements_));
+      if (c.to.size() == 0) continue;
+      from.push_back(to_device_box(c.from, local_elements_, local_units_));
+      to.push_back(to_device_box(c.to, local_elements_, local_units_));
       local_elements_ += c.to.size();
+      local_units_ += units_of(to.back());
     }
     local_from_ = to_device(from, "weft::halo local sources");
     local_to_ = to_device(to, "weft::halo local ghosts");
     std::vector<device_box> constant;
     for (const auto& b : g.constant) {
-      constant.push_back(to_device_box(b, constant_elements_));
+      if (b.size() == 0) continue;
+      constant.push_back(to_device_box(b, constant_elements_, constant_units_));
       constant_elements_ += b.size();
+      constant_units_ += units_of(constant.back());
     }
     constant_boxes_ = to_device(constant, "weft::halo constant boxes");
   }
@@ -407,29 +431,29 @@ class halo_plan {
   /// Enqueues on `exec` the pack of the buffered sends.
   template <class Exec, class Buffer>
   void pack(const Exec& exec, const Buffer& buffer, const storage_view& storage) const {
-    if (send_elements_ == 0) return;
-    Kokkos::parallel_for("weft::halo_pack", range(exec, send_elements_),
+    if (send_units_ == 0) return;
+    Kokkos::parallel_for("weft::halo_pack", range(exec, send_units_),
                          box_pack_functor<Buffer, storage_view, boxes_view>{buffer, storage, send_boxes_, e1(), e2()});
   }
   /// Enqueues on `exec` the unpack of the buffered receives.
   template <class Exec, class Buffer>
   void unpack(const Exec& exec, const Buffer& buffer, const storage_view& storage) const {
-    if (recv_elements_ == 0) return;
+    if (recv_units_ == 0) return;
     Kokkos::parallel_for(
-        "weft::halo_unpack", range(exec, recv_elements_),
+        "weft::halo_unpack", range(exec, recv_units_),
         box_unpack_functor<Buffer, storage_view, boxes_view>{buffer, storage, recv_boxes_, e1(), e2()});
   }
   /// Enqueues on `exec` the ghosts this rank supplies itself, and the
   /// boundary constants (with one).
   template <class Exec>
   void fill_locally(const Exec& exec, const storage_view& storage, const std::optional<T>& constant) const {
-    if (local_elements_ > 0) {
-      Kokkos::parallel_for("weft::halo_local", range(exec, local_elements_),
+    if (local_units_ > 0) {
+      Kokkos::parallel_for("weft::halo_local", range(exec, local_units_),
                            box_copy_functor<storage_view, boxes_view>{storage, local_from_, local_to_, e1(), e2()});
     }
-    if (constant && constant_elements_ > 0) {
+    if (constant && constant_units_ > 0) {
       Kokkos::parallel_for(
-          "weft::halo_constant", range(exec, constant_elements_),
+          "weft::halo_constant", range(exec, constant_units_),
           box_set_functor<storage_view, boxes_view, T>{storage, constant_boxes_, *constant, e1(), e2()});
     }
   }
@@ -464,7 +488,7 @@ class halo_plan {
   std::int64_t e1() const { return geometry_->extents[1]; }
   std::int64_t e2() const { return geometry_->extents[2]; }
 
-  static device_box to_device_box(const storage_box& b, std::int64_t first) {
+  static device_box to_device_box(const storage_box& b, std::int64_t first, std::int64_t first_unit) {
     device_box d{};
     for (int k = 0; k < 3; ++k) {
       d.lo[k] = b.lo[static_cast<std::size_t>(k)];
@@ -472,8 +496,15 @@ class halo_plan {
       d.step[k] = b.step[static_cast<std::size_t>(k)];
     }
     d.first = first;
+    d.first_unit = first_unit;
+    // Long rows in pieces of row_piece; short ones whole, several per unit.
+    d.piece = std::min(d.extent[2], row_piece);
+    d.rows = std::max<std::int64_t>(1, row_piece / std::max<std::int64_t>(1, d.extent[2]));
+    d.units1 = (d.extent[1] + d.rows - 1) / d.rows;
+    d.units2 = (d.extent[2] + d.piece - 1) / std::max<std::int64_t>(1, d.piece);
     return d;
   }
+  static std::int64_t units_of(const device_box& d) { return d.extent[0] * d.units1 * d.units2; }
 
   static boxes_view to_device(const std::vector<device_box>& host, const char* label) {
     boxes_view v(Kokkos::view_alloc(std::string(label), Kokkos::WithoutInitializing), host.size());
@@ -513,7 +544,8 @@ class halo_plan {
   // datatype engine copies device memory piece by piece, where weft's pack
   // kernel is one launch).
   boxes_view plan_messages(const std::vector<box_message>& planned, std::vector<message>& messages,
-                           std::int64_t& buffered, const char* label, const char* algorithm) const {
+                           std::int64_t& buffered, std::int64_t& units, const char* label,
+                           const char* algorithm) const {
     std::vector<device_box> boxes;
     std::int64_t requests = 0;
     auto add = [&](message msg) {
@@ -539,8 +571,9 @@ class halo_plan {
       add({m.peer, count, -1, buffered});
       for (const auto& b : m.boxes) {
         if (b.size() == 0) continue;
-        boxes.push_back(to_device_box(b, buffered));
+        boxes.push_back(to_device_box(b, buffered, units));
         buffered += b.size();
+        units += units_of(boxes.back());
       }
     }
     return to_device(boxes, label);
@@ -553,6 +586,7 @@ class halo_plan {
   std::vector<message> sends_, recvs_;
   boxes_view send_boxes_, recv_boxes_, local_from_, local_to_, constant_boxes_;
   std::int64_t send_elements_ = 0, recv_elements_ = 0, local_elements_ = 0, constant_elements_ = 0;
+  std::int64_t send_units_ = 0, recv_units_ = 0, local_units_ = 0, constant_units_ = 0;  // row pieces
 };
 
 /// One field's exchanges under one plan: the buffers (allocated once) and
