@@ -557,18 +557,19 @@ int main(int argc, char* argv[]) {
     }
     split(all, train, test);
   }
-  MPI_Bcast(&read_ok, 1, MPI_INT, 0, world.native());
+  MPI_Bcast(&read_ok, 1, MPI_INT, 0, MPI_COMM_WORLD);
   if (!read_ok) return 1;
 
-  // Rank r: data group r / M, model group r % M.
+  // Rank r: data group r / M, model group r % M. The splits and broadcasts
+  // here go over MPI_COMM_WORLD, not weft's duplicate of it.
   const int d = world.rank() / o.model_groups, m = world.rank() % o.model_groups;
   MPI_Comm raw_model = MPI_COMM_NULL, raw_data = MPI_COMM_NULL;
-  MPI_Comm_split(world.native(), d, m, &raw_model);
-  MPI_Comm_split(world.native(), m, d, &raw_data);
+  MPI_Comm_split(MPI_COMM_WORLD, d, m, &raw_model);
+  MPI_Comm_split(MPI_COMM_WORLD, m, d, &raw_data);
   // Rank 0 of each data_comm scatters the sets over it: rank 0 sends them
   // to the others (the ranks of model_comm in data group 0).
   std::int64_t sizes[2] = {std::int64_t(train.size()), std::int64_t(test.size())};
-  MPI_Bcast(sizes, 2, MPI_INT64_T, 0, world.native());
+  MPI_Bcast(sizes, 2, MPI_INT64_T, 0, MPI_COMM_WORLD);
   if (d == 0) {
     train.resize(std::size_t(sizes[0]));
     test.resize(std::size_t(sizes[1]));
@@ -629,7 +630,7 @@ int main(int argc, char* argv[]) {
                 static_cast<unsigned long long>(checksum(model)), static_cast<unsigned long long>(checksum(reference)),
                 relative, matches ? (bitwise ? "ok, bitwise" : "ok") : "WRONG");
   }
-  MPI_Bcast(&matches, 1, MPI_INT, 0, world.native());
+  MPI_Bcast(&matches, 1, MPI_INT, 0, MPI_COMM_WORLD);
 
   // (c) it learned.
   const double first = curves.front().loss, last = curves.back().loss, accuracy = curves.back().accuracy;
