@@ -41,6 +41,40 @@ inline gray_image read_png(const std::string& path) {
   return out;
 }
 
+/// Grey (1 channel) or RGB (3 channels, interleaved) 8-bit pixels.
+struct colour_image {
+  std::int64_t height = 0;
+  std::int64_t width = 0;
+  int channels = 1;
+  std::vector<std::uint8_t> pixels;  // height * width * channels
+
+  /// Channel c as a grey image.
+  gray_image channel(int c) const {
+    gray_image out{height, width, std::vector<std::uint8_t>(static_cast<std::size_t>(height * width))};
+    for (std::size_t k = 0; k < out.pixels.size(); ++k) out.pixels[k] = pixels[k * channels + c];
+    return out;
+  }
+};
+
+/// Reads a PNG as it is stored: grey (with or without alpha) as 1 channel,
+/// colour or palette as RGB; alpha is composited onto black, 16-bit
+/// samples reduced to 8.
+inline colour_image read_png_colour(const std::string& path) {
+  png_image image{};
+  image.version = PNG_IMAGE_VERSION;
+  if (!png_image_begin_read_from_file(&image, path.c_str()))
+    throw std::runtime_error("cannot read PNG " + path + ": " + image.message);
+  const bool colour = (image.format & PNG_FORMAT_FLAG_COLOR) != 0;
+  image.format = colour ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+  colour_image out{image.height, image.width, colour ? 3 : 1, std::vector<std::uint8_t>(PNG_IMAGE_SIZE(image))};
+  const png_color black{0, 0, 0};
+  if (!png_image_finish_read(&image, &black, out.pixels.data(), 0, nullptr)) {
+    png_image_free(&image);
+    throw std::runtime_error("cannot decode PNG " + path + ": " + image.message);
+  }
+  return out;
+}
+
 /// Reads a PGM: P5 (binary) or P2 (ASCII), maxval up to 65535, scaled to 0..255.
 inline gray_image read_pgm(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -104,6 +138,13 @@ inline void write_gray(const std::string& path, const gray_image& img) {
   image.format = PNG_FORMAT_GRAY;
   if (!png_image_write_to_file(&image, path.c_str(), 0, img.pixels.data(), 0, nullptr))
     throw std::runtime_error("cannot write PNG " + path + ": " + image.message);
+}
+
+/// PNG (grey or RGB, as stored) or PGM (grey), by the file's extension.
+inline colour_image read_image(const std::string& path) {
+  if (!ends_with(path, ".pgm")) return read_png_colour(path);
+  gray_image g = read_pgm(path);
+  return colour_image{g.height, g.width, 1, std::move(g.pixels)};
 }
 
 /// Writes 8-bit RGB pixels (3 per point, row-major) as PNG.
