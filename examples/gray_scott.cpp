@@ -115,8 +115,10 @@ int main(int argc, char* argv[]) {
   const int steps = argc > 2 ? std::atoi(argv[2]) : 5000;
   const std::string prefix = argc > 3 ? argv[3] : "gray_scott";
 
-  // Default options: a halo of 1 with edges and corners (box), not periodic.
-  grid u(comm, {n, n}), v(comm, {n, n}), u2(comm, {n, n}), v2(comm, {n, n});
+  // Default options: a halo of 1, not periodic. The four fields share one
+  // layout: one Cartesian communicator and one halo plan among them.
+  const weft::grid_layout<2> layout(comm, {n, n});
+  grid u(layout), v(layout), u2(layout), v2(layout);
   auto init = KOKKOS_LAMBDA(std::int64_t i, std::int64_t j, double& x) {
     double a, b;
     initial(i, j, n, a, b);

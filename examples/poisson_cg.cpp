@@ -115,12 +115,13 @@ solve_result solve(const weft::communicator& comm, std::int64_t n, preconditione
 
   // Only p and z are read by stencils (z by the V-cycle's sweeps), so only
   // they carry a halo.
-  const weft::grid_options no_halo{.halo = 0, .periodic = {false, false}, .dims = {}};
-  const weft::grid_options one_halo{.halo = 1, .periodic = {false, false}, .dims = {}, .shape = weft::stencil_shape::cross};
-  grid x(comm, {n, n}, no_halo), r(comm, {n, n}, no_halo), ap(comm, {n, n}, no_halo);
-  grid b(comm, {n, n}, no_halo), exact(comm, {n, n}, no_halo), p(comm, {n, n}, one_halo);
+  // Two layouts, each agreed once and shared by its fields (one Cartesian
+  // communicator each, and one halo plan for p and z).
+  const weft::grid_layout<2> no_halo(comm, {n, n}, {.halo = 0});
+  const weft::grid_layout<2> one_halo(comm, {n, n}, {.halo = 1});
+  grid x(no_halo), r(no_halo), ap(no_halo), b(no_halo), exact(no_halo), p(one_halo);
   std::optional<grid> z;  // the preconditioned residual
-  if (pc != preconditioner::none) z.emplace(comm, grid::extents_type{n, n}, one_halo);
+  if (pc != preconditioner::none) z.emplace(one_halo);
   if (root) {
     std::printf("n = %lld: %lld x %lld unknowns, h = 1/%lld, %d x %d process grid, preconditioner %s\n",
                 static_cast<long long>(n), static_cast<long long>(n), static_cast<long long>(n),
