@@ -123,6 +123,25 @@ void check_ordered(const weft::communicator& comm, Op op) {
 
 }  // namespace
 
+TEST_CASE("communicator::split makes groups ordered by key", "[collectives]") {
+  weft::communicator world(MPI_COMM_WORLD);
+  const int p = world.size(), r = world.rank();
+  // Two groups, even and odd ranks, each ordered backwards.
+  const auto half = world.split(r % 2, -r);
+  CHECK(half.size() == (r % 2 == 0 ? (p + 1) / 2 : p / 2));
+  CHECK(half.rank() == half.size() - 1 - r / 2);
+  CHECK(half.checks() == world.checks());
+  // A reduction over each group sums its own ranks only: one element per
+  // rank, holding the rank's number in the world.
+  weft::distributed_vector<std::int64_t> x(half, half.size());
+  weft::fill(x, std::int64_t(r));
+  std::int64_t sum = 0;
+  for (int q = r % 2; q < p; q += 2) sum += q;
+  CHECK(weft::reduce(x) == sum);
+  // A negative color on one rank: every rank throws, nobody hangs.
+  CHECK_THROWS_WITH(world.split(r == 0 ? -1 : 0, r), Catch::Matchers::ContainsSubstring("color -1 is negative"));
+}
+
 TEST_CASE("ordered folds and exclusive scans keep rank order, at any rank count", "[collectives]") {
   weft::communicator comm(MPI_COMM_WORLD);
   check_ordered<affine>(comm, then{});     // 8 words a message: recursive doubling

@@ -117,6 +117,13 @@ class communicator {
     return result == MPI_IDENT || result == MPI_CONGRUENT;
   }
 
+  /// Collective: the ranks that pass the same `color` (>= 0) in a new
+  /// communicator of their own, ordered by `key` (ties by rank here), as
+  /// MPI_Comm_split makes them; it keeps this one's argument checks. Every
+  /// rank throws weft::error if any passed a negative color.
+  ///   auto model = world.split(world.rank() / m, world.rank() % m);  // groups of m ranks
+  communicator split(int color, int key) const;
+
   /// A duplicate of `comm` known to order its ranks as `parent` does (e.g.
   /// a Cartesian communicator made from it without reordering); it keeps
   /// the parent's argument checks.
@@ -428,4 +435,16 @@ inline void agree(const communicator& comm, bool ok, const std::string& message,
 }
 
 }  // namespace detail
+
+inline communicator communicator::split(int color, int key) const {
+  detail::collective_check check("weft::communicator::split");
+  check.require(color >= 0, "weft::communicator::split: color ", color, " is negative");
+  check.settle(*this);
+  MPI_Comm part = MPI_COMM_NULL;
+  detail::check_mpi(MPI_Comm_split(native(), color, key, &part), "MPI_Comm_split", "weft::communicator::split");
+  communicator result(part, checks_);
+  MPI_Comm_free(&part);
+  return result;
+}
+
 }  // namespace weft
