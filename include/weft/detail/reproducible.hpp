@@ -474,7 +474,8 @@ struct repro_value_scale {
 };
 
 /// Offsets that bias running counts (b0, b1, b2) for repro_biased_value.
-inline constexpr std::uint64_t repro_bias_top = 0x4338000000000000ull - (std::uint64_t(1) << 31);  // bits of 1.5 * 2^52, less 2^31
+inline constexpr std::uint64_t repro_bias_top =
+    0x4338000000000000ull - (std::uint64_t(1) << 31);  // bits of 1.5 * 2^52, less 2^31
 inline constexpr std::uint64_t repro_bias_low = std::uint64_t(1) << 63;
 
 /// repro_bins_value(index, b0, b1, b2), bit for bit, from r0 = b0 +

@@ -120,7 +120,8 @@ class neighbourhood {
         if (checked_) return checked_read(point<rank>{static_cast<std::int64_t>(offsets)...});
       }
       if constexpr (rank == 1) return in_(centre_[0] + offsets...);
-      else if constexpr (pointer_reads) return pointer_read(static_cast<std::int64_t>(offsets)...);
+      else if constexpr (pointer_reads)
+        return pointer_read(static_cast<std::int64_t>(offsets)...);
       else return read_at(point<rank>{static_cast<std::int64_t>(offsets)...});
     }
   }
@@ -160,28 +161,31 @@ class neighbourhood {
   // view's own indexing passed (Gray-Scott stayed scalar at -O2). Not in
   // builds that check View bounds, nor for views whose reads are not plain
   // references (atomic, random-access memory traits).
-  static constexpr bool pointer_reads =
-      (rank == 2 || rank == 3) && Mode != read_mode::checked &&
-      std::is_lvalue_reference_v<typename View::reference_type> &&
-      (std::is_same_v<typename View::array_layout, Kokkos::LayoutRight> ||
-       std::is_same_v<typename View::array_layout, Kokkos::LayoutLeft>)
 #if defined(KOKKOS_ENABLE_DEBUG_BOUNDS_CHECK) || defined(WEFT_ENABLE_DEBUG_CHECKS)
-      && false
+  static constexpr bool checks_reads = true;
+#else
+  static constexpr bool checks_reads = false;
 #endif
-      ;
-  static constexpr int unit_dimension =
-      std::is_same_v<typename View::array_layout, Kokkos::LayoutLeft> ? 0 : rank - 1;
+  static constexpr bool pointer_reads = (rank == 2 || rank == 3) && Mode != read_mode::checked && !checks_reads &&
+                                        std::is_lvalue_reference_v<typename View::reference_type> &&
+                                        (std::is_same_v<typename View::array_layout, Kokkos::LayoutRight> ||
+                                         std::is_same_v<typename View::array_layout, Kokkos::LayoutLeft>);
+  static constexpr int unit_dimension = std::is_same_v<typename View::array_layout, Kokkos::LayoutLeft> ? 0 : rank - 1;
   using data_pointer = std::add_pointer_t<std::remove_reference_t<typename View::reference_type>>;
 
   // Written out, without loops: GCC -O2 does not unroll loops before it
   // sizes a function for inlining.
   KOKKOS_INLINE_FUNCTION value_type pointer_read(std::int64_t o0, std::int64_t o1) const {
-    if constexpr (unit_dimension == 0) return centre_data_[o0 + o1 * stride_[1]];
-    else return centre_data_[o0 * stride_[0] + o1];
+    if constexpr (unit_dimension == 0)
+      return centre_data_[o0 + o1 * stride_[1]];
+    else
+      return centre_data_[o0 * stride_[0] + o1];
   }
   KOKKOS_INLINE_FUNCTION value_type pointer_read(std::int64_t o0, std::int64_t o1, std::int64_t o2) const {
-    if constexpr (unit_dimension == 0) return centre_data_[o0 + o1 * stride_[1] + o2 * stride_[2]];
-    else return centre_data_[o0 * stride_[0] + o1 * stride_[1] + o2];
+    if constexpr (unit_dimension == 0)
+      return centre_data_[o0 + o1 * stride_[1] + o2 * stride_[2]];
+    else
+      return centre_data_[o0 * stride_[0] + o1 * stride_[1] + o2];
   }
 
   KOKKOS_INLINE_FUNCTION value_type read_at(const point<rank>& offset) const {
