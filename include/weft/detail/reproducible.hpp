@@ -455,6 +455,52 @@ T repro_result(repro_sum acc, const T& init) {
 
 // ---- Scans ----
 
+/// repro_bins_value's scaling by the bottom bin's unit, as two factors:
+/// (d * a) * b is the bits of its one or two steps (a is 1 when it takes one).
+struct repro_value_scale {
+  double a, b;
+  explicit repro_value_scale(int index) {
+    int e = repro_bin_bits * (index - 2) - 1074;
+    a = 1.0;
+    if (e < -1000) {
+      a = pow2(-1000);
+      e += 1000;
+    } else if (e > 1000) {
+      a = pow2(1000);
+      e -= 1000;
+    }
+    b = pow2(e < 1023 ? e : 1023);
+  }
+};
+
+/// Offsets that bias running counts (b0, b1, b2) for repro_biased_value.
+inline constexpr std::uint64_t repro_bias_top =
+    0x4338000000000000ull - (std::uint64_t(1) << 31);  // bits of 1.5 * 2^52, less 2^31
+inline constexpr std::uint64_t repro_bias_low = std::uint64_t(1) << 63;
+
+/// repro_bins_value(index, b0, b1, b2), bit for bit, from r0 = b0 +
+/// repro_bias_top and r1 = b1 + repro_bias_low, r2 = b2 + repro_bias_low
+/// (wrapping), in operations SSE2 has for two lanes at once: 64-bit integer
+/// adds, logical shifts and masks, and doubles (no 64-bit arithmetic shift,
+/// no 64-bit integer conversion). Valid while |b0| < 2^50 and |b1| < 2^62 as
+/// signed integers (the scan checks that before each group). The steps:
+/// w = b1 + floor(b2 / 2^32) + 2^31 + 2^63 is c1 + 2^31 of repro_bins_value
+/// (+ 2^63); its low 32 bits, less 2^31, are lo's signed top half, and
+/// floor(w / 2^32) - 2^31 is what c1 adds to hi, carry included. hi
+/// (|hi| < 2^51) converts exactly as the bits of 1.5 * 2^52 + hi, lo's two
+/// halves as the bits of 2^52 + h; lo's halves then sum with lo's one
+/// rounding, and hi * 2^64 + lo rounds once, as the 64-bit conversions of
+/// repro_bins_value and its sum do.
+KOKKOS_INLINE_FUNCTION double repro_biased_value(std::uint64_t r0, std::uint64_t r1, std::uint64_t r2,
+                                                 const repro_value_scale& scale) {
+  const std::uint64_t w = r1 + (r2 >> 32);
+  const double hi = from_bits(r0 + (w >> 32)) - 0x1.8p52;
+  const double lo_top = from_bits((w & 0xffffffffull) | 0x4330000000000000ull) - (0x1p52 + 0x1p31);
+  const double lo_bottom = from_bits((r2 & 0xffffffffull) | 0x4330000000000000ull) - 0x1p52;
+  const double lo = lo_top * 0x1p32 + lo_bottom;
+  return (hi * 0x1p64 + lo) * scale.a * scale.b;
+}
+
 /// Host scans: each chunk's accumulator (pass 1), then each chunk rescanned
 /// from the accumulator of everything before it (pass 2), writing every
 /// prefix's value. The window moves only when a larger value comes.
@@ -467,14 +513,68 @@ struct repro_chunk_scan_functor {
   const repro_sum* prefix;
   repro_sum* ends;
 
-  // A group of values is deposited first, all at once (the rounding steps
-  // of different values are independent, and vectorize), then its running
-  // sums are formed and written: one value after another, the latency of
-  // the rounding steps would dominate.
-  static constexpr std::int64_t group = 16;
+  // Groups of values that fit the window (what almost every group finds)
+  // go in four loops of constant length, three of which vectorize: their
+  // values are read and checked against the window's limit, deposited all
+  // at once, their running counts formed (the only chain), and each
+  // prefix's value computed from its counts (repro_biased_value). One
+  // value after another, the latency of the rounding steps would dominate,
+  // and the 64-bit conversions of repro_bins_value stay scalar.
+  static constexpr std::int64_t group = 64;
 
   double value(const repro_sum& acc, int index, std::uint64_t b0, std::uint64_t b1, std::uint64_t b2) const {
     return acc.special ? repro_special_value(acc.special) : repro_bins_value(index, b0, b1, b2);
+  }
+
+  /// Scans the group at i0 if its values all fit the window (below
+  /// `limit`); otherwise returns false, having written nothing.
+  template <bool Scaled>
+  bool fast_group(std::int64_t i0, std::uint64_t limit_bits, const repro_window& window, const repro_value_scale& scale,
+                  std::uint64_t& b0, std::uint64_t& b1, std::uint64_t& b2) const {
+    std::uint64_t d0[group], d1[group], d2[group];
+    // |x| < limit, compared as bits (the order of non-negative doubles; a
+    // NaN's bits are above every limit's): the sign bit of bits(|x|) - bits(limit)
+    // is set for each x that fits, and an AND of them all keeps it only if
+    // all fit. (GCC 12 vectorizes that at -O2, not a flag or a comparison of doubles.)
+    std::uint64_t fits = ~std::uint64_t(0);
+    for (std::int64_t k = 0; k < group; ++k) {
+      const double x = static_cast<double>(map(i0 + k));  // all read before the writes: in and out may alias
+      fits &= (bits_of(x) & 0x7fffffffffffffffull) - limit_bits;
+      std::uint64_t c0 = 0, c1 = 0, c2 = 0;
+      if constexpr (Scaled)
+        window.deposit_offset(c0, c1, c2, x);
+      else
+        window.deposit_offset_unscaled(c0, c1, c2, x);
+      d0[k] = c0 - window.m_bits[0];
+      d1[k] = c1 - window.m_bits[1];
+      d2[k] = c2 - window.m_bits[2];
+    }
+    if (!(fits >> 63)) return false;
+    std::uint64_t r0 = b0 + repro_bias_top, r1 = b1 + repro_bias_low, r2 = b2 + repro_bias_low;
+    for (std::int64_t k = 0; k < group; ++k) {
+      if constexpr (!Exclusive) {
+        r0 += d0[k];
+        r1 += d1[k];
+        r2 += d2[k];
+      }
+      const std::uint64_t s0 = r0, s1 = r1, s2 = r2;
+      if constexpr (Exclusive) {
+        r0 += d0[k];
+        r1 += d1[k];
+        r2 += d2[k];
+      }
+      d0[k] = s0;
+      d1[k] = s1;
+      d2[k] = s2;
+    }
+    b0 = r0 - repro_bias_top;
+    b1 = r1 - repro_bias_low;
+    b2 = r2 - repro_bias_low;
+    const repro_value_scale sc = scale;
+    double values[group];
+    for (std::int64_t k = 0; k < group; ++k) values[k] = repro_biased_value(d0[k], d1[k], d2[k], sc);
+    for (std::int64_t k = 0; k < group; ++k) out(i0 + k) = static_cast<out_type>(values[k]);
+    return true;
   }
 
   void operator()(std::int64_t c) const {
@@ -482,38 +582,24 @@ struct repro_chunk_scan_functor {
     // reference the writes to out might alias.
     repro_sum acc = prefix[c];
     repro_window window(acc.index);
+    repro_value_scale scale(acc.index);
+    double limit = repro_limit(acc.index);
     int index = acc.index;
     std::uint64_t b0 = acc.bin[0], b1 = acc.bin[1], b2 = acc.bin[2];
     const std::int64_t end = (c + 1) * chunk < n ? (c + 1) * chunk : n;
     for (std::int64_t i0 = c * chunk; i0 < end; i0 += group) {
+      // repro_biased_value's range, with room for a group's counts (each at most 2^31).
+      if (end - i0 >= group && acc.special == 0 && b0 + (std::uint64_t(1) << 50) < (std::uint64_t(1) << 51) &&
+          b1 + (std::uint64_t(1) << 62) < (std::uint64_t(1) << 63)) [[likely]] {
+        if (window.scale == 1.0 ? fast_group<false>(i0, bits_of(limit), window, scale, b0, b1, b2)
+                                : fast_group<true>(i0, bits_of(limit), window, scale, b0, b1, b2)) [[likely]]
+          continue;
+      }
+      // A new largest value, a NaN or an infinity in the group, or its end:
+      // value by value.
       const std::int64_t m = end - i0 < group ? end - i0 : group;
       double xs[group];  // read before the writes: in and out may alias
-      std::int32_t top = 0;
-      for (std::int64_t k = 0; k < m; ++k) {
-        xs[k] = static_cast<double>(map(i0 + k));
-        const auto high = static_cast<std::int32_t>((bits_of(xs[k]) >> 32) & 0x7fffffffu);
-        top = high > top ? high : top;
-      }
-      const auto exponent = static_cast<std::uint64_t>(top) >> 20;
-      if (m == group && exponent != 0x7ff && index_of_exponent(exponent) <= index) [[likely]] {
-        std::uint64_t d0[group], d1[group], d2[group];
-        for (std::int64_t k = 0; k < group; ++k) {
-          std::uint64_t c0 = 0, c1 = 0, c2 = 0;
-          window.deposit_offset(c0, c1, c2, xs[k]);
-          d0[k] = c0 - window.m_bits[0];
-          d1[k] = c1 - window.m_bits[1];
-          d2[k] = c2 - window.m_bits[2];
-        }
-        for (std::int64_t k = 0; k < group; ++k) {
-          if constexpr (Exclusive) out(i0 + k) = static_cast<out_type>(value(acc, index, b0, b1, b2));
-          b0 += d0[k];
-          b1 += d1[k];
-          b2 += d2[k];
-          if constexpr (!Exclusive) out(i0 + k) = static_cast<out_type>(value(acc, index, b0, b1, b2));
-        }
-        continue;
-      }
-      // A new largest value, a NaN or an infinity in the group, or its end.
+      for (std::int64_t k = 0; k < m; ++k) xs[k] = static_cast<double>(map(i0 + k));
       for (std::int64_t k = 0; k < m; ++k) {
         const double x = xs[k];
         if constexpr (Exclusive) out(i0 + k) = static_cast<out_type>(value(acc, index, b0, b1, b2));
@@ -524,6 +610,8 @@ struct repro_chunk_scan_functor {
           acc.bin[2] = b2;
           repro_add(acc, x);
           window = repro_window(acc.index);
+          scale = repro_value_scale(acc.index);
+          limit = repro_limit(acc.index);
           index = acc.index;
           b0 = acc.bin[0];
           b1 = acc.bin[1];

@@ -92,7 +92,16 @@ class neighbourhood {
   KOKKOS_INLINE_FUNCTION neighbourhood(const View& in, const Boundary& boundary, const point<rank>& centre,
                                        const point<rank>& at, const point<rank>& shift, reach_limits limits,
                                        bool checked = Mode == read_mode::checked)
-      : in_(in), boundary_(boundary), centre_(centre), at_(at), shift_(shift), limits_(limits), checked_(checked) {}
+      : in_(in), boundary_(boundary), centre_(centre), at_(at), shift_(shift), limits_(limits), checked_(checked) {
+    if constexpr (pointer_reads) {
+      std::int64_t offset = 0;
+      for (int d = 0; d < rank; ++d) {
+        if (d != unit_dimension) stride_[d] = static_cast<std::int64_t>(in.stride(d));
+        offset += centre[d] * (d == unit_dimension ? 1 : stride_[d]);
+      }
+      centre_data_ = in.data() + offset;
+    }
+  }
 
   /// The input at the centre plus (di[, dj[, dk]]); |offset| <= radius, and
   /// on the axes only for a cross stencil. Builds that check View bounds
@@ -111,6 +120,8 @@ class neighbourhood {
         if (checked_) return checked_read(point<rank>{static_cast<std::int64_t>(offsets)...});
       }
       if constexpr (rank == 1) return in_(centre_[0] + offsets...);
+      else if constexpr (pointer_reads)
+        return pointer_read(static_cast<std::int64_t>(offsets)...);
       else return read_at(point<rank>{static_cast<std::int64_t>(offsets)...});
     }
   }
@@ -140,6 +151,43 @@ class neighbourhood {
   }
 
  private:
+  // 2-D and 3-D reads of a LayoutRight or LayoutLeft view straight from a
+  // pointer to the centre and the view's strides (the fastest dimension's
+  // stride is 1 at compile time), taken once per point: each read is then
+  // a multiply-add and a load. Why: the user's function is inlined into the
+  // row loop, where it vectorizes, only while its body is small, and at -O2
+  // GCC 12 stops at 70 estimated instructions (--param
+  // max-inline-insns-single), which a 9-point Laplacian read through the
+  // view's own indexing passed (Gray-Scott stayed scalar at -O2). Not in
+  // builds that check View bounds, nor for views whose reads are not plain
+  // references (atomic, random-access memory traits).
+#if defined(KOKKOS_ENABLE_DEBUG_BOUNDS_CHECK) || defined(WEFT_ENABLE_DEBUG_CHECKS)
+  static constexpr bool checks_reads = true;
+#else
+  static constexpr bool checks_reads = false;
+#endif
+  static constexpr bool pointer_reads = (rank == 2 || rank == 3) && Mode != read_mode::checked && !checks_reads &&
+                                        std::is_lvalue_reference_v<typename View::reference_type> &&
+                                        (std::is_same_v<typename View::array_layout, Kokkos::LayoutRight> ||
+                                         std::is_same_v<typename View::array_layout, Kokkos::LayoutLeft>);
+  static constexpr int unit_dimension = std::is_same_v<typename View::array_layout, Kokkos::LayoutLeft> ? 0 : rank - 1;
+  using data_pointer = std::add_pointer_t<std::remove_reference_t<typename View::reference_type>>;
+
+  // Written out, without loops: GCC -O2 does not unroll loops before it
+  // sizes a function for inlining.
+  KOKKOS_INLINE_FUNCTION value_type pointer_read(std::int64_t o0, std::int64_t o1) const {
+    if constexpr (unit_dimension == 0)
+      return centre_data_[o0 + o1 * stride_[1]];
+    else
+      return centre_data_[o0 * stride_[0] + o1];
+  }
+  KOKKOS_INLINE_FUNCTION value_type pointer_read(std::int64_t o0, std::int64_t o1, std::int64_t o2) const {
+    if constexpr (unit_dimension == 0)
+      return centre_data_[o0 + o1 * stride_[1] + o2 * stride_[2]];
+    else
+      return centre_data_[o0 * stride_[0] + o1 * stride_[1] + o2];
+  }
+
   KOKKOS_INLINE_FUNCTION value_type read_at(const point<rank>& offset) const {
     if constexpr (rank == 2) {
       return in_(centre_[0] + offset[0], centre_[1] + offset[1]);
@@ -178,6 +226,8 @@ class neighbourhood {
 
   const View& in_;
   const Boundary& boundary_;
+  data_pointer centre_data_ = nullptr;  // pointer_reads only
+  std::int64_t stride_[rank] = {};      // pointer_reads only (not the unit dimension)
   point<rank> centre_;
   point<rank> at_;
   point<rank> shift_;
