@@ -548,6 +548,36 @@ TEMPLATE_LIST_TEST_CASE("stencil on LayoutLeft views, strided subviews and disjo
     }
   }
 
+  SECTION("2-D and 3-D: LayoutRight and LayoutLeft views with padded strides (AllowPadding)") {
+    // The stencil reads such views through a pointer and the view's
+    // strides, which differ from the extents where Kokkos pads.
+    bool padded = false;
+    for (const extents n : {extents{7, 13, 1}, extents{64, 33, 1}, extents{9, 70, 1}}) {
+      const auto [data, old] = random_pair<T>(n, 12);
+      Kokkos::View<T**, LayoutRight, memory> right(Kokkos::view_alloc("stencil_test::padded", Kokkos::AllowPadding),
+                                                   n[0], n[1]);
+      Kokkos::View<T**, LayoutLeft, memory> left(Kokkos::view_alloc("stencil_test::padded", Kokkos::AllowPadding), n[0],
+                                                 n[1]);
+      padded = padded || right.stride(0) != right.extent(1) || left.stride(1) != left.extent(0);
+      upload(right, data);
+      auto out = make_view<T, 2, LayoutRight, memory>("stencil_test::out", n);
+      check_all(Exec{}, right, out, data, old, "padded LayoutRight in");
+      upload(left, data);
+      check_all(Exec{}, left, right, data, old, "padded LayoutLeft in, padded LayoutRight out");
+    }
+    for (const extents n : {extents{5, 7, 3}, extents{6, 5, 35}}) {
+      const auto [data, old] = random_pair<T>(n, 13);
+      Kokkos::View<T***, LayoutRight, memory> right(Kokkos::view_alloc("stencil_test::padded", Kokkos::AllowPadding),
+                                                    n[0], n[1], n[2]);
+      padded = padded || right.stride(1) != right.extent(2);
+      upload(right, data);
+      auto out = make_view<T, 3, LayoutLeft, memory>("stencil_test::out", n);
+      check_all(Exec{}, right, out, data, old, "padded LayoutRight in, 3-D");
+    }
+    INFO("whether Kokkos padded any of them: " << padded);
+    SUCCEED();
+  }
+
   SECTION("2-D: in and out are disjoint row blocks of one allocation") {
     for (const extents n : {extents{1, 1, 1}, extents{7, 13, 1}, extents{64, 33, 1}}) {
       const auto [data, old] = random_pair<T>(n, 9);
