@@ -227,7 +227,7 @@ class neighbourhood {
   const View& in_;
   const Boundary& boundary_;
   data_pointer centre_data_ = nullptr;  // pointer_reads only
-  std::int64_t stride_[rank] = {};      // pointer_reads only (not the unit dimension)
+  std::int64_t stride_[static_cast<std::size_t>(rank)] = {};  // pointer_reads only (not the unit dimension)
   point<rank> centre_;
   point<rank> at_;
   point<rank> shift_;
