@@ -12,6 +12,7 @@
 #include "grids.hpp"
 #include "spaces.hpp"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <vector>
@@ -110,7 +111,51 @@ TEMPLATE_LIST_TEST_CASE("halo exchanges and redistribution split large messages 
       weft::partition::weighted(e[1], std::vector<double>(weights.begin(), weights.begin() + g.dims()[1]))};
   const auto h = weft::redistribute(g, to);
   CHECK(weft::gather(h, 0) == weft::gather(g, 0));
+  // Gathers and scatters of vectors and grids, to and from either end.
+  for (const int root : {0, comm.size() - 1}) {
+    CAPTURE(root);
+    const bool on_root = comm.rank() == root;
+    CHECK(weft::gather(x, root) == (on_root ? global : std::vector<double>{}));
+    const auto s = weft::scatter<double, M>(comm, on_root ? global : std::vector<double>{}, p, root);
+    CHECK(everything(s) == global);
+    CHECK(weft::gather(g, root) == (on_root ? field : std::vector<double>{}));
+    weft::distributed_grid<double, 2, M> back(g.layout());
+    weft::scatter(on_root ? field : std::vector<double>{}, back, root);
+    CHECK(weft::gather(back, root) == (on_root ? field : std::vector<double>{}));
+  }
+  // The sort's exchange.
+  auto keys = make_vector<double, M>(comm, p, global, 0);
+  weft::sort(keys);
+  auto sorted = global;
+  std::sort(sorted.begin(), sorted.end());
+  CHECK(everything(keys) == sorted);
   unsetenv("WEFT_MESSAGE_PIECE_BYTES");
+}
+
+TEST_CASE("redistribution plans are kept by the layout, for the last few targets", "[movement][distributed]") {
+  using weft::detail::halo_access;
+  weft::communicator comm(MPI_COMM_WORLD);
+  const std::int64_t n = 1000;
+  const auto global = random_vector<double>(n, 1301);
+  const auto p = weft::partition::block(n, comm.size());
+  auto x = make_vector<double, Kokkos::HostSpace>(comm, p, global, 1);
+  auto weighted = [&](int k) {
+    std::vector<double> w(static_cast<std::size_t>(comm.size()));
+    for (std::size_t r = 0; r < w.size(); ++r) w[r] = 1.0 + double((r + std::size_t(k)) % 3);
+    return weft::partition::weighted(n, w);
+  };
+  const auto y = weft::redistribute(x, weighted(0));
+  const auto built = halo_access::plans_built(x.layout());
+  CHECK(built == 2);                           // the geometry and the typed plan
+  const auto back = weft::redistribute(y, p);  // planned by y's layout
+  const auto again = weft::redistribute(x, weighted(0));
+  CHECK(halo_access::plans_built(x.layout()) == built);
+  CHECK(everything(back) == global);
+  CHECK(everything(again) == global);
+  // A load balancer's run: a new target every step. The layout keeps the
+  // plans of the last few only.
+  for (int k = 1; k <= 12; ++k) CHECK(everything(weft::redistribute(x, weighted(k))) == global);
+  CHECK(halo_access::plans_held(x.layout()) <= 2 * std::int64_t(weft::detail::plan_cache::movements_kept));
 }
 
 TEST_CASE("data movement rejects bad input on every rank", "[errors][distributed]") {

@@ -231,8 +231,8 @@ class distributed_grid {
                       "; set grid_options::periodic, or pass weft::constant or weft::clamp");
     }
   }
-  typename detail::halo_plan<T, MemorySpace>::storage_view halo_storage() const {
-    return typename detail::halo_plan<T, MemorySpace>::storage_view(storage_.data(), storage_.span());
+  typename detail::typed_copy_plan<T, MemorySpace>::storage_view halo_storage() const {
+    return typename detail::typed_copy_plan<T, MemorySpace>::storage_view(storage_.data(), storage_.span());
   }
 
   storage_type allocate() const {

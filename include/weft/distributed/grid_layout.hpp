@@ -173,15 +173,6 @@ class grid_layout {
   detail::copy_plan build_halo_geometry(const detail::halo_spec& spec) const {
     return detail::grid_halo_plan(*this, spec);
   }
-  // The neighbours of every specification together: the boxes' (a cross
-  // talks to fewer), under every boundary kind (a clamped corner may come
-  // from a face neighbour).
-  static std::vector<detail::halo_spec> halo_peer_specs() {
-    using detail::boundary_kind;
-    return {{boundary_kind::periodic, stencil_shape::box},
-            {boundary_kind::constant, stencil_shape::box},
-            {boundary_kind::clamp, stencil_shape::box}};
-  }
 
   static state make_state(const communicator& comm, const splits_type& splits, const grid_options& opt,
                           const std::array<int, dimensions_>& dims) {

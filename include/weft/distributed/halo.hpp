@@ -132,8 +132,7 @@ constexpr boundary_kind kind_of() {
 /// view), halo_noun ("vector" or "grid"), halo_shape(shape) (the shape its
 /// plans depend on) and check_halo_boundary(check, bc). A layout (friend)
 /// provides cache_ (a shared_ptr<plan_cache>), comm(),
-/// build_halo_geometry(spec) and halo_peer_specs() (the specifications
-/// whose peers together are every neighbour any exchange talks to).
+/// build_halo_geometry(spec).
 struct halo_access {
   /// The geometry of `spec` on `layout`, built once per layout.
   template <class Layout>
@@ -144,16 +143,36 @@ struct halo_access {
 
   /// The plan of `spec` for values T in MemorySpace, built once per layout.
   template <class T, class MemorySpace, class Layout>
-  static std::shared_ptr<const halo_plan<T, MemorySpace>> plan(const Layout& layout, const halo_spec& spec) {
-    return layout.cache_->template get<halo_plan<T, MemorySpace>>(spec, [&] {
-      return std::make_shared<const halo_plan<T, MemorySpace>>(geometry(layout, spec), "weft::start_halo_exchange");
+  static std::shared_ptr<const typed_copy_plan<T, MemorySpace>> plan(const Layout& layout, const halo_spec& spec) {
+    return layout.cache_->template get<typed_copy_plan<T, MemorySpace>>(spec, [&] {
+      return std::make_shared<const typed_copy_plan<T, MemorySpace>>(geometry(layout, spec),
+                                                                     "weft::start_halo_exchange");
     });
+  }
+
+  /// A plan of a movement from `layout` (a redistribution, a gather or
+  /// scatter) under `key`, made by build() the first time; the layout keeps
+  /// the last few movements' (plan_cache).
+  template <class Plan, class Layout, class Build>
+  static std::shared_ptr<const Plan> cached(const Layout& layout, const plan_key& key, Build build) {
+    return layout.cache_->template get<Plan>(key, build);
+  }
+
+  /// A field's storage (owned values and halo) as one flat view.
+  template <class Field>
+  static auto storage(const Field& f) {
+    return f.halo_storage();
   }
 
   /// Plans the layout has built (geometries and typed plans), for tests and counts.
   template <class Layout>
   static std::int64_t plans_built(const Layout& layout) {
     return layout.cache_->built();
+  }
+  /// Plans the layout holds now (movements' plans are dropped after a few).
+  template <class Layout>
+  static std::int64_t plans_held(const Layout& layout) {
+    return layout.cache_->held();
   }
 
   template <class Field>
@@ -188,13 +207,13 @@ struct halo_access {
     auto& s = state(f);
     check.require(!s.in_flight, "weft::start_halo_exchange: a halo exchange of this ", Field::halo_noun,
                   " is already in flight; wait() for it first");
-    halo_exchanger<T, M>* x = nullptr;
+    copy_exchanger<T, M>* x = nullptr;
     if (!build) return x;
     check.attempt([&] {
       for (auto& [have, exchanger] : s.exchangers)
         if (have == spec) x = exchanger.get();
       if (x) return;
-      s.exchangers.emplace_back(spec, std::make_unique<halo_exchanger<T, M>>(plan<T, M>(f.layout_, spec)));
+      s.exchangers.emplace_back(spec, std::make_unique<copy_exchanger<T, M>>(plan<T, M>(f.layout_, spec), halo_tag));
       x = s.exchangers.back().second.get();
     });
     return x;
@@ -210,7 +229,7 @@ struct halo_access {
     if constexpr (requires { bc.value; }) constant = static_cast<T>(bc.value);
     const auto storage = f.halo_storage();
     auto& s = state(f);
-    x.start(exec, storage, constant, f.layout_.comm().native(), "weft::start_halo_exchange",
+    x.start(exec, storage, storage, constant, f.layout_.comm().native(), "weft::start_halo_exchange",
             neighbours ? &neighbours->agreement() : nullptr);
     s.in_flight = true;
     return halo_exchange(
@@ -233,7 +252,7 @@ struct halo_access {
     auto& s = state(f);
     if (s.peers) return;
     std::vector<int> all;
-    for (const halo_spec& spec : f.layout_.halo_peer_specs()) {
+    for (const halo_spec& spec : peer_halo_specs()) {
       const auto some = geometry(f.layout_, spec)->peers();
       all.insert(all.end(), some.begin(), some.end());
     }

@@ -8,20 +8,22 @@
 //     them; every rank sorts the samples and picks the same ranks - 1
 //     splitters, aimed at the vector's own partition;
 //  3. every rank cuts its block at the splitters (binary searches on the
-//     device), one MPI_Alltoall shares the counts and one MPI_Alltoallv per
-//     array moves the pieces; every rank sorts what it received (stable, and
-//     the pieces arrive in rank order);
-//  4. one more MPI_Alltoallv per array moves the sorted sequence back onto
-//     the vector's partition (every rank then holds exactly as many elements
-//     as before, a block partition stays a block partition).
+//     device), one MPI_Alltoall shares the counts, and the copy engine
+//     moves the pieces, one message (in pieces past 1 GiB) to each rank
+//     with a count; every rank sorts what it received (stable, and the
+//     pieces arrive in rank order);
+//  4. the sorted sequence moves back onto the vector's partition, point to
+//     point to the ranks whose blocks it overlaps (every rank then holds
+//     exactly as many elements as before, a block partition stays a block
+//     partition).
 //
 // The sort is stable across ranks: a splitter is a sample's key together
 // with its rank and position, so equal keys are cut in global order, and
 // equal keys from different ranks meet in rank order. Both arrive sorted in
 // place; with values, values(i) moves with keys(i). Collective and blocking;
 // all exchanges go through host memory unless MPI can use the vectors'
-// memory directly (see weft::redistribute), and a message above INT_MAX
-// elements makes every rank throw weft::error.
+// memory directly (weft's one staging policy), and no message size is
+// limited by MPI's int counts.
 
 #include "../detail/config.hpp"  // first: the C++20 check
 
@@ -112,12 +114,12 @@ inline std::int64_t samples_on(std::int64_t n, int ranks) {
 template <class Values, class Exec>
 struct value_arrivals {
   using view = Kokkos::View<typename Values::value_type*, typename Exec::memory_space>;
-  using staged = staging<decltype(std::declval<const Values&>().local())>;
+  using moved = run_exchange<decltype(std::declval<const Values&>().local())>;
 };
 template <class Exec>
 struct value_arrivals<no_values, Exec> {
   using view = no_values;
-  using staged = no_values;
+  using moved = no_values;
 };
 
 /// The distributed sample sort (see the top of this file). `Values` is a
@@ -244,27 +246,23 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
   std::int64_t arriving = 0;
   for (const auto c : recv) arriving += c;
   std::optional<typename value_arrivals<Values, Exec>::view> arrived_values;
-  std::optional<staging<decltype(keys.local())>> keys_staged;
-  std::optional<typename value_arrivals<Values, Exec>::staged> values_staged;
-  check.attempt([&] {  // the receive buffers, before the ranks settle
+  const auto plan = std::make_shared<const copy_plan>(exchange_plan(send, recv, me));
+  std::optional<run_exchange<decltype(keys.local())>> keys_moved;
+  std::optional<typename value_arrivals<Values, Exec>::moved> values_moved;
+  check.attempt([&] {  // the receive buffers and the engine's, before the ranks settle
     arrived_keys.emplace(scratch<K, Exec>("weft::sort::arrived", arriving));
-    keys_staged.emplace(stage(keys.local(), arriving));
+    keys_moved.emplace(plan, algorithm);
     if constexpr (with_values) {
       arrived_values.emplace(scratch<typename Values::value_type, Exec>("weft::sort::arrived", arriving));
-      values_staged.emplace(stage(values.local(), arriving));
+      values_moved.emplace(plan, algorithm);
     } else {
       arrived_values.emplace();
     }
   });
   // Settles steps 2 and 3 and the buffers on every rank before any message.
-  // Named variables, not a structured binding: the lambda below captures
-  // them, which clang accepts only from clang 16 on.
-  const auto layouts = agree_on_layouts(comm, check, send, recv, algorithm);
-  const mpi_layout& send_layout = layouts.first;
-  const mpi_layout& recv_layout = layouts.second;
-  all_to_all(exec, comm, keys.local(), send_layout, *arrived_keys, recv_layout, *keys_staged, algorithm);
-  if constexpr (with_values)
-    all_to_all(exec, comm, values.local(), send_layout, *arrived_values, recv_layout, *values_staged, algorithm);
+  check.settle(comm);
+  keys_moved->run(exec, comm, keys.local(), *arrived_keys, algorithm);
+  if constexpr (with_values) values_moved->run(exec, comm, values.local(), *arrived_values, algorithm);
   collective_check after(algorithm);
   after.attempt([&] { sort_any(exec, *arrived_keys, *arrived_values, comp, algorithm); });
 

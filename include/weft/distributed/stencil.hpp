@@ -164,7 +164,7 @@ void distributed_stencil(const Exec& exec, const tuple<X...>& in, const tuple<Y.
       tuple<decltype(exchange_boundary<typename X::value_type>(bc))...>(exchange_boundary<typename X::value_type>(bc)...);
   // Each input's halo is filled in the shape the stencil reads (a cross
   // reach needs faces only), whatever its grid_options::shape says.
-  const tuple<halo_exchanger<typename X::value_type, typename X::memory_space>*...> plans(
+  const tuple<copy_exchanger<typename X::value_type, typename X::memory_space>*...> plans(
       halo_access::prepare(get<I>(in), check, get<I>(exchange_bcs), r.shape, r.radius > 0)...);
   // Once every input has had an exchange settled across all ranks, the
   // check goes to the neighbours only, with the halo messages (see

@@ -167,8 +167,8 @@ class distributed_vector {
   static constexpr stencil_shape halo_shape(stencil_shape) { return stencil_shape::box; }
   template <class Boundary>
   void check_halo_boundary(detail::collective_check&, const Boundary&) const {}
-  typename detail::halo_plan<T, MemorySpace>::storage_view halo_storage() const {
-    return typename detail::halo_plan<T, MemorySpace>::storage_view(storage_.data(), storage_.extent(0));
+  typename detail::typed_copy_plan<T, MemorySpace>::storage_view halo_storage() const {
+    return typename detail::typed_copy_plan<T, MemorySpace>::storage_view(storage_.data(), storage_.extent(0));
   }
 
   // From comm and a partition: the layout's arguments and the allocation

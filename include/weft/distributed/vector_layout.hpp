@@ -89,14 +89,6 @@ class vector_layout {
   detail::copy_plan build_halo_geometry(const detail::halo_spec& spec) const {
     return detail::vector_halo_plan(state_->partition, state_->halo, state_->comm.rank(), spec.kind);
   }
-  // A vector's neighbours depend on the boundary (periodic adds the
-  // wrap-around): every kind's together.
-  static std::vector<detail::halo_spec> halo_peer_specs() {
-    using detail::boundary_kind;
-    return {{boundary_kind::periodic, stencil_shape::box},
-            {boundary_kind::constant, stencil_shape::box},
-            {boundary_kind::clamp, stencil_shape::box}};
-  }
 
   std::shared_ptr<const state> state_;
   std::shared_ptr<detail::plan_cache> cache_;

@@ -75,9 +75,12 @@ struct box_copy {
 
 /// A movement of data for one rank: its messages to and from other ranks
 /// (ascending peer, then the order both sides derive), its own copies and
-/// its constant boxes, over a storage of `extents`.
+/// its constant boxes. The sends and the copies' sources are boxes of a
+/// storage of `from_extents`; the receives, the copies' destinations and
+/// the constant boxes, of a storage of `to_extents` (the same storage, for
+/// a halo exchange).
 struct copy_plan {
-  std::array<std::int64_t, 3> extents{1, 1, 1};
+  std::array<std::int64_t, 3> from_extents{1, 1, 1}, to_extents{1, 1, 1};
   std::vector<box_message> sends, recvs;
   std::vector<box_copy> local;
   std::vector<storage_box> constant;
@@ -136,34 +139,80 @@ struct halo_spec {
   friend bool operator==(const halo_spec&, const halo_spec&) = default;
 };
 
+/// The halo specifications whose neighbours together are every neighbour
+/// any halo exchange on a layout talks to: the box shape (a cross talks to
+/// fewer) under every boundary kind (periodic adds the wrap-around; a
+/// clamped corner may come from a face neighbour).
+inline std::vector<halo_spec> peer_halo_specs() {
+  return {{boundary_kind::periodic, stencil_shape::box},
+          {boundary_kind::constant, stencil_shape::box},
+          {boundary_kind::clamp, stencil_shape::box}};
+}
+
+/// What a cached plan depends on beyond its layout, as exact values (never
+/// a hash): a kind of plan, then its words (a halo_spec's boundary and
+/// shape; a redistribution's other layout, every block boundary of it).
+struct plan_key {
+  enum kind_type : std::int64_t { halo = 0, redistribution = 1, gather = 2 };
+  std::vector<std::int64_t> words;
+
+  plan_key(kind_type kind, std::vector<std::int64_t> rest) : words(std::move(rest)) {
+    words.insert(words.begin(), kind);
+  }
+  plan_key(const halo_spec& spec)  // NOLINT(google-explicit-constructor): a halo plan's key is its spec
+      : plan_key(halo, {static_cast<std::int64_t>(spec.kind), static_cast<std::int64_t>(spec.shape)}) {}
+  bool bounded() const { return words[0] != halo; }
+  auto operator<=>(const plan_key&) const = default;
+};
+
 /// The plans of one layout, built on first use and shared by every field on
-/// it: the geometry per halo_spec, and the typed plans (MPI datatypes,
-/// device box lists) per spec, value type and memory space. Not thread
-/// safe, as MPI calls on one communicator from several threads are not.
+/// it: the geometry per key, and the typed plans (MPI datatypes, device box
+/// lists) per key, value type and memory space. Halo plans are few (a
+/// boundary kind and a shape each) and kept; the plans of movements to
+/// other layouts (redistributions, gathers) are kept for the last
+/// `movements_kept` keys only, so a load balancer that redistributes to a
+/// new layout every few steps holds a bounded cache. Not thread safe, as
+/// MPI calls on one communicator from several threads are not.
 class plan_cache {
  public:
-  /// The plan of type Plan for `spec`, made by build() (which returns a
+  static constexpr std::size_t movements_kept = 4;
+
+  /// The plan of type Plan for `key`, made by build() (which returns a
   /// std::shared_ptr<const Plan>) the first time.
   template <class Plan, class Build>
-  std::shared_ptr<const Plan> get(const halo_spec& spec, Build build) {
-    const key k{static_cast<int>(spec.kind), static_cast<int>(spec.shape), std::type_index(typeid(Plan))};
+  std::shared_ptr<const Plan> get(const plan_key& key, Build build) {
+    const entry k{key, std::type_index(typeid(Plan))};
     auto& slot = plans_[k];
     if (!slot) {
       slot = build();
       ++built_;
+      if (key.bounded()) forget_old_movements(key);
     }
     return std::static_pointer_cast<const Plan>(slot);
   }
   /// Plans built so far (geometries and typed plans together).
   std::int64_t built() const { return built_; }
+  /// Plans held now.
+  std::int64_t held() const { return static_cast<std::int64_t>(plans_.size()); }
 
  private:
-  struct key {
-    int kind, shape;
+  struct entry {
+    plan_key key;
     std::type_index plan;
-    bool operator<(const key& o) const { return std::tie(kind, shape, plan) < std::tie(o.kind, o.shape, o.plan); }
+    bool operator<(const entry& o) const { return std::tie(key, plan) < std::tie(o.key, o.plan); }
   };
-  std::map<key, std::shared_ptr<const void>> plans_;
+  // Keeps the plans of the last movements_kept movement keys, `key` the newest.
+  void forget_old_movements(const plan_key& key) {
+    auto at = std::find(recent_.begin(), recent_.end(), key);
+    if (at != recent_.end()) recent_.erase(at);
+    recent_.push_back(key);
+    if (recent_.size() <= movements_kept) return;
+    const plan_key oldest = recent_.front();
+    recent_.erase(recent_.begin());
+    std::erase_if(plans_, [&](const auto& p) { return p.first.key == oldest; });
+  }
+  std::map<entry, std::shared_ptr<const void>> plans_;
+  std::vector<plan_key> recent_;
   std::int64_t built_ = 0;
 };
 

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #pragma once
 // All-to-all exchanges of variable size, for the distributed sort,
-// compaction and by-key algorithms: message layouts checked against MPI's
-// int counts on every rank at once (with the outcome of each rank's local
-// work and allocations: one rank's failure throws on all before any
-// message), MPI_Alltoallv staged through host memory unless MPI can take
-// the views' memory directly, and the move of consecutive pieces of a
-// global sequence onto a partition.
+// compaction and by-key algorithms: the exchange of known counts on the
+// copy engine (run_exchange), and the move of consecutive pieces of a
+// global sequence onto a partition (move_pieces), whose receivers learn
+// their senders from the messages. Both send in pieces of at most
+// message_piece_bytes(), so no count is limited by MPI's int, and settle
+// each rank's local work and allocations on every rank at once before any
+// message (one rank's failure throws on all).
 
 #include "../../detail/policy.hpp"
 #include "../../error.hpp"
@@ -14,6 +15,9 @@
 #include "../communicator.hpp"
 #include "../partition.hpp"
 #include "collectives.hpp"
+#include "copy_engine.hpp"
+#include "copy_plan.hpp"
+#include "movement_plans.hpp"
 #include "mpi.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -29,53 +33,6 @@
 #include <vector>
 
 namespace weft::detail {
-
-/// One side of an MPI_Alltoallv: per-rank counts and displacements.
-struct mpi_layout {
-  std::vector<int> counts, displs;
-  std::int64_t total = 0;
-};
-
-/// Both sides of an exchange as MPI ints. If any rank would send or receive
-/// more than INT_MAX elements in one message, or in all together (the
-/// displacements are ints too), or if `check` failed on any rank (its
-/// local work before the exchange: the user's function, an allocation),
-/// every rank throws weft::error together: one small MPI_Allreduce.
-inline std::pair<mpi_layout, mpi_layout> agree_on_layouts(const communicator& comm, collective_check& check,
-                                                          const std::vector<std::int64_t>& send,
-                                                          const std::vector<std::int64_t>& recv,
-                                                          const char* algorithm) {
-  std::string problem;
-  auto convert = [&](const std::vector<std::int64_t>& counts, const char* verb) {
-    mpi_layout layout;
-    layout.counts.resize(counts.size());
-    layout.displs.resize(counts.size());
-    for (std::size_t q = 0; q < counts.size(); ++q) {
-      const std::int64_t c = counts[q];
-      if (problem.empty() && (c < 0 || c > INT_MAX || layout.total > INT_MAX))
-        problem = std::string(algorithm) + ": rank " + std::to_string(comm.rank()) + " would " + verb + " " +
-                  std::to_string(c) + " elements at offset " + std::to_string(layout.total) + " (rank " +
-                  std::to_string(q) + "), beyond MPI's int counts";
-      layout.counts[q] = static_cast<int>(std::clamp<std::int64_t>(c, 0, INT_MAX));
-      layout.displs[q] = static_cast<int>(std::min<std::int64_t>(layout.total, INT_MAX));
-      layout.total += c;
-    }
-    return layout;
-  };
-  auto s = convert(send, "send");
-  auto r = convert(recv, "receive");
-  check.require(problem.empty(), problem);
-  check.settle(comm);
-  return {std::move(s), std::move(r)};
-}
-
-inline std::pair<mpi_layout, mpi_layout> agree_on_layouts(const communicator& comm,
-                                                          const std::vector<std::int64_t>& send,
-                                                          const std::vector<std::int64_t>& recv,
-                                                          const char* algorithm) {
-  collective_check check(algorithm);
-  return agree_on_layouts(comm, check, send, recv, algorithm);
-}
 
 /// MPI_Alltoall of one 64-bit count per rank: recv[q] = what rank q sends here.
 inline std::vector<std::int64_t> exchange_counts(const communicator& comm, const std::vector<std::int64_t>& send,
@@ -109,27 +66,38 @@ staging<Src> stage(const Src& src, std::int64_t received) {
   return s;
 }
 
-/// MPI_Alltoallv from contiguous `src` to contiguous `dst` (both in the same
-/// memory space, dst sized for the received total), through `staged`'s
-/// host copies if it has them. Fences `exec` before MPI reads.
-template <class Exec, class Src, class Dst>
-void all_to_all(const Exec& exec, const communicator& comm, const Src& src, const mpi_layout& send, const Dst& dst,
-                const mpi_layout& recv, const staging<Src>& staged, const char* algorithm) {
-  using T = typename Src::non_const_value_type;
-  mpi_element_type<T> type(algorithm);
-  exec.fence();
-  if (!staged.out) {
-    check_mpi(MPI_Alltoallv(src.data(), send.counts.data(), send.displs.data(), type.get(), dst.data(),
-                            recv.counts.data(), recv.displs.data(), type.get(), comm.native()),
-              "MPI_Alltoallv", algorithm);
-  } else {
-    Kokkos::deep_copy(*staged.out, src);
-    check_mpi(MPI_Alltoallv(staged.out->data(), send.counts.data(), send.displs.data(), type.get(), staged.in->data(),
-                            recv.counts.data(), recv.displs.data(), type.get(), comm.native()),
-              "MPI_Alltoallv", algorithm);
-    Kokkos::deep_copy(dst, *staged.in);
+/// An all-to-all exchange of consecutive runs (exchange_plan) of one
+/// array, on the copy engine: only the ranks with a count get a message,
+/// each in pieces of at most message_piece_bytes() (no limit from MPI's
+/// int), from and into the arrays' memory where MPI can use it, else
+/// packed through host buffers. Made before the ranks settle the caller's
+/// check, so that an allocation that fails on one rank throws on all
+/// instead of leaving the others waiting.
+template <class View>
+class run_exchange {
+  using T = typename View::non_const_value_type;
+  using M = typename View::memory_space;
+  using plan_type = typed_copy_plan<T, M>;
+
+ public:
+  run_exchange(std::shared_ptr<const copy_plan> geometry, const char* algorithm)
+      : exchanger_(std::make_shared<const plan_type>(std::move(geometry), algorithm), exchange_tag) {}
+
+  /// Moves `src` (the runs to every rank, in rank order) into `dst` (sized
+  /// for what arrives); collective over the plan's peers. Fences `exec`
+  /// before MPI reads and after the data are in place.
+  template <class Exec, class Dst>
+  void run(const Exec& exec, const communicator& comm, const View& src, const Dst& dst, const char* algorithm) {
+    const typename plan_type::storage_view from(const_cast<T*>(src.data()), src.extent(0)),
+        to(dst.data(), dst.extent(0));
+    exchanger_.start(exec, from, to, std::nullopt, comm.native(), algorithm);
+    exchanger_.finish(exec, to, algorithm);
+    exec.fence();
   }
-}
+
+ private:
+  copy_exchanger<T, M> exchanger_;
+};
 
 /// Tags of move_pieces' messages: a piece's header (its global offset and
 /// length), then its elements, one message per array.
@@ -185,8 +153,6 @@ void move_pieces(const Exec& exec, const communicator& comm, std::int64_t offset
   for (std::int64_t i = offset; i < end;) {
     const int q = to.owner(i);
     const std::int64_t stop = std::min(end, to.offset(q) + to.local_size(q));
-    check.require(stop - i <= INT_MAX, algorithm, ": rank ", me, " would send ", stop - i,
-                  " elements in one message, beyond MPI's int counts");
     out.push_back({q, {i, stop - i}});
     i = stop;
   }
@@ -215,11 +181,9 @@ void move_pieces(const Exec& exec, const communicator& comm, std::int64_t offset
     check_mpi(MPI_Isend(p.header, 2, MPI_INT64_T, p.rank, piece_header_tag, comm.native(), &requests.back()),
               "MPI_Isend", algorithm);
     each([&](const auto& pair, const auto& s, const auto& type) {
-      const auto* data = s.out ? s.out->data() : pair.first.data();
-      requests.emplace_back();
-      check_mpi(MPI_Isend(data + at, static_cast<int>(p.header[1]), type.get(), p.rank, piece_data_tag, comm.native(),
-                          &requests.back()),
-                "MPI_Isend", algorithm);
+      auto* data = s.out ? s.out->data() : pair.first.data();
+      post_in_pieces(true, data + at, p.header[1], p.rank, type.get(), piece_data_tag, comm.native(), requests,
+                     algorithm);
     });
   }
   // What this rank receives: its part less what it holds itself, from
@@ -233,12 +197,14 @@ void move_pieces(const Exec& exec, const communicator& comm, std::int64_t offset
     check_mpi(MPI_Recv(header, 2, MPI_INT64_T, status.MPI_SOURCE, piece_header_tag, comm.native(), MPI_STATUS_IGNORE),
               "MPI_Recv", algorithm);
     const std::int64_t at = header[0] - first;
+    std::vector<MPI_Request> pieces;
     each([&](const auto& pair, const auto& s, const auto& type) {
       auto* data = s.in ? s.in->data() : pair.second.data();
-      check_mpi(MPI_Recv(data + at, static_cast<int>(header[1]), type.get(), status.MPI_SOURCE, piece_data_tag,
-                         comm.native(), MPI_STATUS_IGNORE),
-                "MPI_Recv", algorithm);
+      post_in_pieces(false, data + at, header[1], status.MPI_SOURCE, type.get(), piece_data_tag, comm.native(), pieces,
+                     algorithm);
     });
+    check_mpi(MPI_Waitall(static_cast<int>(pieces.size()), pieces.data(), MPI_STATUSES_IGNORE), "MPI_Waitall",
+              algorithm);
     expected -= header[1];
   }
   check_mpi(MPI_Waitall(static_cast<int>(requests.size()), requests.data(), MPI_STATUSES_IGNORE), "MPI_Waitall",

@@ -25,7 +25,8 @@ namespace weft::detail {
 /// once (runs of boxes). Walks every rank's ghosts: O(ranks x g).
 inline copy_plan vector_halo_plan(const partition& p, std::int64_t g, int me, boundary_kind kind) {
   copy_plan plan;
-  plan.extents = {1, 1, p.local_size(me) + 2 * g};
+  plan.from_extents = {1, 1, p.local_size(me) + 2 * g};
+  plan.to_extents = plan.from_extents;
   plan.remote_faces.assign(1, {false, false});
   const std::int64_t n = p.global_size(), my_offset = p.offset(me);
   std::map<int, std::vector<box_message>> sends, recvs;
@@ -87,7 +88,8 @@ copy_plan grid_halo_plan(const Layout& layout, const halo_spec& spec) {
   const int me = layout.comm().rank();
   copy_plan plan;
   plan.remote_faces.assign(R, {false, false});
-  for (int d = 0; d < R; ++d) plan.extents[pad + static_cast<std::size_t>(d)] = layout.local_extent(d) + 2 * h;
+  for (int d = 0; d < R; ++d) plan.from_extents[pad + static_cast<std::size_t>(d)] = layout.local_extent(d) + 2 * h;
+  plan.to_extents = plan.from_extents;
   if (h == 0) return plan;
 
   auto rank_of = [&](const std::array<int, rank>& c) {

@@ -12,6 +12,7 @@
 
 #include "../../detail/policy.hpp"
 #include "../../distributed/communicator.hpp"
+#include "../../distributed/detail/copy_engine.hpp"
 #include "../../distributed/detail/mpi.hpp"
 #include "../../distributed/grid.hpp"
 #include "../../distributed/vector.hpp"
@@ -27,6 +28,7 @@
 #include <mpi.h>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -121,30 +123,6 @@ inline std::size_t h5_staging_bytes() {
   return std::size_t{4} << 20;
 }
 
-/// Copies whole rows (runs along the last dimension) between a slab of a
-/// block in its storage (LayoutRight, with halo) and a packed buffer: one
-/// work item per row, a plain loop inside. (Kokkos::deep_copy between these
-/// layouts runs an MDRange over every point, several times slower.)
-template <class T>
-struct h5_copy_rows {
-  T* storage;                     // the slab's first owned point in the storage
-  T* buffer;                      // packed rows
-  std::int64_t middle;            // rows per index of the first dimension (1 in 2-D)
-  std::int64_t stride0, stride1;  // storage strides of the first two dimensions
-  std::int64_t length;            // elements per row
-  bool to_buffer;
-  KOKKOS_INLINE_FUNCTION void operator()(std::int64_t row) const {
-    const std::int64_t i = row / middle, j = row % middle;
-    T* s = storage + i * stride0 + j * stride1;
-    T* b = buffer + row * length;
-    if (to_buffer) {
-      for (std::int64_t k = 0; k < length; ++k) b[k] = s[k];
-    } else {
-      for (std::int64_t k = 0; k < length; ++k) s[k] = b[k];
-    }
-  }
-};
-
 template <class X>
 constexpr int h5_rank_of() {
   if constexpr (grid<X>)
@@ -153,40 +131,27 @@ constexpr int h5_rank_of() {
     return 1;
 }
 
-/// An MPI datatype that frees itself.
-class h5_mpi_type {
- public:
-  h5_mpi_type() = default;
-  explicit h5_mpi_type(MPI_Datatype type) : type_(type) {}
-  h5_mpi_type(h5_mpi_type&& other) noexcept : type_(std::exchange(other.type_, MPI_DATATYPE_NULL)) {}
-  h5_mpi_type& operator=(h5_mpi_type&& other) noexcept {
-    std::swap(type_, other.type_);
-    return *this;
-  }
-  h5_mpi_type(const h5_mpi_type&) = delete;
-  h5_mpi_type& operator=(const h5_mpi_type&) = delete;
-  ~h5_mpi_type() {
-    int finalized = 0;
-    MPI_Finalized(&finalized);
-    if (type_ != MPI_DATATYPE_NULL && !finalized) MPI_Type_free(&type_);
-  }
-  MPI_Datatype get() const { return type_; }
+/// A block of a row-major array of `sizes` (up to three dimensions: the
+/// dataset in the file, or a rank's storage) as the copy engine's box.
+inline std::array<std::int64_t, 3> h5_padded(const std::vector<hsize_t>& sizes) {
+  std::array<std::int64_t, 3> e{1, 1, 1};
+  for (std::size_t d = 0; d < sizes.size(); ++d) e[3 - sizes.size() + d] = static_cast<std::int64_t>(sizes[d]);
+  return e;
+}
+inline storage_box h5_box(const std::vector<hsize_t>& counts, const std::vector<hsize_t>& starts) {
+  storage_box box;
+  box.lo = h5_padded(starts);
+  box.extent = h5_padded(counts);
+  if (starts.size() < 3) box.lo[0] = 0;
+  if (starts.size() < 2) box.lo[1] = 0;
+  return box;
+}
 
- private:
-  MPI_Datatype type_ = MPI_DATATYPE_NULL;
-};
-
-/// A committed MPI subarray of `element` (row-major), or an empty type if
-/// an extent does not fit MPI's int (the caller has checked).
-inline h5_mpi_type h5_subarray(const std::vector<hsize_t>& sizes, const std::vector<hsize_t>& counts,
-                               const std::vector<hsize_t>& starts, MPI_Datatype element, const char* algorithm) {
-  std::vector<int> n(sizes.begin(), sizes.end()), c(counts.begin(), counts.end()), s(starts.begin(), starts.end());
-  MPI_Datatype type = MPI_DATATYPE_NULL;
-  check_mpi(
-      MPI_Type_create_subarray(static_cast<int>(n.size()), n.data(), c.data(), s.data(), MPI_ORDER_C, element, &type),
-      "MPI_Type_create_subarray", algorithm);
-  check_mpi(MPI_Type_commit(&type), "MPI_Type_commit", algorithm);
-  return h5_mpi_type(type);
+/// The committed MPI subarray of a block (the copy engine's box_subarray),
+/// or an error if an extent does not fit MPI's int (the caller has checked).
+inline mpi_owned_type h5_subarray(const std::vector<hsize_t>& sizes, const std::vector<hsize_t>& counts,
+                                  const std::vector<hsize_t>& starts, MPI_Datatype element, const char* algorithm) {
+  return box_subarray(h5_box(counts, starts), h5_padded(sizes), element, algorithm);
 }
 
 inline bool h5_fits_int(const std::vector<hsize_t>& values) {
@@ -249,7 +214,7 @@ class h5_slabs {
   struct memory {
     void* address;
     int count;
-    h5_mpi_type owned;  // a subarray of the storage, when there is one
+    mpi_owned_type owned;  // a subarray of the storage, when there is one
     MPI_Datatype type;
   };
   memory memory_of(std::size_t s) const {
@@ -261,7 +226,7 @@ class h5_slabs {
       std::vector<hsize_t> counts = b_.count, starts = b_.storage_start;
       counts[0] = rows(s);
       starts[0] += first_row(s);
-      h5_mpi_type type = h5_subarray(b_.storage, counts, starts, element_, algorithm_);
+      mpi_owned_type type = h5_subarray(b_.storage, counts, starts, element_, algorithm_);
       const MPI_Datatype raw = type.get();
       return {storage.data(), 1, std::move(type), raw};
     }
@@ -299,33 +264,44 @@ class h5_slabs {
   unmanaged_device device_piece(std::size_t s) const { return unmanaged_device(device_.data(), elements(s)); }
 
   // Slab s's rows between x's storage and a packed buffer in x's memory
-  // space; waits for the copy.
+  // space, by the copy engine's box kernels (the slab is one box of the
+  // storage); waits for the copy.
   void copy_rows(std::size_t s, T* buffer, bool to_buffer) const {
+    typename box_list<Kokkos::HostSpace>::builder slab;
+    std::vector<hsize_t> counts = b_.count, starts = b_.storage_start;
+    counts[0] = rows(s);
+    starts[0] += first_row(s);
+    slab.append(h5_box(counts, starts));
+    const auto e = h5_padded(b_.storage);
     const auto& storage = h5_storage_of(x_);
-    h5_copy_rows<T> f{storage.data(), buffer, 1, 0, 0, 1, to_buffer};
-    std::int64_t rows = static_cast<std::int64_t>(this->rows(s));
-    const std::int64_t first = static_cast<std::int64_t>(first_row(s));
-    if constexpr (rank == 1) {  // one element per work item
-      f.storage += static_cast<std::int64_t>(b_.storage_start[0]) + first;
-      f.stride0 = 1;
-    } else {
-      std::int64_t at = 0;
-      for (std::size_t d = 0; d < static_cast<std::size_t>(rank); ++d)
-        at = at * std::int64_t(b_.storage[d]) + std::int64_t(b_.storage_start[d]) + (d == 0 ? first : 0);
-      f.storage += at;
-      f.length = static_cast<std::int64_t>(b_.count[rank - 1]);
-      f.stride1 = rank == 3 ? std::int64_t(b_.storage[2]) : 0;
-      f.stride0 = rank == 3 ? std::int64_t(b_.storage[1] * b_.storage[2]) : std::int64_t(b_.storage[1]);
-      f.middle = rank == 3 ? std::int64_t(b_.count[1]) : 1;
-      rows *= f.middle;
-    }
+    const unmanaged_device whole(storage.data(), static_cast<std::size_t>(e[0] * e[1] * e[2]));
+    const unmanaged_device packed(buffer, elements(s));
     if constexpr (host_memory) {
       // A serial loop: a slab is a few MiB, cache-sized, and short parallel
       // regions (dozens per block) stall whenever a core is busy elsewhere.
-      for (std::int64_t row = 0; row < rows; ++row) f(row);
+      const Kokkos::View<const device_box*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>> boxes(
+          slab.boxes.data(), 1);
+      if (to_buffer) {
+        const box_pack_functor<unmanaged_device, unmanaged_device, decltype(boxes)> f{packed, whole, boxes, e[1], e[2]};
+        for (std::int64_t u = 0; u < slab.units; ++u) f(u);
+      } else {
+        const box_unpack_functor<unmanaged_device, unmanaged_device, decltype(boxes)> f{packed, whole, boxes, e[1],
+                                                                                        e[2]};
+        for (std::int64_t u = 0; u < slab.units; ++u) f(u);
+      }
     } else {
       using exec = typename X::execution_space;
-      Kokkos::parallel_for("weft::hdf5::stage", range_policy<exec>(exec(), 0, rows), f);
+      Kokkos::deep_copy(slab_box_,
+                        Kokkos::View<const device_box*, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(
+                            slab.boxes.data(), 1));
+      if (to_buffer)
+        Kokkos::parallel_for("weft::hdf5::stage", range_policy<exec>(exec(), 0, slab.units),
+                             box_pack_functor<unmanaged_device, unmanaged_device, decltype(slab_box_)>{
+                                 packed, whole, slab_box_, e[1], e[2]});
+      else
+        Kokkos::parallel_for("weft::hdf5::stage", range_policy<exec>(exec(), 0, slab.units),
+                             box_unpack_functor<unmanaged_device, unmanaged_device, decltype(slab_box_)>{
+                                 packed, whole, slab_box_, e[1], e[2]});
       exec().fence();
     }
   }
@@ -338,6 +314,7 @@ class h5_slabs {
   std::size_t inner_ = 1, slab_rows_ = 1, slabs_ = 0;
   host_view host_;
   device_view device_;
+  Kokkos::View<device_box*, memory_space> slab_box_{"weft::hdf5::slab box", 1};  // device memory: the slab's box
 };
 
 /// A dataset's values in the file, seen through MPI-IO by every rank: the
@@ -372,7 +349,7 @@ class h5_raw_file {
     }
     MPI_Offset displacement = static_cast<MPI_Offset>(offset);
     if (b.empty()) {
-      view_ = h5_mpi_type();
+      view_ = mpi_owned_type();
     } else if (b.global.size() == 1) {
       displacement += static_cast<MPI_Offset>(b.start[0] * element_bytes);
     } else if (h5_fits_int(b.global)) {
@@ -441,7 +418,7 @@ class h5_raw_file {
   MPI_Datatype element_;
   std::size_t element_bytes_;
   MPI_File file_ = MPI_FILE_NULL;
-  h5_mpi_type view_;
+  mpi_owned_type view_;
 };
 
 /// This rank's part of the checksum of packed slab s of block b (host memory).
