@@ -204,19 +204,16 @@ def plot_distributed(md, png):
                     markerfacecolor="white")
             ax.annotate(f"{'g' if size_key != 'n' else 'n'} = {size}", (ranks[-1], number(at[-1][mine])),
                         xytext=(4, 0), textcoords="offset points", va="center", fontsize=7, color=colour)
-        ax.plot([], [], color="black", marker="o", label="weft")
-        ax.plot([], [], color="black", marker="s", linestyle="--", markerfacecolor="white", label=label)
         ax.set_yscale("log")
         ticks = sorted({number(r["ranks"]) for r in rows})
         ax.set_xticks(ticks)
         ax.set_xlim(ticks[0] - 0.2, ticks[-1] + 0.9)
         ax.set_xlabel("MPI ranks (same global problem)")
         ax.set_ylabel("µs per call (lower is faster)")
-        ax.set_title(name)
+        ax.set_title(f"{name}\n(dashed: {label})")
         ax.grid(alpha=0.3)
-        ax.legend(loc="best", fontsize=6)
-    fig.suptitle(f"weft's distributed algorithms beside hand-written Kokkos + MPI over rank counts "
-                 f"({machine_line(md)})")
+    fig.suptitle(f"weft's distributed algorithms (solid) beside hand-written baselines (dashed) over rank counts, "
+                 f"a colour per size\n({machine_line(md)})")
     return save(fig, png)
 
 
