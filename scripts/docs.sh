@@ -35,6 +35,6 @@ start=$(date +%s)
 rm -rf "$out/doxygen"
 mkdir -p "$out/doxygen"
 WEFT_DOXYGEN_OUTPUT="$out/doxygen" doxygen docs/Doxyfile
-WEFT_DOXYGEN_XML="$out/doxygen/xml" sphinx-build -W --keep-going -q -b html -d "$out/doctrees" docs "$out/html"
+WEFT_DOXYGEN_XML="$out/doxygen/xml" sphinx-build -E -W --keep-going -q -b html -d "$out/doctrees" docs "$out/html"
 $python docs/_ext/check_reference.py "$out/doxygen/xml" "$out/html/objects.inv"
 echo "weft docs: $out/html/index.html ($(( $(date +%s) - start )) s)"

@@ -11,10 +11,13 @@
 - The API reference has one page per public header (docs/api/, written at
   each build and not kept in git): the header's opening comment, then what
   Doxygen found in it.
+- Inline code that names a public header (`weft/reduce.hpp`,
+  `distributed/grid.hpp`) links to its API page.
 - Every API page declares `namespace weft` again; Sphinx's C++ domain warns
   about that one repeated declaration, and nothing else is filtered.
 """
 import logging
+import re
 import posixpath
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -138,6 +141,24 @@ def _write_api_pages(app):
             stale.unlink()
 
 
+HEADER_NAME = re.compile(r"^(?:weft/)?((?:distributed/|hdf5/)?[a-z0-9_]+\.hpp)$")
+
+
+def _link_header_names(app, doctree, docname):
+    """Inline code naming a public header becomes a link to its API page."""
+    for literal in list(doctree.findall(nodes.literal)):
+        match = HEADER_NAME.match(literal.astext())
+        if not match or isinstance(literal.parent, nodes.reference):
+            continue
+        target = "api/weft/" + match.group(1).removesuffix(".hpp")
+        if target not in app.env.all_docs or target == docname:
+            continue
+        uri = app.builder.get_relative_uri(docname, target)
+        reference = nodes.reference("", "", internal=True, refuri=uri)
+        literal.replace_self(reference)
+        reference.append(literal)
+
+
 class _RepeatedNamespace(logging.Filter):
     def filter(self, record):
         message = record.getMessage()
@@ -149,6 +170,7 @@ def setup(app):
     app.connect("builder-inited", _prepare_doxygen_xml)
     app.connect("builder-inited", _write_api_pages)
     app.connect("missing-reference", _repository_link)
+    app.connect("doctree-resolved", _link_header_names)
     # Before -W's filter, which turns a warning into an error.
     for handler in logging.getLogger("sphinx").handlers:
         handler.filters.insert(0, _RepeatedNamespace())
