@@ -25,7 +25,7 @@ copyright = "The weft developers; Apache-2.0 WITH LLVM-exception"
 extensions = ["myst_parser", "breathe", "weft_docs"]
 source_suffix = {".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "_ext", "Doxyfile", "images/README.md"]
+exclude_patterns = ["_build", "_ext", "Doxyfile"]
 # Headings get GitHub's anchors, so that links between pages work on GitHub
 # and on the site alike.
 myst_heading_anchors = 4
