@@ -12,7 +12,8 @@ MEDIAN real time, pairs the weft / kokkos / omp variants of every
 
   bench/results/local.md    Markdown: machine, Kokkos, threads, date, the
                             table (GB/s per variant, weft/kokkos, weft/omp)
-  bench/results/local.png   GB/s against n, one panel per primitive
+  bench/results/local.png   GB/s against n, one panel per primitive (scripts/bench_plots.py,
+                            drawn from local.md)
   bench/results/local.json  the raw Google Benchmark JSON (git-ignored)
 
 and prints the table. GB/s = bytes moved per iteration (the case's "bytes"
@@ -28,7 +29,6 @@ import argparse
 import importlib.util
 import datetime
 import json
-import math
 import os
 import platform
 import re
@@ -37,6 +37,8 @@ import sys
 import time
 from collections import defaultdict
 from pathlib import Path
+
+import bench_plots
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_BINARY = ROOT / "build" / "bench" / "bench" / "weft-bench"
@@ -318,61 +320,6 @@ def header(data, args):
     return "\n".join(lines) + "\n"
 
 
-# --- the plot ----------------------------------------------------------------
-
-def import_pyplot():
-    try:
-        import matplotlib
-    except ImportError:
-        return None
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    return plt
-
-
-def plot(table_rows, llc, title, path):
-    plt = import_pyplot()
-    if plt is None:
-        print("bench.py: matplotlib is missing (Debian: python3-matplotlib); no plot written",
-              file=sys.stderr)
-        return False
-    primitives = [p for p in PRIMITIVES if any(r["primitive"] == p for r in table_rows)]
-    primitives += sorted({r["primitive"] for r in table_rows} - set(primitives))
-    columns = 3
-    rows_ = math.ceil(len(primitives) / columns)
-    fig, axes = plt.subplots(rows_, columns, figsize=(5 * columns, 3.8 * rows_), squeeze=False)
-    styles = {"weft": ("tab:blue", "o"), "kokkos": ("tab:orange", "s"), "omp": ("tab:green", "^")}
-    for ax, primitive in zip(axes.flat, primitives):
-        mine = [r for r in table_rows if r["primitive"] == primitive]
-        for variant in VARIANTS:
-            points = [(r["n"], r["rate"][variant]) for r in mine if r["rate"][variant]]
-            if points:
-                colour, marker = styles[variant]
-                ax.plot([p[0] for p in points], [p[1] for p in points], marker=marker,
-                        color=colour, label=variant)
-        # Where one iteration's bytes equal the last-level cache (log-log interpolation).
-        sizes = [(r["n"], r["bytes"]) for r in mine]
-        for (n0, b0), (n1, b1) in zip(sizes, sizes[1:]):
-            if llc and b0 < llc <= b1 and b1 > b0:
-                t = (math.log(llc) - math.log(b0)) / (math.log(b1) - math.log(b0))
-                ax.axvline(math.exp(math.log(n0) + t * (math.log(n1) - math.log(n0))),
-                           color="grey", linestyle="--", linewidth=1, label="bytes = LLC")
-        ax.set_xscale("log", base=2)
-        ax.set_title(primitive)
-        ax.set_xlabel("n (side)" if primitive.startswith("stencil") else "n (elements)")
-        ax.set_ylabel("GB/s (median)")
-        ax.set_ylim(bottom=0)
-        ax.grid(True, which="major", alpha=0.3)
-        ax.legend(fontsize="small")
-    for ax in list(axes.flat)[len(primitives):]:
-        ax.axis("off")
-    fig.suptitle(title, fontsize="medium")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return True
-
-
 def main():
     args = parse_args()
     # Debian's matplotlib belongs to the system interpreter; a pyenv or venv
@@ -411,12 +358,8 @@ def main():
     text = header(data, args) + table + "\n\n" + summary(table_rows) + "\n"
     md_path = out_dir / f"{args.name}.md"
     md_path.write_text(text)
-    ctx = data.get("context", {})
-    title = (f"weft local benchmarks: {machine_description()[0]}, "
-             f"OMP_NUM_THREADS={ctx.get('weft_bench_py', {}).get('env', {}).get('OMP_NUM_THREADS', '?')}, "
-             f"Kokkos {args.kokkos_version or ctx.get('kokkos_version', '?')}")
     png_path = out_dir / f"{args.name}.png"
-    wrote_png = plot(table_rows, llc, title, png_path)
+    wrote_png = bench_plots.plot_local(md_path, png_path)
     print(text)
     print(f"bench.py: wrote {md_path}" + (f" and {png_path}" if wrote_png else ""), file=sys.stderr)
 

@@ -38,6 +38,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench as local_bench  # noqa: E402  (machine description, byte formatting)
+import bench_plots  # noqa: E402
 
 DEFAULT_BINARY = ROOT / "build" / "bench" / "bench" / "weft-bench-distributed"
 NAME = re.compile(r"^(?P<primitive>[a-z0-9_]+)/(?P<variant>[a-z_]+)/(?P<n>\d+)(/manual_time)?$")
@@ -268,8 +269,9 @@ def main():
             "\n\nhalo share = exchange / no_overlap; hidden by overlap = (no_overlap - weft) / exchange.\n")
     path = out_dir / "distributed.md"
     path.write_text(text)
+    picture = bench_plots.plot_distributed(path, out_dir / "distributed.png")
     print(text)
-    print(f"bench_distributed.py: wrote {path}", file=sys.stderr)
+    print(f"bench_distributed.py: wrote {path}" + (f" and {picture}" if picture else ""), file=sys.stderr)
 
 
 if __name__ == "__main__":

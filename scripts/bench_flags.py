@@ -30,6 +30,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import bench_plots  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 NAME = re.compile(r"^(?P<primitive>[a-z0-9_]+)/(?P<variant>[a-z]+)/(?P<n>\d+)$")
 UNITS = {"ns": 1e-9, "us": 1e-6, "ms": 1e-3, "s": 1.0}
@@ -131,7 +134,10 @@ def main():
                      f"{ratio(k2, w2)} | {ratio(k3, w3)} |")
     text = "\n".join(lines) + "\n"
     Path(args.output).write_text(text)
+    picture = bench_plots.plot_flags(args.output, Path(args.output).with_suffix(".png"))
     print(text)
+    if picture:
+        print(f"bench_flags.py: wrote {args.output} and {picture}", file=sys.stderr)
 
 
 if __name__ == "__main__":

@@ -23,6 +23,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench as local_bench  # noqa: E402
 import bench_distributed as dist  # noqa: E402
+import bench_plots  # noqa: E402
 
 VARIANTS = [("save", "raw_write"), ("checkpoint", "raw_write"), ("checkpoint_sync", "raw_write_sync"),
             ("load", "raw_read")]
@@ -95,8 +96,9 @@ def main():
             f"\nFiles in {where(args.dir)}.\n\n" + table(runs) + "\n")
     path = out_dir / "io.md"
     path.write_text(text)
+    picture = bench_plots.plot_io(path, out_dir / "io.png")
     print(text)
-    print(f"bench_io.py: wrote {path}", file=sys.stderr)
+    print(f"bench_io.py: wrote {path}" + (f" and {picture}" if picture else ""), file=sys.stderr)
 
 
 if __name__ == "__main__":

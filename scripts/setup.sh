@@ -58,10 +58,12 @@ is_installed() {
 # --- Debian packages -------------------------------------------------------
 # python3-sklearn and python3-skimage carry the real data of the examples
 # train_digits (the UCI digits) and image_filter (photographs); zlib1g-dev
-# reads the digits' gzip file.
+# reads the digits' gzip file. Doxygen, Sphinx, MyST, breathe and furo build
+# the documentation site (scripts/docs.sh; ctest docs.site).
 packages=(g++ make cmake ccache libopenmpi-dev openmpi-bin libbenchmark-dev
           python3-matplotlib libpng-dev zlib1g-dev libhdf5-openmpi-dev python3-h5py
-          python3-sklearn python3-skimage)
+          python3-sklearn python3-skimage
+          doxygen python3-sphinx python3-myst-parser python3-breathe furo)
 missing=()
 for p in "${packages[@]}"; do is_installed "$p" || missing+=("$p"); done
 if [ "${#missing[@]}" -gt 0 ]; then

@@ -88,7 +88,7 @@ detail::value_t<Out> inclusive_scan(const In& in, const Out& out) {
 }
 
 /// out(i) = init op f(in(0)) op ... op f(in(i-1)), out(0) = init; returns
-/// init op f(in(0)) op ... op f(in(n-1)) (init when empty). As in <numeric>,
+/// init op f(in(0)) op ... op f(in(n-1)) (init when empty). As in `<numeric>`,
 /// values are accumulated in init's type T and converted to out's value
 /// type as they are written; an integer init over floating-point values
 /// does not compile (it would truncate every term).

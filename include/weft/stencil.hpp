@@ -52,9 +52,12 @@ template <class T>
 struct constant {
   T value;
 };
-// Aggregate deduction arrives only in clang 17; spelled out for older compilers.
+/// \cond
+// Aggregate deduction arrives only in clang 17; spelled out for older compilers
+// (and kept out of the API reference: it is not an entity of its own).
 template <class T>
 constant(T) -> constant<T>;
+/// \endcond
 
 /// Boundary: reads outside the domain give the nearest edge value.
 struct clamp {};
