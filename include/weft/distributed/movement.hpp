@@ -89,7 +89,7 @@ std::shared_ptr<const typed_copy_plan<T, M>> movement_plan(const Field& f, const
 /// A vector's blocks in the terms of a grid's: one split, one coordinate.
 template <class F>
 std::array<partition, 1> splits_of(const F& f) requires distributed_1d<F> {
-  return {f.partition()};
+  return std::array<partition, 1>{{f.partition()}};
 }
 template <class F>
 auto splits_of(const F& f) requires grid<F> {
@@ -97,7 +97,7 @@ auto splits_of(const F& f) requires grid<F> {
 }
 template <class F>
 std::array<int, 1> coords_of(const F& f) requires distributed_1d<F> {
-  return {f.comm().rank()};
+  return std::array<int, 1>{{f.comm().rank()}};
 }
 template <class F>
 auto coords_of(const F& f) requires grid<F> {
