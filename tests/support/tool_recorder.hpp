@@ -42,6 +42,9 @@ struct tool_record {
   std::vector<std::string> outer;   // regions pushed with none open, in order
   std::vector<std::string> pushed;  // every region pushed, in order
   std::vector<kernel_launch> kernels;
+  // The regions open at each MPI call a test observes (the distributed
+  // test's PMPI wrappers record them; "MPI_Wait" etc. first).
+  std::vector<std::vector<std::string>> mpi_calls;
   int in_deep_copy = 0;
 };
 
@@ -166,6 +169,8 @@ call_profile profile(const std::vector<std::string>& regions, F&& f) {
     if (!weft_label(k.label)) p += "kernel '" + k.label + "' lacks the weft:: prefix; ";
     if (!regions.empty() && k.regions.empty()) p += "kernel '" + k.label + "' runs outside any weft region; ";
   }
+  for (const auto& c : r.mpi_calls)
+    if (!regions.empty() && c.size() < 2) p += c.front() + " outside any weft region; ";
   return out;
 }
 
