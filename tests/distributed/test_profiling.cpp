@@ -7,6 +7,9 @@
 // see where they happen: a distributed stencil's wait for its halo
 // messages must fall inside weft::stencil.
 #include <weft/distributed.hpp>
+#if defined(WEFT_TEST_HDF5)
+#include <weft/hdf5.hpp>
+#endif
 
 #include <catch2/catch_test_macros.hpp>
 #include <mpi.h>
@@ -15,6 +18,8 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -202,3 +207,37 @@ TEST_CASE("distributed algorithms: regions balance when every rank throws weft::
   weft::distributed_vector<double, memory> empty(comm, weft::partition::block(0, comm.size()));
   WEFT_CHECK_PROFILE_THROWS(regions{"weft::max_loc"}, (void)weft::max_loc(exec, empty));
 }
+
+#if defined(WEFT_TEST_HDF5)
+TEST_CASE("checkpoint and restart: weft::save, weft::load and the checkpoint writer open their regions",
+          "[profiling][distributed][hdf5]") {
+  const weft::communicator comm(MPI_COMM_WORLD);
+  const exec_t exec{};
+  const char* env = std::getenv("WEFT_TEST_DIR");
+  const std::string dir = env && *env ? env : "weft-profiling-test-files";
+  if (comm.rank() == 0) std::filesystem::create_directories(dir);
+  MPI_Barrier(MPI_COMM_WORLD);
+  const std::int64_t n = 100 * comm.size() + 1;
+  weft::distributed_vector<double, memory> x(comm, weft::partition::block(n, comm.size()));
+  weft::for_each_index(exec, x, scrambled{});
+  weft::distributed_grid<double, 2, memory> u(comm, {20, 9 + comm.size()}, {.halo = 1});
+  weft::fill(exec, u, 2.0);
+  exec.fence();
+  const tool_session tool;
+  // save by name: its checkpoint writer's regions nest inside it.
+  WEFT_CHECK_PROFILE(regions{"weft::save"}, weft::save(dir + "/x.h5", "x", x, {}, {.overwrite = true}));
+  WEFT_CHECK_PROFILE(regions{"weft::load"}, weft::load(dir + "/x.h5", "x", x));
+  {
+    weft::checkpoint_writer ckpt(comm, dir + "/checkpoint.h5");
+    WEFT_CHECK_PROFILE(regions{"weft::checkpoint_writer::write"}, ckpt.write("u", u));
+    WEFT_CHECK_PROFILE(regions{"weft::checkpoint_writer::commit"}, ckpt.commit());
+  }
+  {
+    weft::hdf5_file f(comm, dir + "/checkpoint.h5", weft::hdf5_file::read);
+    WEFT_CHECK_PROFILE(regions{"weft::load"}, weft::load(f, "u", u));
+    // A dataset that is not there: every rank throws.
+    WEFT_CHECK_PROFILE_THROWS(regions{"weft::load"}, weft::load(f, "missing", u));
+    f.close();
+  }
+}
+#endif
