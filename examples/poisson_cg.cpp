@@ -190,6 +190,9 @@ solve_result solve(const weft::communicator& comm, std::int64_t n, preconditione
   // Every rank holds the same rr and rz (reductions are identical
   // everywhere), so all ranks take the same branches and leave together.
   while (k < max_iterations && std::sqrt(rr) > tolerance * b_norm) {
+    // A region of our own around the iteration: Kokkos Tools show weft's
+    // regions (weft::stencil, weft::transform_reduce) and kernels inside it.
+    Kokkos::Profiling::pushRegion("cg iteration");
     apply_laplacian(p, ap, h);
     const double alpha = rz / dot(p, ap);
     weft::transform(x, p, x, KOKKOS_LAMBDA(double xv, double pv) { return xv + alpha * pv; });
@@ -206,6 +209,7 @@ solve_result solve(const weft::communicator& comm, std::int64_t n, preconditione
       weft::transform(*z, p, p, KOKKOS_LAMBDA(double zv, double pv) { return zv + beta * pv; });
       rz = rz_next;
     }
+    Kokkos::Profiling::popRegion();
     ++k;
     if (k % report_every == 0) report(k, std::sqrt(rr));
   }

@@ -22,6 +22,7 @@
 #include "detail/by_key.hpp"
 #include "detail/device_function.hpp"
 #include "detail/policy.hpp"
+#include "detail/profiling.hpp"
 #include "detail/tiles.hpp"
 #include "error.hpp"
 #include "functional.hpp"
@@ -61,6 +62,7 @@ template <execution_space Exec, rank1_view Keys, rank1_view Values, rank1_view K
           class Op, class Eq>
 std::int64_t reduce_by_key(const Exec& exec, const Keys& keys, const Values& values, const KeysOut& keys_out,
                            const ValuesOut& values_out, Op op, Eq eq) {
+  const detail::profiling_region region("weft::reduce_by_key");
   using T = detail::value_t<ValuesOut>;
   const char* label = "weft::reduce_by_key";
   detail::static_check_accessible<Exec, Keys, Values, KeysOut, ValuesOut>();
@@ -123,6 +125,7 @@ std::int64_t reduce_by_key(const Keys& keys, const Values& values, const KeysOut
 ///   weft::inclusive_scan_by_key(exec, row, contribution, running);
 template <execution_space Exec, rank1_view Keys, rank1_view Values, rank1_view Out, class Op, class Eq>
 void inclusive_scan_by_key(const Exec& exec, const Keys& keys, const Values& values, const Out& out, Op op, Eq eq) {
+  const detail::profiling_region region("weft::inclusive_scan_by_key");
   detail::static_check_device_callable<Exec, Op, Eq>();
   using T = detail::value_t<Out>;
   const char* label = "weft::inclusive_scan_by_key";
@@ -167,6 +170,7 @@ void inclusive_scan_by_key(const Keys& keys, const Values& values, const Out& ou
 template <execution_space Exec, rank1_view Keys, rank1_view Values, rank1_view Out, class T, class Op, class Eq>
 void exclusive_scan_by_key(const Exec& exec, const Keys& keys, const Values& values, const Out& out, T init, Op op,
                            Eq eq) {
+  const detail::profiling_region region("weft::exclusive_scan_by_key");
   detail::static_check_device_callable<Exec, Op, Eq>();
   using element_type = detail::value_t<Out>;
   const char* label = "weft::exclusive_scan_by_key";
@@ -225,6 +229,7 @@ void exclusive_scan_by_key(const Keys& keys, const Values& values, const Out& ou
 ///   weft::segmented_reduce(exec, matrix_values, row_ptr, row_sums);
 template <execution_space Exec, rank1_view Values, rank1_view Offsets, rank1_view Out, class T, class Op>
 void segmented_reduce(const Exec& exec, const Values& values, const Offsets& offsets, const Out& out, T init, Op op) {
+  const detail::profiling_region region("weft::segmented_reduce");
   detail::static_check_device_callable<Exec, Op>();
   using element_type = detail::value_t<Out>;
   using offset_type = detail::value_t<Offsets>;

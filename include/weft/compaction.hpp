@@ -18,6 +18,7 @@
 #include "detail/compaction.hpp"
 #include "detail/device_function.hpp"
 #include "detail/policy.hpp"
+#include "detail/profiling.hpp"
 #include "detail/tiles.hpp"
 #include "error.hpp"
 #include "functional.hpp"
@@ -51,6 +52,7 @@ constexpr void static_check_equality() {
 ///   auto kept = weft::copy_if(exec, x, y, KOKKOS_LAMBDA(double v) { return v > 0; });
 template <execution_space Exec, rank1_view In, rank1_view Out, class Pred>
 std::int64_t copy_if(const Exec& exec, const In& in, const Out& out, Pred pred) {
+  const detail::profiling_region region("weft::copy_if");
   detail::static_check_device_callable<Exec, Pred>();
   detail::static_check_accessible<Exec, In, Out>();
   detail::static_check_writable<Out>();
@@ -78,6 +80,7 @@ std::int64_t copy_if(const In& in, const Out& out, Pred pred) {
 ///   x_size = weft::remove_if(exec, x, KOKKOS_LAMBDA(double v) { return v != v; });   // drop NaNs
 template <execution_space Exec, rank1_view View, class Pred>
 std::int64_t remove_if(const Exec& exec, const View& v, Pred pred) {
+  const detail::profiling_region region("weft::remove_if");
   detail::static_check_device_callable<Exec, Pred>();
   detail::static_check_accessible<Exec, View>();
   detail::static_check_writable<View>();
@@ -98,6 +101,7 @@ std::int64_t remove_if(const View& v, Pred pred) {
 ///   auto positives = weft::stable_partition(exec, x, KOKKOS_LAMBDA(double v) { return v > 0; });
 template <execution_space Exec, rank1_view View, class Pred>
 std::int64_t stable_partition(const Exec& exec, const View& v, Pred pred) {
+  const detail::profiling_region region("weft::stable_partition");
   detail::static_check_device_callable<Exec, Pred>();
   detail::static_check_accessible<Exec, View>();
   detail::static_check_writable<View>();
@@ -127,6 +131,7 @@ std::int64_t stable_partition(const View& v, Pred pred) {
 ///   weft::sort(exec, ids); auto distinct = weft::unique(exec, ids);
 template <execution_space Exec, rank1_view View, class Eq>
 std::int64_t unique(const Exec& exec, const View& v, Eq eq) {
+  const detail::profiling_region region("weft::unique");
   detail::static_check_device_callable<Exec, Eq>();
   detail::static_check_accessible<Exec, View>();
   detail::static_check_writable<View>();
@@ -156,6 +161,7 @@ std::int64_t unique(const View& v) {
 ///   auto m = weft::unique_by_key(exec, sorted_ids, first_position);
 template <execution_space Exec, rank1_view Keys, rank1_view Values, class Eq>
 std::int64_t unique_by_key(const Exec& exec, const Keys& keys, const Values& values, Eq eq) {
+  const detail::profiling_region region("weft::unique_by_key");
   detail::static_check_device_callable<Exec, Eq>();
   detail::static_check_accessible<Exec, Keys, Values>();
   detail::static_check_writable<Keys>();

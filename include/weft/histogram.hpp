@@ -10,6 +10,7 @@
 #include "concepts.hpp"
 #include "detail/histogram.hpp"
 #include "detail/policy.hpp"
+#include "detail/profiling.hpp"
 #include "error.hpp"
 
 #include <Kokkos_Core.hpp>
@@ -46,6 +47,7 @@ constexpr void static_check_counts() {
 ///   weft::histogram(exec, samples, counts, 0.0, 1.0);
 template <execution_space Exec, rank1_view View, rank1_view Counts>
 void histogram(const Exec& exec, const View& v, const Counts& counts, double lo, double hi) {
+  const detail::profiling_region region("weft::histogram");
   detail::static_check_accessible<Exec, View, Counts>();
   detail::static_check_counts<Counts>();
   static_assert(std::is_arithmetic_v<detail::value_t<View>>, "weft::histogram: the values must be arithmetic.");
@@ -67,6 +69,7 @@ void histogram(const View& v, const Counts& counts, double lo, double hi) {
 ///   weft::histogram(exec, cell_of_particle, particles_per_cell);
 template <execution_space Exec, rank1_view Indices, rank1_view Counts>
 void histogram(const Exec& exec, const Indices& bin_index, const Counts& counts) {
+  const detail::profiling_region region("weft::histogram");
   detail::static_check_accessible<Exec, Indices, Counts>();
   detail::static_check_counts<Counts>();
   static_assert(std::is_integral_v<detail::value_t<Indices>>, "weft::histogram: bin indices must be integers.");

@@ -13,6 +13,7 @@
 #include "concepts.hpp"
 #include "detail/device_function.hpp"
 #include "detail/overlap.hpp"
+#include "detail/profiling.hpp"
 #include "detail/reduce.hpp"
 #include "detail/scan.hpp"
 #include "error.hpp"
@@ -44,6 +45,7 @@ void check_scan_args(const char* label, const In& in, const Out& out) {
 template <execution_space Exec, view In, view Out, class Op, class UnaryOp>
 detail::value_t<Out> transform_inclusive_scan(const Exec& exec, const In& in, const Out& out, Op op,
                                               UnaryOp unary_op) {
+  const detail::profiling_region region("weft::transform_inclusive_scan");
   detail::static_check_device_callable<Exec, Op, UnaryOp>();
   using T = detail::value_t<Out>;
   detail::check_scan_args<Exec>("weft::transform_inclusive_scan", in, out);
@@ -62,6 +64,7 @@ detail::value_t<Out> transform_inclusive_scan(const In& in, const Out& out, Op o
 ///   auto total = weft::inclusive_scan(exec, counts, offsets, weft::plus{});
 template <execution_space Exec, view In, view Out, class Op>
 detail::value_t<Out> inclusive_scan(const Exec& exec, const In& in, const Out& out, Op op) {
+  const detail::profiling_region region("weft::inclusive_scan");
   detail::static_check_device_callable<Exec, Op>();
   using T = detail::value_t<Out>;
   detail::check_scan_args<Exec>("weft::inclusive_scan", in, out);
@@ -95,6 +98,7 @@ detail::value_t<Out> inclusive_scan(const In& in, const Out& out) {
 template <execution_space Exec, view In, view Out, class T, class Op, class UnaryOp>
 T transform_exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op,
                            UnaryOp unary_op) {
+  const detail::profiling_region region("weft::transform_exclusive_scan");
   detail::static_check_device_callable<Exec, Op, UnaryOp>();
   detail::check_scan_args<Exec>("weft::transform_exclusive_scan", in, out);
   detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<In>>>();
@@ -114,6 +118,7 @@ T transform_exclusive_scan(const In& in, const Out& out, T init, Op op, UnaryOp 
 ///   auto n_total = weft::exclusive_scan(exec, counts, offsets, 0);
 template <execution_space Exec, view In, view Out, class T, class Op>
 T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op) {
+  const detail::profiling_region region("weft::exclusive_scan");
   detail::static_check_device_callable<Exec, Op>();
   detail::check_scan_args<Exec>("weft::exclusive_scan", in, out);
   detail::static_check_accumulator<T, detail::value_t<In>>();

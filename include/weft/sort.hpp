@@ -24,6 +24,7 @@
 #include "concepts.hpp"
 #include "detail/device_function.hpp"
 #include "detail/policy.hpp"
+#include "detail/profiling.hpp"
 #include "detail/sort.hpp"
 #include "detail/tiles.hpp"
 #include "error.hpp"
@@ -53,6 +54,7 @@ constexpr void static_check_comparison() {
 ///   weft::sort(exec, particles, KOKKOS_LAMBDA(const particle& a, const particle& b) { return a.cell < b.cell; });
 template <execution_space Exec, rank1_view View, class Comp>
 void sort(const Exec& exec, const View& v, Comp comp) {
+  const detail::profiling_region region("weft::sort");
   detail::static_check_device_callable<Exec, Comp>();
   detail::static_check_accessible<Exec, View>();
   detail::static_check_writable<View>();
@@ -81,6 +83,7 @@ void sort(const View& v) {
 ///   weft::sort_by_key(exec, cell_of_particle, particle_index);
 template <execution_space Exec, rank1_view Keys, rank1_view Values, class Comp>
 void sort_by_key(const Exec& exec, const Keys& keys, const Values& values, Comp comp) {
+  const detail::profiling_region region("weft::sort_by_key");
   detail::static_check_device_callable<Exec, Comp>();
   detail::static_check_accessible<Exec, Keys, Values>();
   detail::static_check_writable<Keys>();

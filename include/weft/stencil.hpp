@@ -19,6 +19,7 @@
 #include "concepts.hpp"
 #include "detail/device_function.hpp"
 #include "detail/overlap.hpp"
+#include "detail/profiling.hpp"
 #include "detail/stencil.hpp"
 #include "error.hpp"
 
@@ -235,6 +236,7 @@ template <execution_space Exec, class... In, class... Out, boundary Boundary, cl
   requires((stencil_view<In> && ...) && (stencil_view<Out> && ...))
 void stencil(const Exec& exec, const detail::field_set<In...>& in, const detail::field_set<Out...>& out, reach r,
              const Boundary& bc, F f) {
+  const detail::profiling_region region("weft::stencil");
   detail::static_check_device_callable<Exec, F>();
   detail::stencil_views(exec, in.items, out.items, r, bc, f, std::index_sequence_for<In...>{},
                         std::index_sequence_for<Out...>{});

@@ -9,6 +9,7 @@
 #include "../detail/config.hpp"  // first: the C++20 check
 
 #include "../concepts.hpp"
+#include "../detail/profiling.hpp"
 #include "../error.hpp"
 #include "communicator.hpp"
 #include "detail/mpi.hpp"
@@ -361,6 +362,7 @@ class basic_balancer {
   template <class... X>
     requires(sizeof...(X) > 0 && (layout::template movable<X> && ...) && (!std::is_const_v<X> && ...))
   void apply(X&... xs) {
+    const detail::profiling_region region("weft::balancer::apply");
     // Layouts are agreed when objects are built: the same outcome everywhere.
     detail::require((layout::holds(current_, xs) && ...),
                     "weft::balancer::apply: an argument is not laid out on the balancer's current layout");
@@ -374,6 +376,7 @@ class basic_balancer {
   /// makes the proposal current. Collective (one MPI_Allreduce), so the
   /// model, and every later decision, stays the same on every rank.
   void moved(double seconds) {
+    const detail::profiling_region region("weft::balancer::moved");
     double slowest = 0;
     detail::check_mpi(MPI_Allreduce(&seconds, &slowest, 1, MPI_DOUBLE, MPI_MAX, comm_.native()), "MPI_Allreduce",
                       "weft::balancer::moved");
@@ -405,6 +408,7 @@ class basic_balancer {
  private:
   // One MPI_Allgather of every rank's time, which also settles `check`.
   bool observe_settled(double seconds, const detail::collective_check& check) {
+    const detail::profiling_region region("weft::balancer::observe");
     return decide(detail::all_gather_checked(comm_, check, seconds, "weft::balancer::observe"));
   }
 

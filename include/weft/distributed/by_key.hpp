@@ -19,6 +19,7 @@
 
 #include "../by_key.hpp"
 #include "../detail/device_function.hpp"
+#include "../detail/profiling.hpp"
 #include "../detail/tiles.hpp"
 #include "../error.hpp"
 #include "../functional.hpp"
@@ -165,33 +166,39 @@ auto distributed_reduce_by_key(const Exec& exec, const Keys& keys, const Values&
 ///   auto [cells, mass] = weft::reduce_by_key(cell, particle_mass);
 template <execution_space Exec, distributed_1d Keys, distributed_1d Values, class Op, class Eq>
 auto reduce_by_key(const Exec& exec, const Keys& keys, const Values& values, Op op, Eq eq) {
+  const detail::profiling_region region("weft::reduce_by_key");
   detail::static_check_device_callable<Exec, Op, Eq>();
   return detail::distributed_reduce_by_key(exec, keys, values, op, eq);
 }
 
 template <execution_space Exec, distributed_1d Keys, distributed_1d Values, class Op>
 auto reduce_by_key(const Exec& exec, const Keys& keys, const Values& values, Op op) {
+  const detail::profiling_region region("weft::reduce_by_key");
   detail::static_check_device_callable<Exec, Op>();
   return detail::distributed_reduce_by_key(exec, keys, values, op, equal_to<>{});
 }
 
 template <execution_space Exec, distributed_1d Keys, distributed_1d Values>
 auto reduce_by_key(const Exec& exec, const Keys& keys, const Values& values) {
+  const detail::profiling_region region("weft::reduce_by_key");
   return detail::distributed_reduce_by_key(exec, keys, values, plus<>{}, equal_to<>{});
 }
 
 template <distributed_1d Keys, distributed_1d Values, class Op, class Eq>
 auto reduce_by_key(const Keys& keys, const Values& values, Op op, Eq eq) {
+  const detail::profiling_region region("weft::reduce_by_key");
   return detail::distributed_reduce_by_key(detail::dist_exec_t<Values>{}, keys, values, op, eq);
 }
 
 template <distributed_1d Keys, distributed_1d Values, class Op>
 auto reduce_by_key(const Keys& keys, const Values& values, Op op) {
+  const detail::profiling_region region("weft::reduce_by_key");
   return detail::distributed_reduce_by_key(detail::dist_exec_t<Values>{}, keys, values, op, equal_to<>{});
 }
 
 template <distributed_1d Keys, distributed_1d Values>
 auto reduce_by_key(const Keys& keys, const Values& values) {
+  const detail::profiling_region region("weft::reduce_by_key");
   return detail::distributed_reduce_by_key(detail::dist_exec_t<Values>{}, keys, values, plus<>{}, equal_to<>{});
 }
 

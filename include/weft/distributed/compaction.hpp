@@ -16,6 +16,7 @@
 
 #include "../compaction.hpp"
 #include "../detail/device_function.hpp"
+#include "../detail/profiling.hpp"
 #include "../detail/tiles.hpp"
 #include "../error.hpp"
 #include "communicator.hpp"
@@ -76,23 +77,27 @@ std::remove_cvref_t<X> distributed_copy_if(const Exec& exec, const X& x, Pred pr
 ///   auto positive = weft::copy_if(x, KOKKOS_LAMBDA(double v) { return v > 0; });
 template <execution_space Exec, distributed_1d X, class Pred>
 std::remove_cvref_t<X> copy_if(const Exec& exec, const X& x, Pred pred) {
+  const detail::profiling_region region("weft::copy_if");
   detail::static_check_device_callable<Exec, Pred>();
   return detail::distributed_copy_if(exec, x, pred, std::nullopt);
 }
 
 template <execution_space Exec, distributed_1d X, class Pred>
 std::remove_cvref_t<X> copy_if(const Exec& exec, const X& x, Pred pred, const partition& to) {
+  const detail::profiling_region region("weft::copy_if");
   detail::static_check_device_callable<Exec, Pred>();
   return detail::distributed_copy_if(exec, x, pred, to);
 }
 
 template <distributed_1d X, class Pred>
 std::remove_cvref_t<X> copy_if(const X& x, Pred pred) {
+  const detail::profiling_region region("weft::copy_if");
   return detail::distributed_copy_if(detail::dist_exec_t<X>{}, x, pred, std::nullopt);
 }
 
 template <distributed_1d X, class Pred>
 std::remove_cvref_t<X> copy_if(const X& x, Pred pred, const partition& to) {
+  const detail::profiling_region region("weft::copy_if");
   return detail::distributed_copy_if(detail::dist_exec_t<X>{}, x, pred, to);
 }
 

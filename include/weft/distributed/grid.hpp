@@ -9,6 +9,7 @@
 
 #include "../concepts.hpp"
 #include "../detail/policy.hpp"
+#include "../detail/profiling.hpp"
 #include "../error.hpp"
 #include "../stencil.hpp"
 #include "communicator.hpp"
@@ -160,6 +161,7 @@ class distributed_grid {
   /// Collective; the halo is ready for work enqueued on `exec` afterwards.
   template <weft::execution_space Exec, boundary Boundary>
   void exchange_halo(const Exec& exec, const Boundary& bc, stencil_shape shape) const {
+    const detail::profiling_region region("weft::exchange_halo");
     start_halo_exchange(exec, bc, shape).wait();
   }
   template <weft::execution_space Exec, boundary Boundary>
@@ -184,6 +186,7 @@ class distributed_grid {
   /// wait(): boxes of them are sent from where they lie.
   template <weft::execution_space Exec, boundary Boundary>
   halo_exchange start_halo_exchange(const Exec& exec, const Boundary& bc, stencil_shape shape) const {
+    const detail::profiling_region region("weft::start_halo_exchange");
     return detail::halo_access::start(*this, exec, bc, shape);
   }
   template <weft::execution_space Exec, boundary Boundary>

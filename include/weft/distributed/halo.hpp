@@ -9,6 +9,7 @@
 
 #include "../detail/config.hpp"  // first: the C++20 check
 
+#include "../detail/profiling.hpp"
 #include "../stencil.hpp"
 #include "communicator.hpp"
 #include "detail/halo.hpp"
@@ -86,6 +87,7 @@ class halo_exchange {
   /// Waits for the messages and writes the ghosts (enqueued on the instance
   /// the exchange started on, so later work there sees them).
   void wait() {
+    const detail::profiling_region region("weft::halo_exchange::wait");
     if (auto finish = std::exchange(finish_, nullptr)) finish();
   }
 

@@ -11,6 +11,7 @@
 
 #include "../detail/config.hpp"  // first: the C++20 check
 
+#include "../detail/profiling.hpp"
 #include "../error.hpp"
 #include "communicator.hpp"
 #include "detail/copy_engine.hpp"
@@ -166,6 +167,7 @@ struct root_movement {
 ///   auto all = weft::gather(x, 0);
 template <distributed_1d X>
 std::vector<typename X::value_type> gather(const X& x, int root = 0) {
+  const detail::profiling_region region("weft::gather");
   using T = typename X::value_type;
   const char* algorithm = "weft::gather";
   const communicator& comm = x.comm();
@@ -186,6 +188,7 @@ std::vector<typename X::value_type> gather(const X& x, int root = 0) {
 /// rank receives from every rank, at most INT_MAX elements in all).
 template <distributed_1d X>
 std::vector<typename X::value_type> all_gather(const X& x) {
+  const detail::profiling_region region("weft::all_gather");
   using T = typename X::value_type;
   const char* algorithm = "weft::all_gather";
   const auto counts = detail::counts_of(x.partition(), algorithm);
@@ -213,6 +216,7 @@ std::vector<typename X::value_type> all_gather(const X& x) {
 template <class T, class MemorySpace = Kokkos::DefaultExecutionSpace::memory_space>
 distributed_vector<T, MemorySpace> scatter(const communicator& comm, const std::vector<T>& data,
                                            const partition& p, int root = 0) {
+  const detail::profiling_region region("weft::scatter");
   const char* algorithm = "weft::scatter";
   distributed_vector<T, MemorySpace> x(comm, p);  // agrees on p, exactly, on every rank
   detail::collective_check check(algorithm);
@@ -260,6 +264,7 @@ template <class... X>
 requires(sizeof...(X) > 0 &&
          (distributed_1d<X> && ...)) std::tuple<std::remove_cvref_t<X>...> redistribute(const std::tuple<X...>& xs,
                                                                                         const partition& to) {
+  const detail::profiling_region region("weft::redistribute");
   const char* algorithm = "weft::redistribute";
   const auto& first = std::get<0>(xs);
   // One new layout per halo width among the vectors (each agrees on `to`,
@@ -361,6 +366,7 @@ std::remove_cvref_t<X> redistribute(const X& x, const partition& to) {
 ///   auto balanced = weft::redistribute(u, weft::weighted_splits<2>({n0, n1}, u.dims(), speeds, u.halo_width()));
 template <grid G>
 std::remove_cvref_t<G> redistribute(const G& g, const std::array<partition, std::remove_cvref_t<G>::rank>& to) {
+  const detail::profiling_region region("weft::redistribute");
   using V = std::remove_cvref_t<G>;
   using T = typename V::value_type;
   using M = typename V::memory_space;
@@ -412,6 +418,7 @@ std::remove_cvref_t<G> redistribute(const G& g, const std::array<partition, std:
 ///   auto field = weft::gather(u, 0);   // field[i * n1 + j] on rank 0
 template <grid G>
 std::vector<typename G::value_type> gather(const G& g, int root = 0) {
+  const detail::profiling_region region("weft::gather");
   using T = typename G::value_type;
   const char* algorithm = "weft::gather";
   const communicator& comm = g.comm();
@@ -437,6 +444,7 @@ std::vector<typename G::value_type> gather(const G& g, int root = 0) {
 ///   weft::scatter(rank == 0 ? read_image() : std::vector<float>{}, image, 0);
 template <grid G>
 void scatter(const std::vector<typename G::value_type>& field, const G& g, int root = 0) {
+  const detail::profiling_region region("weft::scatter");
   using T = typename G::value_type;
   const char* algorithm = "weft::scatter";
   const communicator& comm = g.comm();

@@ -13,6 +13,7 @@
 #include "../detail/config.hpp"  // first: the C++20 check
 
 #include "../detail/device_function.hpp"
+#include "../detail/profiling.hpp"
 #include "../reduce.hpp"
 #include "detail/collectives.hpp"
 #include "detail/mpi.hpp"
@@ -135,6 +136,7 @@ loc<typename X::value_type> all_extremum(const Exec& exec, const X& x, const cha
 ///   weft::all_reduce(comm, gradient);  // weft::plus, element by element
 template <rank1_view View, class Op = plus<>>
 void all_reduce(const communicator& comm, const View& v, Op op = {}) {
+  const detail::profiling_region region("weft::all_reduce");
   using T = typename View::non_const_value_type;
   static_assert(!std::is_const_v<typename View::value_type>,
                 "weft::all_reduce: the view is written; it must not be const");
@@ -167,6 +169,7 @@ void all_reduce(const communicator& comm, const View& v, Op op = {}) {
 /// init op f(x_0) op ... op f(x_{n-1}) over all ranks; the same on every rank.
 template <execution_space Exec, distributed_1d X, class T, class ReduceOp, class UnaryOp>
 T transform_reduce(const Exec& exec, const X& x, T init, ReduceOp reduce_op, UnaryOp unary_op) {
+  const detail::profiling_region region("weft::transform_reduce");
   detail::static_check_device_callable<Exec, ReduceOp, UnaryOp>();
   auto local = x.local();
   detail::static_check_accumulator<T,
@@ -184,6 +187,7 @@ T transform_reduce(const X& x, T init, ReduceOp reduce_op, UnaryOp unary_op) {
 ///   double dot = weft::transform_reduce(a, b, 0.0, weft::plus{}, weft::multiplies{});
 template <execution_space Exec, distributed_1d A, distributed_1d B, class T, class ReduceOp, class BinaryOp>
 T transform_reduce(const Exec& exec, const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
+  const detail::profiling_region region("weft::transform_reduce");
   detail::static_check_device_callable<Exec, ReduceOp, BinaryOp>();
   detail::require_same_layout("weft::transform_reduce", a, b);
   auto la = a.local();
@@ -202,6 +206,7 @@ T transform_reduce(const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp 
 /// init op x_0 op ... op x_{n-1} over all ranks; the same on every rank.
 template <execution_space Exec, distributed_1d X, class T, class Op>
 T reduce(const Exec& exec, const X& x, T init, Op op) {
+  const detail::profiling_region region("weft::reduce");
   detail::static_check_device_callable<Exec, Op>();
   auto local = x.local();
   detail::static_check_accumulator<T, typename X::value_type>();
@@ -234,6 +239,7 @@ typename X::value_type reduce(const X& x) {
 /// every rank. Throws weft::error, on every rank, for an empty vector.
 template <execution_space Exec, distributed_1d X>
 loc<typename X::value_type> min_loc(const Exec& exec, const X& x) {
+  const detail::profiling_region region("weft::min_loc");
   return detail::all_extremum<false>(exec, x, "weft::min_loc");
 }
 template <distributed_1d X>
@@ -244,6 +250,7 @@ loc<typename X::value_type> min_loc(const X& x) {
 /// The largest element and its global index (smallest index on ties).
 template <execution_space Exec, distributed_1d X>
 loc<typename X::value_type> max_loc(const Exec& exec, const X& x) {
+  const detail::profiling_region region("weft::max_loc");
   return detail::all_extremum<true>(exec, x, "weft::max_loc");
 }
 template <distributed_1d X>
@@ -300,6 +307,7 @@ grid_loc<typename G::value_type, G::rank> grid_extremum(const Exec& exec, const 
 /// init op f(v) over every point of the grid; the same on every rank.
 template <execution_space Exec, grid G, class T, class ReduceOp, class UnaryOp>
 T transform_reduce(const Exec& exec, const G& g, T init, ReduceOp reduce_op, UnaryOp unary_op) {
+  const detail::profiling_region region("weft::transform_reduce");
   detail::static_check_device_callable<Exec, ReduceOp, UnaryOp>();
   auto in = g.local();
   detail::static_check_accumulator<T, std::invoke_result_t<const UnaryOp&, detail::const_reference_t<decltype(in)>>>();
@@ -314,6 +322,7 @@ T transform_reduce(const G& g, T init, ReduceOp reduce_op, UnaryOp unary_op) {
 /// init op f(a, b) over every point; a and b laid out alike.
 template <execution_space Exec, grid A, grid B, class T, class ReduceOp, class BinaryOp>
 T transform_reduce(const Exec& exec, const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp binary_op) {
+  const detail::profiling_region region("weft::transform_reduce");
   detail::static_check_device_callable<Exec, ReduceOp, BinaryOp>();
   detail::require_same_layout("weft::transform_reduce", a, b);
   auto ia = a.local();
@@ -332,6 +341,7 @@ T transform_reduce(const A& a, const B& b, T init, ReduceOp reduce_op, BinaryOp 
 /// init op every point; the same on every rank.
 template <execution_space Exec, grid G, class T, class Op>
 T reduce(const Exec& exec, const G& g, T init, Op op) {
+  const detail::profiling_region region("weft::reduce");
   detail::static_check_device_callable<Exec, Op>();
   auto in = g.local();
   detail::static_check_accumulator<T, typename G::value_type>();
@@ -363,6 +373,7 @@ typename G::value_type reduce(const G& g) {
 /// order on ties), on every rank. Throws on every rank for an empty grid.
 template <execution_space Exec, grid G>
 grid_loc<typename G::value_type, G::rank> min_loc(const Exec& exec, const G& g) {
+  const detail::profiling_region region("weft::min_loc");
   return detail::grid_extremum<false>(exec, g, "weft::min_loc");
 }
 template <grid G>
@@ -373,6 +384,7 @@ grid_loc<typename G::value_type, G::rank> min_loc(const G& g) {
 /// The largest point and its global multi-index (the first on ties).
 template <execution_space Exec, grid G>
 grid_loc<typename G::value_type, G::rank> max_loc(const Exec& exec, const G& g) {
+  const detail::profiling_region region("weft::max_loc");
   return detail::grid_extremum<true>(exec, g, "weft::max_loc");
 }
 template <grid G>

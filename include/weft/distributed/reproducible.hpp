@@ -8,6 +8,7 @@
 #include "../detail/config.hpp"  // first: the C++20 check
 
 #include "../concepts.hpp"
+#include "../detail/profiling.hpp"
 #include "../reproducible.hpp"
 #include "communicator.hpp"
 #include "detail/mpi.hpp"
@@ -121,6 +122,7 @@ void check_replicated_data(const communicator& comm, std::span<const T> data, co
 ///   weft::check_replicated(comm, std::span<const double>(weights), "the model weights");
 template <class T>
 void check_replicated(const communicator& comm, std::span<const T> data, const char* what = "the data") {
+  const detail::profiling_region region("weft::check_replicated");
   detail::collective_check check("weft::check_replicated");
   detail::check_replicated_data<T>(comm, data, {static_cast<std::int64_t>(data.size())}, what, check);
 }
@@ -143,6 +145,7 @@ void check_replicated(const communicator& comm, const T& value, const char* what
 /// the host first, which fences); indices are reported as the view's own.
 template <view View>
 void check_replicated(const communicator& comm, const View& v, const char* what = "the view") {
+  const detail::profiling_region region("weft::check_replicated");
   using T = typename View::non_const_value_type;
   constexpr int rank = static_cast<int>(View::rank);
   detail::collective_check check("weft::check_replicated");

@@ -12,6 +12,7 @@
 #include "../detail/config.hpp"  // first: the C++20 check
 
 #include "../detail/device_function.hpp"
+#include "../detail/profiling.hpp"
 #include "../scan.hpp"
 #include "detail/collectives.hpp"
 #include "detail/mpi.hpp"
@@ -30,6 +31,7 @@ namespace detail {
 template <bool Exclusive, class T, class Exec, class In, class Out, class Op, class Map>
 T distributed_scan(const Exec& exec, const In& in, const Out& out, const optional_value<T>& init, Op op, Map map,
                    const char* algorithm) {
+  const profiling_region region(algorithm);
   require_same_layout(algorithm, in, out);
   if constexpr (reproducible_fold<Op, T>) {
     // Each rank's accumulator, gathered; a rank scans from the join of the

@@ -29,6 +29,7 @@
 
 #include "../detail/device_function.hpp"
 #include "../detail/policy.hpp"
+#include "../detail/profiling.hpp"
 #include "../detail/sort.hpp"
 #include "../detail/tiles.hpp"
 #include "../error.hpp"
@@ -283,6 +284,7 @@ void distributed_sort(const Exec& exec, const Keys& keys, const Values& values, 
 ///   weft::sort(x);   // x(0) <= x(1) <= ... across all ranks
 template <execution_space Exec, distributed_1d X, class Comp>
 void sort(const Exec& exec, const X& x, Comp comp) {
+  const detail::profiling_region region("weft::sort");
   detail::static_check_device_callable<Exec, Comp>();
   detail::static_check_comparison<decltype(x.local()), Comp>();
   detail::distributed_sort(exec, x, detail::no_values{}, comp, "weft::sort");
@@ -308,6 +310,7 @@ void sort(const X& x) {
 ///   weft::sort_by_key(cell, particle_id);
 template <execution_space Exec, distributed_1d Keys, distributed_1d Values, class Comp>
 void sort_by_key(const Exec& exec, const Keys& keys, const Values& values, Comp comp) {
+  const detail::profiling_region region("weft::sort_by_key");
   detail::static_check_device_callable<Exec, Comp>();
   detail::static_check_comparison<decltype(keys.local()), Comp>();
   detail::require_same_layout("weft::sort_by_key", keys, values);

@@ -9,6 +9,7 @@
 
 #include "../detail/device_function.hpp"
 #include "../detail/host_kernels.hpp"
+#include "../detail/profiling.hpp"
 #include "../stencil.hpp"
 #include "for_each.hpp"
 #include "grid.hpp"
@@ -276,6 +277,7 @@ template <execution_space Exec, class... X, class... Y, boundary Boundary, class
 requires((distributed<X> && ...) &&
          (distributed<Y> && ...)) void stencil(const Exec& exec, const detail::field_set<X...>& in,
                                                const detail::field_set<Y...>& out, reach r, const Boundary& bc, F f) {
+  const detail::profiling_region region("weft::stencil");
   detail::static_check_device_callable<Exec, F>();
   detail::distributed_stencil(exec, in.items, out.items, r, bc, f, std::index_sequence_for<X...>{},
                               std::index_sequence_for<Y...>{});

@@ -6,6 +6,7 @@
 
 #include "../detail/config.hpp"  // first: the C++20 check
 
+#include "../detail/profiling.hpp"
 #include "../error.hpp"
 #include "../stencil.hpp"
 #include "communicator.hpp"
@@ -121,6 +122,7 @@ class distributed_vector {
   /// work enqueued on `exec` when it returns.
   template <weft::execution_space Exec, boundary Boundary>
   void exchange_halo(const Exec& exec, const Boundary& bc) const {
+    const detail::profiling_region region("weft::exchange_halo");
     start_halo_exchange(exec, bc).wait();
   }
   template <boundary Boundary>
@@ -138,6 +140,7 @@ class distributed_vector {
   ///   auto h = x.start_halo_exchange(weft::periodic{}); interior(); h.wait(); edges();
   template <weft::execution_space Exec, boundary Boundary>
   halo_exchange start_halo_exchange(const Exec& exec, const Boundary& bc) const {
+    const detail::profiling_region region("weft::start_halo_exchange");
     return detail::halo_access::start(*this, exec, bc, stencil_shape::box);
   }
   template <boundary Boundary>

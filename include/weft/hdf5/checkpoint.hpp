@@ -7,6 +7,7 @@
 
 #include "../detail/config.hpp"  // first: the C++20 check
 
+#include "../detail/profiling.hpp"
 #include "../distributed/communicator.hpp"
 #include "../distributed/grid.hpp"
 #include "../distributed/vector.hpp"
@@ -118,6 +119,7 @@ class checkpoint_writer {
   /// ranks of x, which must be those of comm.
   template <class X>
   requires(distributed<X>) void write(const std::string& name, const X& x, const attributes& extra = {}) {
+    const detail::profiling_region region("weft::checkpoint_writer::write");
     const detail::h5_write_settings settings{.overwrite = false, .verify = options_.verify, .sync = options_.sync};
     if (auto field = detail::h5_write(file_, name, x, extra, settings, "weft::checkpoint_writer::write"))
       sidecars_.push_back(*field);
@@ -144,6 +146,7 @@ class checkpoint_writer {
   /// visible (renames within the directory just written in, and its sync);
   /// the weft::error then says "committed, but ...", and committed() is true.
   void commit() {
+    const detail::profiling_region region("weft::checkpoint_writer::commit");
     const char* algorithm = "weft::checkpoint_writer::commit";
     detail::require(!committed_, algorithm, ": '", path_, "' is already committed");
     file_.close();

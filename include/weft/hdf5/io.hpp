@@ -5,6 +5,7 @@
 
 #include "../detail/config.hpp"  // first: the C++20 check
 
+#include "../detail/profiling.hpp"
 #include "../distributed/grid.hpp"
 #include "../distributed/vector.hpp"
 #include "checkpoint.hpp"
@@ -69,6 +70,7 @@ struct load_options {
 template <class X>
 requires(distributed<X>) void save(hdf5_file& file, const std::string& name, const X& x, const attributes& extra = {},
                                    const save_options& options = {}) {
+  const detail::profiling_region region("weft::save");
   const detail::h5_write_settings settings{.overwrite = options.overwrite, .verify = options.verify, .sync = false};
   const auto field = detail::h5_write(file, name, x, extra, settings, "weft::save");
   if (!field) return;  // the same on every rank: it depends on types only
@@ -151,6 +153,7 @@ inline void h5_check_replaceable(const communicator& comm, const std::string& pa
 template <class X>
 requires(distributed<X>) void save(const std::string& path, const std::string& name, const X& x,
                                    const attributes& extra = {}, const save_options& options = {}) {
+  const detail::profiling_region region("weft::save");
   detail::h5_check_replaceable(x.comm(), path, name, options.overwrite, "weft::save");
   checkpoint_writer writer(x.comm(), path, {.sync = true, .verify = options.verify});
   writer.write(name, x, extra);
@@ -171,6 +174,7 @@ requires(distributed<X>) void save(const std::string& path, const std::string& n
 template <class X>
 requires(distributed<X>) void load(const hdf5_file& file, const std::string& name, const X& x,
                                    const load_options& options = {}) {
+  const detail::profiling_region region("weft::load");
   detail::h5_read(file, name, x, options.verify, "weft::load");
 }
 
@@ -179,8 +183,9 @@ requires(distributed<X>) void load(const hdf5_file& file, const std::string& nam
 template <class X>
 requires(distributed<X>) void load(const std::string& path, const std::string& name, const X& x,
                                    const load_options& options = {}) {
+  const detail::profiling_region region("weft::load");
   hdf5_file file(x.comm(), path, hdf5_file::read);
-  load(file, name, x, options);
+  detail::h5_read(file, name, x, options.verify, "weft::load");
   file.close();
 }
 

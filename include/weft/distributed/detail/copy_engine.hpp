@@ -311,39 +311,42 @@ class typed_copy_plan {
   std::int64_t send_buffer_size() const { return sends_boxes_.elements; }
   std::int64_t recv_buffer_size() const { return recvs_boxes_.elements; }
 
-  /// Enqueues on `exec` the pack of the buffered sends from `from`.
+  /// Enqueues on `exec` the pack of the buffered sends from `from`
+  /// (kernel `<algorithm>:pack`).
   template <class Exec, class Buffer>
-  void pack(const Exec& exec, const Buffer& buffer, const storage_view& from) const {
+  void pack(const Exec& exec, const Buffer& buffer, const storage_view& from, const char* algorithm) const {
     if (sends_boxes_.units == 0) return;
     const auto& e = geometry_->from_extents;
     Kokkos::parallel_for(
-        "weft::copy_pack", range(exec, sends_boxes_.units),
+        std::string(algorithm) + ":pack", range(exec, sends_boxes_.units),
         box_pack_functor<Buffer, storage_view, boxes_view>{buffer, from, sends_boxes_.boxes, e[1], e[2]});
   }
-  /// Enqueues on `exec` the unpack of the buffered receives into `to`.
+  /// Enqueues on `exec` the unpack of the buffered receives into `to`
+  /// (kernel `<algorithm>:unpack`).
   template <class Exec, class Buffer>
-  void unpack(const Exec& exec, const Buffer& buffer, const storage_view& to) const {
+  void unpack(const Exec& exec, const Buffer& buffer, const storage_view& to, const char* algorithm) const {
     if (recvs_boxes_.units == 0) return;
     const auto& e = geometry_->to_extents;
     Kokkos::parallel_for(
-        "weft::copy_unpack", range(exec, recvs_boxes_.units),
+        std::string(algorithm) + ":unpack", range(exec, recvs_boxes_.units),
         box_unpack_functor<Buffer, storage_view, boxes_view>{buffer, to, recvs_boxes_.boxes, e[1], e[2]});
   }
   /// Enqueues on `exec` the copies within this rank, from `from` into `to`,
-  /// and the constant boxes of `to` (with a constant).
+  /// and the constant boxes of `to` (with a constant): kernels
+  /// `<algorithm>:copy` and `<algorithm>:constant`.
   template <class Exec>
   void copy_locally(const Exec& exec, const storage_view& from, const storage_view& to,
-                    const std::optional<T>& constant) const {
+                    const std::optional<T>& constant, const char* algorithm) const {
     const auto& f = geometry_->from_extents;
     const auto& t = geometry_->to_extents;
     if (local_to_.units > 0) {
-      Kokkos::parallel_for("weft::copy_local", range(exec, local_to_.units),
+      Kokkos::parallel_for(std::string(algorithm) + ":copy", range(exec, local_to_.units),
                            box_copy_functor<storage_view, boxes_view>{from, to, local_from_.boxes, local_to_.boxes,
                                                                       f[1], f[2], t[1], t[2]});
     }
     if (constant && constant_boxes_.units > 0) {
       Kokkos::parallel_for(
-          "weft::copy_constant", range(exec, constant_boxes_.units),
+          std::string(algorithm) + ":constant", range(exec, constant_boxes_.units),
           box_set_functor<storage_view, boxes_view, T>{to, constant_boxes_.boxes, *constant, t[1], t[2]});
     }
   }
@@ -463,8 +466,8 @@ class copy_exchanger {
   void start(const Exec& exec, const storage_view& from, const storage_view& to, const std::optional<T>& constant,
              MPI_Comm comm, const char* algorithm, neighbour_agreement* agreement = nullptr) {
     const plan_type& plan = *plan_;
-    plan.pack(exec, send_buffer_, from);
-    plan.copy_locally(exec, from, to, constant);
+    plan.pack(exec, send_buffer_, from, algorithm);
+    plan.copy_locally(exec, from, to, constant, algorithm);
     recv_requests_.assign(static_cast<std::size_t>(plan.recv_requests()), MPI_REQUEST_NULL);
     send_requests_.assign(static_cast<std::size_t>(plan.send_requests()), MPI_REQUEST_NULL);
     agreement_ = agreement;
@@ -508,7 +511,7 @@ class copy_exchanger {
       requests->clear();
     }
     if (!plan_->direct() && recv_host_.extent(0) > 0) Kokkos::deep_copy(exec, recv_buffer_, recv_host_);
-    plan_->unpack(exec, recv_buffer_, to);
+    plan_->unpack(exec, recv_buffer_, to, algorithm);
   }
 
   /// Whether every message has arrived, letting MPI progress them meanwhile.
