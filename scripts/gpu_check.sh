@@ -299,18 +299,26 @@ ctx = data.get("context", {})
 keys = ("kokkos_version", "kokkos_execution_space", "kokkos_concurrency", "mpi_ranks", "num_cpus")
 print(", ".join(f"{k}: {ctx[k]}" for k in keys if k in ctx))
 print()
-print("| benchmark | time | unit | rate |")
-print("|---|---:|---|---:|")
-for b in data.get("benchmarks", []):
-    if b.get("aggregate_name", "median") != "median" or b.get("error_occurred"):
-        continue
+# Speed relative to weft's variant of the same case (<case>/<variant>/<size>...):
+# above 1, the variant is faster than weft.
+rows = [b for b in data.get("benchmarks", [])
+        if b.get("aggregate_name", "median") == "median" and not b.get("error_occurred")]
+def split(b):
+    parts = b.get("run_name", b["name"]).split("/")
+    return parts[1] if len(parts) > 2 else "", tuple(parts[:1] + parts[2:])
+weft_time = {split(b)[1]: b["real_time"] for b in rows if split(b)[0] == "weft"}
+print("| benchmark | time | unit | rate | weft's time / this |")
+print("|---|---:|---|---:|---:|")
+for b in rows:
+    variant, key = split(b)
+    ratio = f"{weft_time[key] / b['real_time']:.2f}" if key in weft_time and b["real_time"] > 0 else ""
     rate = ""
     for key, unit in (("bytes_per_second", "GB/s"), ("items_per_second", "G items/s")):
         if key in b:
             rate = f"{b[key] / 1e9:.3g} {unit}"
             break
     name = b.get("run_name", b["name"])
-    print(f"| {name} | {b['real_time']:.4g} | {b.get('time_unit', 'ns')} | {rate} |")
+    print(f"| {name} | {b['real_time']:.4g} | {b.get('time_unit', 'ns')} | {rate} | {ratio} |")
 PY
     fi
   done
