@@ -41,7 +41,8 @@ scratch=$(mktemp -d "${TMPDIR:-/tmp}/weft-check.XXXXXX")
 if [ -f "$bundle" ]; then  # a packed bundle (.tar.gz, .tar.xz, .tar.zst): unpacked here
   mkdir -p "$scratch/bundle"
   tar -xf "$bundle" -C "$scratch/bundle" || { echo "gpu_check.sh: cannot unpack $bundle" >&2; exit 2; }
-  bundle=$(dirname "$(find "$scratch/bundle" -maxdepth 3 -type d -name bin | head -n 1)")
+  bundle=$(find "$scratch/bundle" -maxdepth 2 -name build-info.txt | head -n 1)
+  bundle=$(dirname "${bundle:-$scratch/bundle/x/x}")
 fi
 if [ -z "$bundle" ] || [ ! -d "$bundle/bin" ]; then
   echo "usage: scripts/gpu_check.sh BUNDLE   (a folder with bin/, or a .tar.* of one, made by scripts/gpu_bundle.sh)" >&2
