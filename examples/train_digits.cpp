@@ -349,7 +349,8 @@ class network {
     const auto rate = o_.rate, momentum = o_.momentum;
     const auto velocity = velocity_;
     const auto b2 = b2_, vb2 = vb2_;
-    auto update = [&](auto gradient, double scale) {
+    // (Not generic: nvcc compiles no device lambda inside a generic lambda.)
+    auto update = [&](const Kokkos::View<double*>& gradient, double scale) {
       weft::for_each_index(
           u, KOKKOS_LAMBDA(std::int64_t j, unit & w) {
             for (int k = 0; k < P; ++k)
@@ -375,7 +376,10 @@ class network {
             for (std::int64_t b = 0; b < n; ++b) s += fixed(term(i, b));
           });
       weft::all_reduce(data_comm_, g);
-      update(g, fixed_unit);
+      Kokkos::View<double*> gd("gradient (double)", g.extent(0));
+      weft::for_each_index(
+          gd, KOKKOS_LAMBDA(std::int64_t i, double& v) { v = double(g(i)); });
+      update(gd, fixed_unit);
     } else {
       Kokkos::View<double*> g("gradient", units * P + C);
       weft::for_each_index(
