@@ -40,7 +40,10 @@ bundle="${1:-${WEFT_CHECK_BINARIES:-}}"
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/weft-check.XXXXXX")
 if [ -f "$bundle" ]; then  # a packed bundle (.tar.gz, .tar.xz, .tar.zst): unpacked here
   mkdir -p "$scratch/bundle"
-  tar -xf "$bundle" -C "$scratch/bundle" || { echo "gpu_check.sh: cannot unpack $bundle" >&2; exit 2; }
+  # tar, or Python's tarfile where tar lacks the compressor (xz, zstd).
+  tar -xf "$bundle" -C "$scratch/bundle" 2> /dev/null ||
+    python3 -c 'import sys, tarfile; tarfile.open(sys.argv[1]).extractall(sys.argv[2])' "$bundle" "$scratch/bundle" ||
+    { echo "gpu_check.sh: cannot unpack $bundle" >&2; exit 2; }
   bundle=$(find "$scratch/bundle" -maxdepth 2 -name build-info.txt | head -n 1)
   bundle=$(dirname "${bundle:-$scratch/bundle/x/x}")
 fi
