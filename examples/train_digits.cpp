@@ -259,7 +259,8 @@ class network {
   }
   const weft::distributed_vector<int>& predictions() const { return predicted_; }
 
- private:
+  // Public, not private: nvcc compiles device lambdas only in functions
+  // that are accessible from outside their class.
   template <class T>
   static Kokkos::View<T*> to_view(const std::vector<T>& v, const char* label) {
     Kokkos::View<T*> out(std::string(label), v.size());
@@ -392,6 +393,7 @@ class network {
     }
   }
 
+ private:
   options o_;
   weft::communicator model_comm_, data_comm_;
   weft::distributed_vector<unit> units_;
