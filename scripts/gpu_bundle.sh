@@ -125,7 +125,7 @@ fi
   kokkos_dir=$(grep -E '^Kokkos_DIR:' "$build/CMakeCache.txt" 2>/dev/null | sed 's/^[^=]*=//')
   if [ -n "$kokkos_dir" ] && [ -f "$kokkos_dir/KokkosConfigVersion.cmake" ]; then
     echo "Kokkos version: $(sed -n 's/^set(PACKAGE_VERSION "\(.*\)")/\1/p' "$kokkos_dir/KokkosConfigVersion.cmake")"
-    grep -hE '^set\(Kokkos_(DEVICES|ARCH) ' "$kokkos_dir/KokkosConfig.cmake" 2>/dev/null || true
+    grep -hE '^set\(Kokkos_(DEVICES|ARCH) ' "$kokkos_dir"/*.cmake 2>/dev/null || true
   fi
   command -v nvcc > /dev/null && nvcc --version | tail -n 2 | head -n 1
   echo "weft commit: $(git -C "$(dirname "$0")/.." rev-parse --short HEAD 2>/dev/null || echo unknown)"
