@@ -89,7 +89,19 @@ if [ -d "$bundle/lib" ]; then
     ln -s "$lib" "$program_libs/$name"
   done
 fi
-export WEFT_CHECK_LIBS="${program_libs}${program_libs:+${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}}"
+# The CUDA driver (libcuda.so.1) is the machine's own; where the loader does
+# not know it, look where container images of NVIDIA machines mount it.
+driver_libs=""
+if ! ldconfig -p 2>/dev/null | grep -q 'libcuda\.so\.1 '; then
+  for dir in /usr/local/nvidia/lib64 /usr/local/nvidia/lib /usr/lib64 /usr/local/cuda/compat; do
+    [ -e "$dir/libcuda.so.1" ] && driver_libs="${driver_libs:+$driver_libs:}$dir"
+  done
+fi
+WEFT_CHECK_LIBS="$program_libs"
+for extra in "${LD_LIBRARY_PATH:-}" "$driver_libs"; do
+  [ -n "$extra" ] && WEFT_CHECK_LIBS="${WEFT_CHECK_LIBS:+$WEFT_CHECK_LIBS:}$extra"
+done
+export WEFT_CHECK_LIBS
 mpiexec=""
 if [ -x "$bundle/mpi/bin/orterun" ]; then
   # The bundled Open MPI, moved from its install prefix.
