@@ -120,6 +120,7 @@ struct segment_combine {
     a.heads = 0;
   }
   /// a = a then b.
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION void join(segment_summary<T>& a, const segment_summary<T>& b) const {
     a.heads += b.heads;
     if (b.head) {
@@ -142,6 +143,7 @@ struct segment_summary_functor {
   Summaries summaries;
   tiling tiles;
   std::int64_t base;
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t t) const {
     const std::int64_t begin = base + tiles.begin(t), end = base + tiles.end(t);
     const std::int64_t heads = segments.count_heads(begin, end);
@@ -187,6 +189,7 @@ struct segment_walk_functor {
   Emit emit;
   tiling tiles;
   std::int64_t base, end_of_all;
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t t) const {
     const std::int64_t begin = base + tiles.begin(t), end = base + tiles.end(t);
     const segment_summary<T> carry = carries(t);
