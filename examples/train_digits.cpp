@@ -259,7 +259,8 @@ class network {
   }
   const weft::distributed_vector<int>& predictions() const { return predicted_; }
 
- private:
+  // Public, not private: nvcc compiles device lambdas only in functions
+  // that are accessible from outside their class.
   template <class T>
   static Kokkos::View<T*> to_view(const std::vector<T>& v, const char* label) {
     Kokkos::View<T*> out(std::string(label), v.size());
@@ -349,7 +350,8 @@ class network {
     const auto rate = o_.rate, momentum = o_.momentum;
     const auto velocity = velocity_;
     const auto b2 = b2_, vb2 = vb2_;
-    auto update = [&](auto gradient, double scale) {
+    // (Not generic: nvcc compiles no device lambda inside a generic lambda.)
+    auto update = [&](const Kokkos::View<double*>& gradient, double scale) {
       weft::for_each_index(
           u, KOKKOS_LAMBDA(std::int64_t j, unit & w) {
             for (int k = 0; k < P; ++k)
@@ -375,7 +377,10 @@ class network {
             for (std::int64_t b = 0; b < n; ++b) s += fixed(term(i, b));
           });
       weft::all_reduce(data_comm_, g);
-      update(g, fixed_unit);
+      Kokkos::View<double*> gd("gradient (double)", g.extent(0));
+      weft::for_each_index(
+          gd, KOKKOS_LAMBDA(std::int64_t i, double& v) { v = double(g(i)); });
+      update(gd, fixed_unit);
     } else {
       Kokkos::View<double*> g("gradient", units * P + C);
       weft::for_each_index(
@@ -388,6 +393,7 @@ class network {
     }
   }
 
+ private:
   options o_;
   weft::communicator model_comm_, data_comm_;
   weft::distributed_vector<unit> units_;

@@ -100,6 +100,16 @@ struct coupled {
   }
 };
 
+/// The stencil function with its neighbourhood types named (no template
+/// operator()), as a KOKKOS_LAMBDA(const na&, const nb&) would be; a functor
+/// because nvcc allows no device lambda inside the generic lambda that walks
+/// the boundaries.
+template <class F, class NA, class NB>
+struct named_pair {
+  F f;
+  KOKKOS_INLINE_FUNCTION auto operator()(const NA& x, const NB& y) const { return f(x, y); }
+};
+
 // The reference: reads through the boundary rule (constants converted to
 // each field's type), on row-major vectors.
 template <class T>
@@ -187,8 +197,7 @@ void check(const extents& n, int r, bc_kind kind, int fields, bool named) {
     } else if (fields == 2 && named) {
       using na = weft::neighbourhood<decltype(va), B>;
       using nb = weft::neighbourhood<decltype(vb), B>;
-      weft::stencil(exec, weft::fields(va, vb), weft::fields(o1, o2), r, bc,
-                    KOKKOS_LAMBDA(const na& x, const nb& y) { return f(x, y); });
+      weft::stencil(exec, weft::fields(va, vb), weft::fields(o1, o2), r, bc, named_pair<coupled<R>, na, nb>{f});
     } else if (fields == 2) {
       weft::stencil(weft::fields(va, vb), weft::fields(o1, o2), r, bc, f);
     } else {

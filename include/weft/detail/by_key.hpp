@@ -17,6 +17,7 @@
 // pieces from different tiles are joined in order: non-commutative
 // operations keep sequence order, and no identity element is needed.
 
+#include "config.hpp"
 #include "fold.hpp"
 #include "policy.hpp"
 #include "tiles.hpp"
@@ -40,6 +41,7 @@ struct key_segments {
     return {segments_before - 1};
   }
   /// Whether i starts a segment; called for increasing i.
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION bool head(cursor& c, std::int64_t i) const {
     const bool h = i == 0 || !static_cast<bool>(eq(keys(i - 1), keys(i)));
     c.ordinal += h ? 1 : 0;
@@ -48,11 +50,13 @@ struct key_segments {
   KOKKOS_INLINE_FUNCTION static std::int64_t slot(const cursor& c) { return c.ordinal; }
   /// How many segments start in [begin, end), and where the last one does
   /// (-1: none). The count is a branch-free loop the compiler vectorises.
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION std::int64_t count_heads(std::int64_t begin, std::int64_t end) const {
     std::int64_t heads = begin == 0 ? 1 : 0;
     for (std::int64_t i = begin == 0 ? 1 : begin; i < end; ++i) heads += static_cast<bool>(eq(keys(i - 1), keys(i))) ? 0 : 1;
     return heads;
   }
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION std::int64_t last_head(std::int64_t begin, std::int64_t end) const {
     for (std::int64_t i = end - 1; i >= begin; --i)
       if (i == 0 || !static_cast<bool>(eq(keys(i - 1), keys(i)))) return i;
@@ -116,6 +120,7 @@ struct segment_combine {
     a.heads = 0;
   }
   /// a = a then b.
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION void join(segment_summary<T>& a, const segment_summary<T>& b) const {
     a.heads += b.heads;
     if (b.head) {
@@ -138,6 +143,7 @@ struct segment_summary_functor {
   Summaries summaries;
   tiling tiles;
   std::int64_t base;
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t t) const {
     const std::int64_t begin = base + tiles.begin(t), end = base + tiles.end(t);
     const std::int64_t heads = segments.count_heads(begin, end);
@@ -183,6 +189,7 @@ struct segment_walk_functor {
   Emit emit;
   tiling tiles;
   std::int64_t base, end_of_all;
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t t) const {
     const std::int64_t begin = base + tiles.begin(t), end = base + tiles.end(t);
     const segment_summary<T> carry = carries(t);

@@ -5,6 +5,7 @@
 // the total, so outputs are checked before anything is written), and then
 // moves the kept elements tile by tile, in order: stable.
 
+#include "config.hpp"
 #include "fold.hpp"
 #include "for_each.hpp"
 #include "policy.hpp"
@@ -21,6 +22,7 @@ template <class In, class Pred>
 struct predicate_select {
   In in;
   Pred pred;
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION bool operator()(std::int64_t i) const { return static_cast<bool>(pred(in(i))); }
 };
 

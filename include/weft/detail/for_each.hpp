@@ -94,6 +94,7 @@ struct for_each_index_functor {
   View v;
   F f;
   std::int64_t offset;
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t i) const { f(offset + i, v(i)); }
 };
 

@@ -2,6 +2,7 @@
 #pragma once
 // Kernel bodies of the reduction family (reduce.hpp).
 
+#include "config.hpp"
 #include "fold.hpp"
 #include "host_loops.hpp"
 #include "policy.hpp"
@@ -25,6 +26,7 @@ template <class View, class F>
 struct unary_map {
   View v;
   F f;
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION decltype(auto) operator()(std::int64_t i) const { return f(v(i)); }
 };
 
@@ -34,6 +36,7 @@ struct binary_map {
   A a;
   B b;
   F f;
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION decltype(auto) operator()(std::int64_t i) const { return f(a(i), b(i)); }
 };
 

@@ -5,6 +5,7 @@
 // for any other strict weak ordering. Both are stable and run the same code
 // on every backend; only the tiling and the radix digit width differ.
 
+#include "config.hpp"
 #include "../functional.hpp"
 #include "fold.hpp"
 #include "for_each.hpp"
@@ -293,6 +294,7 @@ struct insertion_sort_functor {
   Values values;
   Comp comp;
   std::int64_t n;
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t t) const {
     const std::int64_t begin = t * merge_first_run;
     const std::int64_t end = begin + merge_first_run < n ? begin + merge_first_run : n;
@@ -323,6 +325,7 @@ struct merge_functor {
 
   /// How many of the first k outputs of merging a = [a0, a0 + na) and
   /// b = [b0, b0 + nb) come from a.
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION std::int64_t from_left(std::int64_t a0, std::int64_t na, std::int64_t b0, std::int64_t nb,
                                                 std::int64_t k) const {
     std::int64_t lo = k > nb ? k - nb : 0;
@@ -336,6 +339,7 @@ struct merge_functor {
     return lo;
   }
 
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t p) const {
     std::int64_t out = p * piece;
     const std::int64_t out_end = out + piece < n ? out + piece : n;

@@ -72,6 +72,7 @@ struct cut_functor {
   Cuts cuts;
   Order order;
   std::int64_t n;
+  WEFT_DETAIL_CALLS_USER_FUNCTION
   KOKKOS_INLINE_FUNCTION void operator()(std::int64_t j) const {
     const auto rule = static_cast<cut_rule>(rules(j));
     if (rule == cut_rule::at_end) {
