@@ -24,6 +24,7 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -39,6 +40,23 @@ using grid3 = Kokkos::View<double***, Kokkos::LayoutRight>;
 /// registered and only weft and kokkos run.
 inline constexpr bool host_default =
     Kokkos::SpaceAccessibility<Kokkos::HostSpace, exec_space::memory_space>::accessible;
+
+#if defined(KOKKOS_ENABLE_CUDA)
+/// CUDA builds whose default space is Kokkos::Cuda also register a "cub"
+/// variant of scan, reduce_sum and dot: the same work through cub::DeviceScan
+/// and cub::DeviceReduce on the default instance's stream, scratch allocated
+/// once per case, the result read back to the host as weft's calls return it.
+inline constexpr bool cuda_default = std::is_same_v<exec_space, Kokkos::Cuda>;
+
+/// One value of device memory back to the host, on exec's stream.
+inline double read_back(const exec_space& exec, const double* device_value) {
+  double value = 0;
+  Kokkos::deep_copy(exec, Kokkos::View<double, Kokkos::HostSpace, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(&value),
+                    Kokkos::View<const double, Kokkos::MemoryTraits<Kokkos::Unmanaged>>(device_value));
+  exec.fence();
+  return value;
+}
+#endif
 
 // --- the machine ------------------------------------------------------------
 

@@ -7,6 +7,13 @@
 #include <weft/functional.hpp>
 #include <weft/reduce.hpp>
 
+#include <cstddef>
+
+#if defined(KOKKOS_ENABLE_CUDA)
+#include <cub/device/device_reduce.cuh>
+#include <thrust/iterator/counting_iterator.h>
+#endif
+
 namespace weft_bench {
 namespace {
 
@@ -39,6 +46,15 @@ void check_reduction(const std::string& name, double want, Step step) {
   Kokkos::fence();
   check_value(name, "the result", got, want);
 }
+
+#if defined(KOKKOS_ENABLE_CUDA)
+/// x(i) * y(i) by index: the dot product's terms for cub::DeviceReduce.
+struct cub_product {
+  const double* x;
+  const double* y;
+  KOKKOS_INLINE_FUNCTION double operator()(std::int64_t i) const { return x[i] * y[i]; }
+};
+#endif
 
 void register_sum(std::int64_t n) {
   add_variants(
@@ -77,8 +93,25 @@ void register_sum(std::int64_t n) {
         if (first_time(name)) check_reduction(name, d.sum, step);
         time_loop(state, false, [&] { benchmark::DoNotOptimize(step()); });
       });
+#if defined(KOKKOS_ENABLE_CUDA)
+  if constexpr (cuda_default) {
+    add("reduce_sum", "cub", n, 8.0 * static_cast<double>(n), [n](benchmark::State& state, const std::string& name) {
+      auto& d = reduce_arrays(n);
+      const exec_space exec;
+      const Kokkos::View<double, Kokkos::CudaSpace> result("cub result");
+      std::size_t bytes = 0;
+      cub::DeviceReduce::Sum(nullptr, bytes, d.x.data(), result.data(), n, exec.cuda_stream());
+      const Kokkos::View<std::byte*, Kokkos::CudaSpace> scratch("cub scratch", bytes > 0 ? bytes : 1);
+      auto step = [&] {
+        cub::DeviceReduce::Sum(scratch.data(), bytes, d.x.data(), result.data(), n, exec.cuda_stream());
+        return read_back(exec, result.data());
+      };
+      if (first_time(name)) check_reduction(name, d.sum, step);
+      time_loop(state, true, [&] { benchmark::DoNotOptimize(step()); });
+    });
+  }
+#endif
 }
-
 void register_dot(std::int64_t n) {
   add_variants(
       "dot", n, 16.0 * static_cast<double>(n),
@@ -119,6 +152,28 @@ void register_dot(std::int64_t n) {
         if (first_time(name)) check_reduction(name, d.dot, step);
         time_loop(state, false, [&] { benchmark::DoNotOptimize(step()); });
       });
+#if defined(KOKKOS_ENABLE_CUDA)
+  if constexpr (cuda_default) {
+    add("dot", "cub", n, 16.0 * static_cast<double>(n), [n](benchmark::State& state, const std::string& name) {
+      auto& d = reduce_arrays(n);
+      const exec_space exec;
+      const Kokkos::View<double, Kokkos::CudaSpace> result("cub result");
+      const thrust::counting_iterator<std::int64_t> indices(0);
+      const cub_product product{d.x.data(), d.y.data()};
+      std::size_t bytes = 0;
+      cub::DeviceReduce::TransformReduce(nullptr, bytes, indices, result.data(), n, ::cuda::std::plus<double>{},
+                                         product, 0.0, exec.cuda_stream());
+      const Kokkos::View<std::byte*, Kokkos::CudaSpace> scratch("cub scratch", bytes > 0 ? bytes : 1);
+      auto step = [&] {
+        cub::DeviceReduce::TransformReduce(scratch.data(), bytes, indices, result.data(), n,
+                                           ::cuda::std::plus<double>{}, product, 0.0, exec.cuda_stream());
+        return read_back(exec, result.data());
+      };
+      if (first_time(name)) check_reduction(name, d.dot, step);
+      time_loop(state, true, [&] { benchmark::DoNotOptimize(step()); });
+    });
+  }
+#endif
 }
 
 }  // namespace

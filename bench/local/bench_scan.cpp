@@ -10,7 +10,12 @@
 
 #include <omp.h>
 
+#include <cstddef>
 #include <vector>
+
+#if defined(KOKKOS_ENABLE_CUDA)
+#include <cub/device/device_scan.cuh>
+#endif
 
 namespace weft_bench {
 namespace {
@@ -109,6 +114,23 @@ void register_scan(std::int64_t n) {
         if (first_time(name)) check_scan(name, d, step);
         time_loop(state, false, [&] { benchmark::DoNotOptimize(step()); });
       });
+#if defined(KOKKOS_ENABLE_CUDA)
+  if constexpr (cuda_default) {
+    add("scan", "cub", n, 16.0 * static_cast<double>(n), [n](benchmark::State& state, const std::string& name) {
+      auto& d = scan_arrays(n);
+      const exec_space exec;
+      std::size_t bytes = 0;
+      cub::DeviceScan::InclusiveSum(nullptr, bytes, d.in.data(), d.out.data(), n, exec.cuda_stream());
+      const Kokkos::View<std::byte*, Kokkos::CudaSpace> scratch("cub scratch", bytes > 0 ? bytes : 1);
+      auto step = [&] {
+        cub::DeviceScan::InclusiveSum(scratch.data(), bytes, d.in.data(), d.out.data(), n, exec.cuda_stream());
+        return read_back(exec, d.out.data() + (n - 1));  // the total, as weft returns it
+      };
+      if (first_time(name)) check_scan(name, d, step);
+      time_loop(state, true, [&] { benchmark::DoNotOptimize(step()); });
+    });
+  }
+#endif
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "detail/config.hpp"  // first: the C++20 check
 
 #include "concepts.hpp"
+#include "detail/cub_scan.hpp"
 #include "detail/device_function.hpp"
 #include "detail/overlap.hpp"
 #include "detail/profiling.hpp"
@@ -69,6 +70,11 @@ detail::value_t<Out> inclusive_scan(const Exec& exec, const In& in, const Out& o
   using T = detail::value_t<Out>;
   detail::check_scan_args<Exec>("weft::inclusive_scan", in, out);
   if (in.extent(0) == 0) return T{};
+#if defined(KOKKOS_ENABLE_CUDA)
+  if constexpr (detail::cub_scan_eligible<Exec, Op, T, In, Out>) {
+    if (detail::cub_contiguous(in, out)) return detail::cub_scan<false>(exec, "weft::inclusive_scan", in, out, T{});
+  }
+#endif
   return detail::scan_range<false, T>(exec, "weft::inclusive_scan", detail::extent(in), op,
                                       detail::element_map<In>{in}, out,
                                       detail::optional_value<T>{T{}, false});
@@ -123,6 +129,11 @@ T exclusive_scan(const Exec& exec, const In& in, const Out& out, T init, Op op) 
   detail::check_scan_args<Exec>("weft::exclusive_scan", in, out);
   detail::static_check_accumulator<T, detail::value_t<In>>();
   if (in.extent(0) == 0) return init;
+#if defined(KOKKOS_ENABLE_CUDA)
+  if constexpr (detail::cub_scan_eligible<Exec, Op, T, In, Out>) {
+    if (detail::cub_contiguous(in, out)) return detail::cub_scan<true>(exec, "weft::exclusive_scan", in, out, init);
+  }
+#endif
   return detail::scan_range<true, T>(exec, "weft::exclusive_scan", detail::extent(in), op,
                                      detail::element_map<In>{in}, out, detail::optional_value<T>{init, true});
 }

@@ -236,3 +236,27 @@ TEMPLATE_LIST_TEST_CASE("scans refuse outputs that share elements with the input
   CHECK_THROWS_WITH(weft::exclusive_scan(Exec{}, tail, head, 0), ContainsSubstring("shares elements with the input"));
   CHECK(to_vector(all) == data);
 }
+
+TEST_CASE("scans on CUDA go to cub::DeviceScan only for sums of int-or-wider values over contiguous views", "[scan]") {
+  using weft::detail::cub_scan_eligible;
+  using doubles = Kokkos::View<double*>;
+#if defined(KOKKOS_ENABLE_CUDA)
+  using longs = Kokkos::View<long*>;
+  using ints = Kokkos::View<int*>;
+  using shorts = Kokkos::View<short*>;
+  STATIC_REQUIRE(cub_scan_eligible<Kokkos::Cuda, weft::plus<>, double, doubles, doubles>);
+  STATIC_REQUIRE(cub_scan_eligible<Kokkos::Cuda, weft::plus<long>, long, longs, longs>);
+  STATIC_REQUIRE(cub_scan_eligible<Kokkos::Cuda, weft::plus<>, int, Kokkos::View<const int*>, ints>);
+  STATIC_REQUIRE_FALSE(cub_scan_eligible<Kokkos::Cuda, weft::plus<>, short, shorts, shorts>);
+  STATIC_REQUIRE_FALSE(cub_scan_eligible<Kokkos::Cuda, weft::multiplies<>, double, doubles, doubles>);
+  STATIC_REQUIRE_FALSE(cub_scan_eligible<Kokkos::Cuda, weft::plus<>, long, ints, longs>);
+  STATIC_REQUIRE_FALSE(cub_scan_eligible<Kokkos::Cuda, weft::reproducible_plus<>, double, doubles, doubles>);
+#endif
+  STATIC_REQUIRE_FALSE(cub_scan_eligible<Kokkos::DefaultHostExecutionSpace, weft::plus<>, double, doubles, doubles>);
+  // Contiguity, checked at run time: a strided view keeps weft's kernels.
+  Kokkos::View<double*, Kokkos::HostSpace> whole("whole", 10);
+  Kokkos::View<double*, Kokkos::LayoutStride, Kokkos::HostSpace> strided("strided", Kokkos::LayoutStride(10, 2));
+  CHECK(weft::detail::cub_contiguous(whole, whole));
+  CHECK_FALSE(weft::detail::cub_contiguous(strided, whole));
+  CHECK_FALSE(weft::detail::cub_contiguous(whole, strided));
+}
