@@ -40,7 +40,7 @@ namespace weft {
 namespace detail {
 template <class Exec, class X, class Pred>
 std::remove_cvref_t<X> distributed_copy_if(const Exec& exec, const X& x, Pred pred,
-                                           const std::optional<partition>& given) {
+                                           const partition* given) {  // null: a block partition
   using T = typename std::remove_cvref_t<X>::value_type;
   using M = typename std::remove_cvref_t<X>::memory_space;
   const char* algorithm = "weft::copy_if";
@@ -79,26 +79,26 @@ template <execution_space Exec, distributed_1d X, class Pred>
 std::remove_cvref_t<X> copy_if(const Exec& exec, const X& x, Pred pred) {
   const detail::profiling_region region("weft::copy_if");
   detail::static_check_device_callable<Exec, Pred>();
-  return detail::distributed_copy_if(exec, x, pred, std::nullopt);
+  return detail::distributed_copy_if(exec, x, pred, nullptr);
 }
 
 template <execution_space Exec, distributed_1d X, class Pred>
 std::remove_cvref_t<X> copy_if(const Exec& exec, const X& x, Pred pred, const partition& to) {
   const detail::profiling_region region("weft::copy_if");
   detail::static_check_device_callable<Exec, Pred>();
-  return detail::distributed_copy_if(exec, x, pred, to);
+  return detail::distributed_copy_if(exec, x, pred, &to);
 }
 
 template <distributed_1d X, class Pred>
 std::remove_cvref_t<X> copy_if(const X& x, Pred pred) {
   const detail::profiling_region region("weft::copy_if");
-  return detail::distributed_copy_if(detail::dist_exec_t<X>{}, x, pred, std::nullopt);
+  return detail::distributed_copy_if(detail::dist_exec_t<X>{}, x, pred, nullptr);
 }
 
 template <distributed_1d X, class Pred>
 std::remove_cvref_t<X> copy_if(const X& x, Pred pred, const partition& to) {
   const detail::profiling_region region("weft::copy_if");
-  return detail::distributed_copy_if(detail::dist_exec_t<X>{}, x, pred, to);
+  return detail::distributed_copy_if(detail::dist_exec_t<X>{}, x, pred, &to);
 }
 
 }  // namespace weft
