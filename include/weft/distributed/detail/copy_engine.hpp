@@ -40,6 +40,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace weft::detail {
@@ -286,6 +287,12 @@ class typed_copy_plan {
     typename box_list<MemorySpace>::builder from, to, constant;
     for (const auto& c : g.local) {
       if (c.to.size() == 0) continue;
+      // A run to a run (what a vector or a grid's first dimension keeps
+      // when redistributed) is one memcpy; the rest one kernel.
+      if (!c.from.repeats() && c.from.contiguous_in(g.from_extents) && c.to.contiguous_in(g.to_extents)) {
+        local_runs_.push_back({c.from.first_element(g.from_extents), c.to.first_element(g.to_extents), c.to.size()});
+        continue;
+      }
       from.append(c.from);
       to.append(c.to);
     }
@@ -339,6 +346,11 @@ class typed_copy_plan {
                     const std::optional<T>& constant, const char* algorithm) const {
     const auto& f = geometry_->from_extents;
     const auto& t = geometry_->to_extents;
+    for (const auto& r : local_runs_) {
+      using range_type = std::pair<std::int64_t, std::int64_t>;
+      Kokkos::deep_copy(exec, Kokkos::subview(to, range_type(r.to, r.to + r.count)),
+                        Kokkos::subview(from, range_type(r.from, r.from + r.count)));
+    }
     if (local_to_.units > 0) {
       Kokkos::parallel_for(std::string(algorithm) + ":copy", range(exec, local_to_.units),
                            box_copy_functor<storage_view, boxes_view>{from, to, local_from_.boxes, local_to_.boxes,
@@ -368,7 +380,11 @@ class typed_copy_plan {
       for (const auto& m : *messages) k += m.run_start >= 0;
     return k;
   }
-  std::int64_t elements_copied_locally() const { return local_to_.elements; }
+  std::int64_t elements_copied_locally() const {
+    std::int64_t n = local_to_.elements;
+    for (const auto& r : local_runs_) n += r.count;
+    return n;
+  }
   /// Whether any ghost on face `side` (0 low, 1 high) of dimension d comes
   /// from another rank, i.e. is only valid after wait() (halo plans).
   bool remote_face(int d, int side) const {
@@ -425,6 +441,10 @@ class typed_copy_plan {
   std::vector<mpi_owned_type> types_;  // the subarrays the messages name
   std::vector<message> sends_, recvs_;
   box_list<MemorySpace> sends_boxes_, recvs_boxes_, local_from_, local_to_, constant_boxes_;
+  struct run_copy {
+    std::int64_t from, to, count;
+  };
+  std::vector<run_copy> local_runs_;  // local copies from a run to a run
 };
 
 /// One user's movements under one plan (a field's halo exchanges, one
